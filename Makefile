@@ -1,0 +1,72 @@
+# Routeur: the two commands of the README are `make run` and `make test`.
+# Everything they need is installed by the targets below, on a fresh machine too.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+PROTO_FILES := $(shell find protos -name '*.proto' | sort)
+PROTO_DEPS := build/proto_deps
+DESCRIPTOR := generated/routeur_v1.pb
+# Well-known extras the REST gateway must know about (error details in JSON errors).
+EXTRA_DESCRIPTOR_PROTOS := google/rpc/error_details.proto
+
+.PHONY: install run serve test lint-protos protos check-generated proto-deps breaking bench clean
+
+## install: virtual environment and every Python package (llama-cpp-python compiles once, then pip caches it)
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+## run: install, then start the gRPC server on embedded defaults (SQLite, local model)
+run: install
+	$(BIN)/routeur-grpc serve
+
+## test: install, check the contracts and generated code, run the whole test suite
+test: install lint-protos check-generated
+	$(BIN)/pytest
+
+## proto-deps: google/api and google/rpc protos, from the googleapis-common-protos package
+proto-deps: install
+	@rm -rf $(PROTO_DEPS) && mkdir -p $(PROTO_DEPS)/google
+	@site=$$($(PY) -c 'import google.api, pathlib; print(pathlib.Path(google.api.__path__[0]).parent)'); \
+	for dir in api rpc; do mkdir -p $(PROTO_DEPS)/google/$$dir; cp $$site/$$dir/*.proto $(PROTO_DEPS)/google/$$dir/; done
+
+## protos: Python messages, gRPC stubs, .pyi stubs and Envoy's descriptor set, into generated/
+protos: proto-deps
+	rm -rf generated && mkdir -p generated
+	$(PY) -m grpc_tools.protoc -Iprotos -I$(PROTO_DEPS) \
+		--python_out=generated --pyi_out=generated --grpc_python_out=generated $(PROTO_FILES:protos/%=%)
+	$(PY) -m grpc_tools.protoc -Iprotos -I$(PROTO_DEPS) --include_imports --include_source_info \
+		--descriptor_set_out=$(DESCRIPTOR) $(PROTO_FILES:protos/%=%) $(EXTRA_DESCRIPTOR_PROTOS)
+	touch generated/routeur/__init__.py generated/routeur/v1/__init__.py generated/routeur/v1/py.typed
+
+## check-generated: fail when generated/ does not match protos/
+check-generated: proto-deps
+	@tmp=$$(mktemp -d) && cp -r generated $$tmp/before && $(MAKE) --no-print-directory protos >/dev/null \
+	  && if diff -r $$tmp/before generated >/dev/null; then echo "generated/ is up to date"; \
+	     else rm -rf generated && cp -r $$tmp/before generated && \
+	       echo "generated/ is stale: run 'make protos' and commit the result" >&2; exit 1; fi
+
+## lint-protos: buf lint with the STANDARD rules
+lint-protos: proto-deps
+	$(BIN)/buf lint protos
+
+## breaking: compare the contracts with main's
+breaking: proto-deps
+	$(BIN)/buf breaking protos --against '.git#branch=main,subdir=protos'
+
+## bench: every benchmark in bench/
+bench: install
+	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf build .pytest_cache

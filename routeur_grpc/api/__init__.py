@@ -1,0 +1,1 @@
+"""gRPC servicers: each translates protobuf to domain calls and back, nothing more."""

@@ -1,0 +1,1 @@
+"""Server interceptors: request context, error mapping."""

@@ -1,0 +1,1 @@
+"""Model providers behind one small async interface (see `base.py`)."""

@@ -1,0 +1,1 @@
+"""Domain services: what each RPC does, independent of gRPC."""
