@@ -8,6 +8,19 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# llama.cpp is compiled from source. A "native" build uses every instruction of the build
+# machine (AMX tiles here), which crashes on machines or VMs that do not enable them; so it
+# is built once per machine for a portable x86-64 level (AVX2), kept in a wheelhouse keyed
+# by version and flags, and installed from there.
+LLAMA_CPP_VERSION := 0.3.36
+ifeq ($(shell uname -m),x86_64)
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+else
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF
+endif
+WHEELHOUSE := $(HOME)/.cache/routeur/wheels/llama-cpp-python-$(LLAMA_CPP_VERSION)-$(shell echo '$(LLAMA_CMAKE_ARGS)' | sha1sum | cut -c1-12)
+
 PROTO_FILES := $(shell find protos -name '*.proto' | sort)
 PROTO_DEPS := build/proto_deps
 DESCRIPTOR := generated/routeur_v1.pb
@@ -23,7 +36,11 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	@if ! ls $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1; then \
+	  echo "Building llama-cpp-python $(LLAMA_CPP_VERSION) (once per machine; about 6 minutes on 2 cores)"; \
+	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip wheel --quiet --no-deps --no-cache-dir \
+	    llama-cpp-python==$(LLAMA_CPP_VERSION) -w $(WHEELHOUSE); fi
+	$(PY) -m pip install --quiet --find-links $(WHEELHOUSE) -e '.[dev]'
 	touch $@
 
 ## run: install, then start the gRPC server on embedded defaults (SQLite, local model)

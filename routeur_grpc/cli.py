@@ -1,0 +1,138 @@
+"""`routeur-grpc`: run the server, or call it from a terminal.
+
+    routeur-grpc serve
+    routeur-grpc complete "Bonjour !" --model local/smollm2-135m-instruct --stream
+    routeur-grpc models
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+import grpc
+
+from routeur.v1 import (
+    completion_service_pb2,
+    completion_service_pb2_grpc,
+    model_service_pb2,
+    model_service_pb2_grpc,
+)
+from routeur_grpc.settings import SettingsError, load_settings
+from routeur_grpc.structured_logging import configure_logging
+
+DEFAULT_MODEL = "local/smollm2-135m-instruct"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="routeur-grpc", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the gRPC server (settings from ROUTEUR_*)")
+    serve.set_defaults(run=_serve)
+
+    complete = commands.add_parser("complete", help="ask a model for a completion")
+    complete.add_argument("message", help="the text to answer")
+    complete.add_argument("--model", default=DEFAULT_MODEL)
+    complete.add_argument("--max-tokens", type=int)
+    complete.add_argument("--temperature", type=float)
+    complete.add_argument("--stream", action="store_true", help="print tokens as they come")
+    complete.set_defaults(run=_complete)
+
+    models = commands.add_parser("models", help="list the models")
+    models.set_defaults(run=_models)
+
+    for client in (complete, models):
+        client.add_argument("--address", default=None, help="server host:port "
+                            "(default: ROUTEUR_GRPC_ADDRESS or 127.0.0.1:50051)")
+        client.add_argument("--timeout", type=float, default=300.0, help="deadline, seconds")
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from routeur_grpc.server import StartupError, serve
+
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"routeur-grpc: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        asyncio.run(serve(settings))
+    except StartupError as error:
+        print(f"routeur-grpc: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _address(args: argparse.Namespace) -> str:
+    if args.address:
+        return args.address
+    try:
+        return load_settings().grpc_address
+    except SettingsError:
+        return "127.0.0.1:50051"
+
+
+def _complete(args: argparse.Namespace) -> int:
+    fields = {"message": args.message, "model": args.model}
+    if args.max_tokens is not None:
+        fields["max_tokens"] = args.max_tokens
+    if args.temperature is not None:
+        fields["temperature"] = args.temperature
+    with grpc.insecure_channel(_address(args)) as channel:
+        stub = completion_service_pb2_grpc.CompletionServiceStub(channel)
+        try:
+            if args.stream:
+                request = completion_service_pb2.StreamCompletionRequest(**fields)
+                for chunk in stub.StreamCompletion(request, timeout=args.timeout):
+                    print(chunk.content, end="", flush=True)
+                    if chunk.HasField("error"):
+                        print(f"\nerror: {chunk.error.message}", file=sys.stderr)
+                        return 1
+                    if chunk.done:
+                        usage = chunk.metadata.usage
+                        print(f"\n[{chunk.metadata.model}: {usage.input_tokens} tokens in, "
+                              f"{usage.output_tokens} out, {chunk.metadata.latency_s:.2f} s]",
+                              file=sys.stderr)
+            else:
+                request = completion_service_pb2.CompleteRequest(**fields)
+                response = stub.Complete(request, timeout=args.timeout)
+                print(response.response)
+        except grpc.RpcError as error:
+            return _report(error)
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    with grpc.insecure_channel(_address(args)) as channel:
+        stub = model_service_pb2_grpc.ModelServiceStub(channel)
+        try:
+            response = stub.ListModels(model_service_pb2.ListModelsRequest(), timeout=args.timeout)
+        except grpc.RpcError as error:
+            return _report(error)
+    for model in response.models:
+        flag = "" if model.available else "  (unavailable)"
+        print(f"{model.name:40} {model.provider:18} {model.description}{flag}")
+    return 0
+
+
+def _report(error: grpc.RpcError) -> int:
+    print(f"error: {error.code().name}: {error.details()}", file=sys.stderr)  # type: ignore[attr-defined]
+    return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

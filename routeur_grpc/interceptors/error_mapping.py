@@ -1,0 +1,79 @@
+"""One place where errors become gRPC status.
+
+A `RouteurError` becomes its own code and message, with `google.rpc.ErrorInfo` (and
+`RetryInfo` when it says when to retry) in the `grpc-status-details-bin` trailer. Anything
+else is a bug: it is logged with the request id (type and location only) and the caller
+gets INTERNAL with a generic message and the request id to quote.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, NoReturn
+
+import grpc
+from grpc_status import rpc_status
+
+from routeur_grpc.api.rpc_status import to_rpc_status
+from routeur_grpc.errors import Internal, RouteurError
+from routeur_grpc.interceptors.handler_wrapping import (
+    Behaviour,
+    iterate_responses,
+    wrap_handler,
+)
+from routeur_grpc.request_context import REQUEST_ID_METADATA_KEY, current_request_id
+from routeur_grpc.structured_logging import describe_exception
+
+log = logging.getLogger("routeur.errors")
+
+
+class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
+    """Turns exceptions raised by servicers into status codes with details."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return None
+        method = handler_call_details.method
+
+        def unary(behaviour: Behaviour) -> Callable[..., Awaitable[Any]]:
+            async def handle(request: Any, context: grpc.aio.ServicerContext) -> Any:
+                try:
+                    return await behaviour(request, context)
+                except Exception as error:  # noqa: BLE001 - this is the one place that maps
+                    await _abort(context, method, error)
+
+            return handle
+
+        def stream(behaviour: Behaviour) -> Callable[..., AsyncIterator[Any]]:
+            async def handle(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+                try:
+                    async for response in iterate_responses(behaviour, request, context):
+                        yield response
+                except Exception as error:  # noqa: BLE001 - this is the one place that maps
+                    await _abort(context, method, error)
+
+            return handle
+
+        return wrap_handler(handler, unary, stream)
+
+
+async def _abort(context: grpc.aio.ServicerContext, method: str, error: Exception) -> NoReturn:
+    if isinstance(error, grpc.aio.AbortError):
+        raise error  # context.abort() was already called; its status stands
+    if not isinstance(error, RouteurError):
+        log.error("unexpected error", extra={"rpc": method, **describe_exception(error)})
+        error = Internal(
+            f"Internal error. Quote request id {current_request_id()} when reporting it."
+        )
+    elif error.code == grpc.StatusCode.INTERNAL:
+        log.error("internal error", extra={"rpc": method, "reason": error.reason})
+    status = rpc_status.to_status(to_rpc_status(error))
+    trailing = (*status.trailing_metadata, (REQUEST_ID_METADATA_KEY, current_request_id()))
+    await context.abort(status.code, status.details, trailing)
+    raise AssertionError("context.abort returned")  # pragma: no cover

@@ -1,0 +1,91 @@
+"""Request id and access log for every call.
+
+The id comes from the caller's `x-request-id` metadata when acceptable, or is made up. It
+is stored in a ContextVar (so every log line of the call carries it) and returned to the
+caller in trailing metadata. One log line per call records method, status and duration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+
+from routeur_grpc.interceptors.handler_wrapping import (
+    Behaviour,
+    iterate_responses,
+    wrap_handler,
+)
+from routeur_grpc.request_context import (
+    REQUEST_ID_METADATA_KEY,
+    accept_request_id,
+    set_request_id,
+)
+
+log = logging.getLogger("routeur.access")
+
+
+class RequestContextInterceptor(grpc.aio.ServerInterceptor):
+    """Outermost interceptor: sets up the request's context and logs its outcome."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return None
+        method = handler_call_details.method
+        metadata = dict(handler_call_details.invocation_metadata or ())
+        incoming_id = metadata.get(REQUEST_ID_METADATA_KEY)
+
+        def begin(context: grpc.aio.ServicerContext) -> float:
+            request_id = accept_request_id(incoming_id if isinstance(incoming_id, str) else None)
+            set_request_id(request_id)
+            context.set_trailing_metadata(((REQUEST_ID_METADATA_KEY, request_id),))
+            return time.perf_counter()
+
+        def unary(behaviour: Behaviour) -> Callable[..., Awaitable[Any]]:
+            async def handle(request: Any, context: grpc.aio.ServicerContext) -> Any:
+                started = begin(context)
+                try:
+                    return await behaviour(request, context)
+                finally:
+                    _log_outcome(method, context, started)
+
+            return handle
+
+        def stream(behaviour: Behaviour) -> Callable[..., AsyncIterator[Any]]:
+            async def handle(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+                started = begin(context)
+                try:
+                    async for response in iterate_responses(behaviour, request, context):
+                        yield response
+                finally:
+                    _log_outcome(method, context, started)
+
+            return handle
+
+        return wrap_handler(handler, unary, stream)
+
+
+def _log_outcome(method: str, context: grpc.aio.ServicerContext, started: float) -> None:
+    code = context.code()
+    if code is None:
+        # No status set: the call either ended normally or was cancelled by the client.
+        task = asyncio.current_task()
+        code = grpc.StatusCode.CANCELLED if task and task.cancelling() else grpc.StatusCode.OK
+    status = code.name if isinstance(code, grpc.StatusCode) else str(code)
+    log.info(
+        "rpc finished",
+        extra={
+            "rpc": method,
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        },
+    )

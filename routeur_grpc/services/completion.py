@@ -1,0 +1,119 @@
+"""Completion: validate a request, have the router answer it, collect it when asked to.
+
+The router does the model work; this service owns what a completion means for a caller:
+the rules a request must follow, and turning a stream into a whole answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from dataclasses import dataclass
+
+from routeur_grpc.domain.completion import (
+    ROLES,
+    CompletionChunk,
+    CompletionRequest,
+    CompletionResult,
+)
+from routeur_grpc.errors import InvalidArgument, NotImplementedFeature
+from routeur_grpc.routing.router import ModelRouter
+
+MAX_TEMPERATURE = 2.0
+MAX_HISTORY_MESSAGES = 1000
+MAX_SOURCES = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionLimits:
+    """Bounds on what a request may ask for."""
+
+    max_message_chars: int = 200_000
+    max_tokens: int = 32_768
+
+
+class CompletionService:
+    """Answers completion requests, whole or streamed."""
+
+    def __init__(self, router: ModelRouter, limits: CompletionLimits) -> None:
+        self._router = router
+        self._limits = limits
+
+    async def stream(
+        self, request: CompletionRequest, *, deadline: float | None = None
+    ) -> AsyncIterator[CompletionChunk]:
+        """The answer as it is generated; the last chunk is `done` (see `ModelRouter.stream`)."""
+        self.validate(request)
+        async with aclosing(self._router.stream(request, deadline=deadline)) as chunks:
+            async for chunk in chunks:
+                yield chunk
+
+    async def complete(
+        self, request: CompletionRequest, *, deadline: float | None = None
+    ) -> CompletionResult:
+        """The whole answer. A failure part-way raises: nobody has seen the first part."""
+        parts: list[str] = []
+        async with aclosing(self.stream(request, deadline=deadline)) as chunks:
+            async for chunk in chunks:
+                if chunk.error is not None:
+                    raise chunk.error
+                if chunk.done and chunk.metadata is not None:
+                    metadata = chunk.metadata
+                    return CompletionResult(
+                        response="".join(parts),
+                        model=metadata.model,
+                        agent=request.agent,
+                        usage=metadata.usage,
+                        metadata=metadata,
+                    )
+                parts.append(chunk.content)
+        raise AssertionError("the router ended a stream without a done chunk")
+
+    def validate(self, request: CompletionRequest) -> None:
+        """Raise `InvalidArgument` naming the first field that is wrong, and why."""
+        limit = self._limits.max_message_chars
+        if not request.message.strip():
+            raise InvalidArgument("`message` is empty: give the text to answer.")
+        if len(request.message) > limit:
+            raise InvalidArgument(
+                f"`message` is {len(request.message)} characters long; the limit is {limit}."
+            )
+        if not request.model.strip():
+            raise InvalidArgument("`model` is empty: name a model from ListModels.")
+        if request.temperature is not None and not 0 <= request.temperature <= MAX_TEMPERATURE:
+            raise InvalidArgument(
+                f"`temperature` is {request.temperature}; it must be between 0 and "
+                f"{MAX_TEMPERATURE}."
+            )
+        if request.max_tokens is not None and not 1 <= request.max_tokens <= self._limits.max_tokens:
+            raise InvalidArgument(
+                f"`max_tokens` is {request.max_tokens}; it must be between 1 and "
+                f"{self._limits.max_tokens}."
+            )
+        if len(request.history) > MAX_HISTORY_MESSAGES:
+            raise InvalidArgument(
+                f"`conversation_history` has {len(request.history)} messages; the limit is "
+                f"{MAX_HISTORY_MESSAGES}."
+            )
+        for index, turn in enumerate(request.history):
+            if turn.role not in ROLES:
+                raise InvalidArgument(
+                    f"`conversation_history[{index}].role` is {turn.role!r}; use one of "
+                    f"{', '.join(sorted(ROLES))}."
+                )
+            if len(turn.content) > limit:
+                raise InvalidArgument(
+                    f"`conversation_history[{index}].content` is longer than {limit} characters."
+                )
+        if len(request.sources) > MAX_SOURCES:
+            raise InvalidArgument(f"`sources` lists more than {MAX_SOURCES} documents.")
+        if request.agent:
+            raise NotImplementedFeature(
+                f"Agents are not available yet, so `agent` {request.agent!r} cannot be used: "
+                "leave `agent` empty to ask the model directly."
+            )
+        if request.conversation_id:
+            raise NotImplementedFeature(
+                "Saved conversations are not available yet: send earlier turns in "
+                "`conversation_history` instead of `conversation_id`."
+            )

@@ -1,0 +1,40 @@
+"""Health of the service and of each dependency it relies on."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+HealthCheck = Callable[[], Awaitable[None]]
+"""Returns when the dependency works; raises with a readable message when it does not."""
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentHealth:
+    name: str
+    healthy: bool
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HealthReport:
+    status: str  # healthy, degraded or unhealthy
+    components: tuple[ComponentHealth, ...]
+
+
+class HealthChecker:
+    """Runs every dependency's check; the service is degraded when one fails."""
+
+    def __init__(self, checks: Mapping[str, HealthCheck]) -> None:
+        self._checks = dict(checks)
+
+    async def report(self) -> HealthReport:
+        components = []
+        for name, check in self._checks.items():
+            try:
+                await check()
+                components.append(ComponentHealth(name, True))
+            except Exception as error:  # noqa: BLE001 - any failure means unhealthy
+                components.append(ComponentHealth(name, False, str(error) or type(error).__name__))
+        status = "healthy" if all(c.healthy for c in components) else "degraded"
+        return HealthReport(status, tuple(components))
