@@ -24,6 +24,7 @@ class Application:
     """Everything the servicers call, and what must be closed at the end."""
 
     settings: Settings
+    providers: dict[str, ChatProvider]
     router: ModelRouter
     completions: CompletionService
     health: HealthChecker
@@ -59,7 +60,11 @@ async def build_application(settings: Settings) -> Application:
         router, CompletionLimits(max_message_chars=settings.max_message_chars)
     )
     return Application(
-        settings=settings, router=router, completions=completions, health=HealthChecker(checks)
+        settings=settings,
+        providers={provider.name: provider for provider in providers},
+        router=router,
+        completions=completions,
+        health=HealthChecker(checks),
     )
 
 

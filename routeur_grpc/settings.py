@@ -141,6 +141,10 @@ def load_settings(**overrides: Any) -> Settings:
         raise SettingsError(_describe(error)) from None
 
 
+# Values of these settings are never echoed back, even when invalid.
+_SECRET_MARKERS = ("key", "secret", "password", "token", "uri")
+
+
 def _describe(error: ValidationError) -> str:
     lines = ["invalid settings:"]
     for problem in error.errors():
@@ -148,6 +152,8 @@ def _describe(error: ValidationError) -> str:
         name = f"{ENV_PREFIX}{field.upper()}"
         if problem["type"] == "extra_forbidden":
             lines.append(f"  {field}: unknown setting (check the spelling in the config file)")
+        elif any(marker in field for marker in _SECRET_MARKERS):
+            lines.append(f"  {name}: {problem['msg']}")
         else:
             lines.append(f"  {name}: {problem['msg']} (got {problem.get('input')!r})")
     return "\n".join(lines)

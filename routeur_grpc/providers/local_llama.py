@@ -88,7 +88,8 @@ class LocalLlamaProvider:
         self._executor = ThreadPoolExecutor(
             max_workers=config.instances, thread_name_prefix="local-llama"
         )
-        self._generating = 0  # worker threads holding an instance; read for tests and health
+        self._generating = 0  # worker threads holding an instance
+        self._generating_lock = threading.Lock()
 
     @property
     def generating(self) -> int:
@@ -175,7 +176,8 @@ class LocalLlamaProvider:
         if stop.is_set():
             return
         instance = self._instances.get()
-        self._generating += 1
+        with self._generating_lock:
+            self._generating += 1
         try:
             emit(self._generate_with(instance, request, emit, stop))
         except RouteurError as error:
@@ -184,7 +186,8 @@ class LocalLlamaProvider:
             log.error("local model failed", extra={"error_type": type(error).__name__})
             emit(Unavailable("The local model failed to generate an answer; try again."))
         finally:
-            self._generating -= 1
+            with self._generating_lock:
+                self._generating -= 1
             self._instances.put(instance)
 
     def _generate_with(

@@ -1,0 +1,165 @@
+"""Completion rules and the router's stream contract, without the transport.
+
+`ScriptedProvider` is a provider of our own interface that plays a script; it stands in
+for no SDK or server (those are tested against real HTTP fakes in tests/providers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from routeur_grpc.api import completion_convert as convert
+from routeur_grpc.api.list_paging import page_of
+from routeur_grpc.domain.completion import (
+    CompletionChunk,
+    CompletionMetadata,
+    CompletionRequest,
+    Equivalences,
+    ModelCost,
+    Pricing,
+    TokenUsage,
+)
+from routeur_grpc.errors import InvalidArgument, Unavailable
+from routeur_grpc.providers.base import ChatRequest, ProviderModel, TextDelta, UsageReport
+from routeur_grpc.routing.router import ModelRouter
+from routeur_grpc.services.completion import CompletionLimits, CompletionService
+
+
+class ScriptedProvider:
+    name = "scripted"
+
+    def __init__(self, pieces: list[str], fail_after: int | None = None) -> None:
+        self.pieces = pieces
+        self.fail_after = fail_after
+        self.closed_early = False
+
+    async def list_models(self) -> list[ProviderModel]:
+        return [ProviderModel(name="scripted-1", context_window=100)]
+
+    async def stream_chat(self, request: ChatRequest) -> AsyncIterator[TextDelta | UsageReport]:
+        finished = False
+        try:
+            for index, piece in enumerate(self.pieces):
+                if index == self.fail_after:
+                    raise Unavailable("The upstream went away.")
+                yield TextDelta(piece)
+            yield UsageReport(prompt_tokens=7, completion_tokens=len(self.pieces))
+            finished = True
+        finally:
+            self.closed_early = not finished
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def service_over(provider: ScriptedProvider) -> CompletionService:
+    router = ModelRouter([provider], {"scripted": "test"})
+    await router.start()
+    return CompletionService(router, CompletionLimits(max_message_chars=50))
+
+
+def request(**fields: object) -> CompletionRequest:
+    return CompletionRequest(**{"message": "hello", "model": "scripted-1", **fields})  # type: ignore[arg-type]
+
+
+async def collect(chunks: AsyncIterator[CompletionChunk]) -> list[CompletionChunk]:
+    return [chunk async for chunk in chunks]
+
+
+async def test_a_stream_ends_with_one_done_chunk_carrying_usage_and_latency():
+    service = await service_over(ScriptedProvider(["a", "b", "c"]))
+    *pieces, last = await collect(service.stream(request()))
+    assert [p.content for p in pieces] == ["a", "b", "c"]
+    assert last.done and last.error is None
+    assert last.metadata.usage == TokenUsage(7, 3)
+    assert last.metadata.usage_by_model == {"scripted-1": TokenUsage(7, 3)}
+    assert last.metadata.message_count == 1 and last.metadata.latency_s >= 0
+
+
+async def test_a_failure_before_the_first_piece_is_raised():
+    service = await service_over(ScriptedProvider(["a", "b"], fail_after=0))
+    with pytest.raises(Unavailable):
+        await collect(service.stream(request()))
+
+
+async def test_a_failure_after_the_first_piece_ends_the_stream_with_an_error_chunk():
+    service = await service_over(ScriptedProvider(["a", "b", "c"], fail_after=2))
+    *pieces, last = await collect(service.stream(request()))
+    assert [p.content for p in pieces] == ["a", "b"]
+    assert last.done and isinstance(last.error, Unavailable)
+
+
+async def test_a_whole_completion_raises_a_failure_part_way():
+    service = await service_over(ScriptedProvider(["a", "b", "c"], fail_after=2))
+    with pytest.raises(Unavailable):
+        await service.complete(request())
+
+
+async def test_a_whole_completion_joins_the_pieces():
+    service = await service_over(ScriptedProvider(["Bon", "jour"]))
+    result = await service.complete(request())
+    assert result.response == "Bonjour"
+    assert result.usage == TokenUsage(7, 2)
+
+
+async def test_closing_the_stream_early_closes_the_provider_stream():
+    provider = ScriptedProvider(["a", "b", "c"])
+    service = await service_over(provider)
+    chunks = service.stream(request())
+    await anext(chunks)
+    await chunks.aclose()
+    assert provider.closed_early
+
+
+async def test_an_over_long_message_is_refused_with_its_length():
+    service = await service_over(ScriptedProvider(["a"]))
+    with pytest.raises(InvalidArgument, match="51 characters long; the limit is 50"):
+        await service.complete(request(message="x" * 51))
+
+
+def test_the_last_chunk_carries_every_accounting_field_of_seed_004():
+    metadata = CompletionMetadata(
+        model="m", agent="V2", message_count=4, latency_s=1.23, usage=TokenUsage(123, 456),
+        usage_by_model={"m": TokenUsage(123, 456)}, emissions_kg_co2eq=0.00042,
+        pricing=Pricing("EUR", {"m": ModelCost(0.0005, 0.0026)}),
+        equivalences=Equivalences(0.3, 0.002, 0.01, 0.04),
+    )
+    message = convert.stream_response(CompletionChunk(done=True, metadata=metadata)).metadata
+    assert (message.model, message.agent, message.message_count) == ("m", "V2", 4)
+    assert message.emissions_kgCO2eq == pytest.approx(0.00042)
+    assert message.emissions_gCO2eq == pytest.approx(0.42)
+    assert message.usage.input_tokens == 123 and message.usage.total_tokens == 579
+    assert message.pricing.by_model["m"].total == pytest.approx(0.0031)
+    assert message.pricing.total_cost == pytest.approx(0.0031)
+    assert message.equivalences.tgv_km == pytest.approx(0.01)
+
+
+def test_a_content_chunk_carries_only_the_model_and_agent():
+    label = CompletionMetadata(model="m", agent="V2")
+    message = convert.stream_response(CompletionChunk(content="x", metadata=label)).metadata
+    assert message.model == "m" and message.agent == "V2"
+    assert not message.HasField("latency_s") and not message.HasField("pricing")
+
+
+def test_an_error_chunk_carries_a_google_rpc_status():
+    chunk = CompletionChunk(done=True, error=Unavailable("gone"))
+    message = convert.stream_response(chunk)
+    assert message.error.code == 14 and message.error.message == "gone"
+
+
+def test_pages_cover_a_list_without_gaps_or_repeats():
+    items = list(range(7))
+    seen, token = [], ""
+    while True:
+        page, token = page_of(items, 3, token)
+        seen.extend(page)
+        if not token:
+            break
+    assert seen == items
+
+
+def test_a_forged_page_token_is_refused():
+    with pytest.raises(InvalidArgument, match="page_token"):
+        page_of([1, 2], 1, "not-a-token")

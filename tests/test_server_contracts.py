@@ -1,0 +1,113 @@
+"""The server exposes every routeur.v1 contract, health checking and reflection."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from rpc_errors import error_info
+
+from routeur.v1 import (
+    agent_service_pb2,
+    agent_service_pb2_grpc,
+    auth_service_pb2,
+    auth_service_pb2_grpc,
+    health_service_pb2,
+    health_service_pb2_grpc,
+    realtime_service_pb2,
+    realtime_service_pb2_grpc,
+    transcription_service_pb2,
+    transcription_service_pb2_grpc,
+)
+from routeur_grpc.server import SERVICES
+
+EVERY_SERVICE = sorted(service.full_name for service in SERVICES)
+NOT_BUILT_YET = sorted(service.full_name for service in SERVICES if service.servicer is None)
+
+
+async def test_reflection_lists_every_routeur_service_health_and_reflection(channel):
+    stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+    request = reflection_pb2.ServerReflectionRequest(list_services="")
+    async for response in stub.ServerReflectionInfo(iter([request])):
+        listed = {service.name for service in response.list_services_response.service}
+        break
+    assert set(EVERY_SERVICE) <= listed
+    assert {"grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"} <= listed
+    assert len([name for name in listed if name.startswith("routeur.v1.")]) == 11
+
+
+async def test_reflection_describes_the_completion_contract(channel):
+    stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+    request = reflection_pb2.ServerReflectionRequest(
+        file_containing_symbol="routeur.v1.CompletionService"
+    )
+    async for response in stub.ServerReflectionInfo(iter([request])):
+        assert response.file_descriptor_response.file_descriptor_proto
+        break
+
+
+async def test_the_server_as_a_whole_is_serving(channel):
+    stub = health_pb2_grpc.HealthStub(channel)
+    response = await stub.Check(health_pb2.HealthCheckRequest(service=""))
+    assert response.status == health_pb2.HealthCheckResponse.SERVING
+
+
+@pytest.mark.parametrize("service", ["routeur.v1.CompletionService", "routeur.v1.ModelService"])
+async def test_built_services_report_serving(channel, service):
+    stub = health_pb2_grpc.HealthStub(channel)
+    response = await stub.Check(health_pb2.HealthCheckRequest(service=service))
+    assert response.status == health_pb2.HealthCheckResponse.SERVING
+
+
+@pytest.mark.parametrize("service", NOT_BUILT_YET)
+async def test_services_not_built_yet_report_not_serving(channel, service):
+    stub = health_pb2_grpc.HealthStub(channel)
+    response = await stub.Check(health_pb2.HealthCheckRequest(service=service))
+    assert response.status == health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+async def test_rest_health_has_the_seed_shape(channel):
+    stub = health_service_pb2_grpc.HealthServiceStub(channel)
+    response = await stub.GetHealth(health_service_pb2.GetHealthRequest())
+    assert response.status == "healthy"
+    assert response.version and response.title and response.environment == "development"
+    assert response.timestamp.seconds > 0
+    assert [c.name for c in response.components] == ["local_model"]
+
+
+async def test_a_unary_call_to_a_service_not_built_yet_names_the_missing_feature(channel):
+    stub = auth_service_pb2_grpc.AuthServiceStub(channel)
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.IssueToken(auth_service_pb2.IssueTokenRequest())
+    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert "routeur.v1.AuthService/IssueToken is not available yet" in caught.value.details()
+    assert "authentication" in caught.value.details()
+    assert error_info(caught.value).reason == "NOT_IMPLEMENTED"
+
+
+async def test_a_list_on_a_service_not_built_yet_is_refused_not_empty(channel):
+    stub = agent_service_pb2_grpc.AgentServiceStub(channel)
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.ListAgents(agent_service_pb2.ListAgentsRequest())
+    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+
+async def test_a_client_streaming_call_not_built_yet_is_refused(channel):
+    stub = transcription_service_pb2_grpc.TranscriptionServiceStub(channel)
+    first = transcription_service_pb2.TranscribeAudioRequest(file_name="a.wav")
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.TranscribeAudio(iter([first]))
+    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert "speech-to-text" in caught.value.details()
+
+
+async def test_a_bidirectional_call_not_built_yet_is_refused(channel):
+    stub = realtime_service_pb2_grpc.RealtimeServiceStub(channel)
+    ping = realtime_service_pb2.RunSessionRequest(ping=realtime_service_pb2.RealtimePing())
+    call = stub.RunSession(iter([ping]))
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        async for _ in call:
+            pass
+    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert "realtime sessions" in caught.value.details()
