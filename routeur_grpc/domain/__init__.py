@@ -1,0 +1,1 @@
+"""Domain types and interfaces: what Routeur is about, free of transport concerns."""
