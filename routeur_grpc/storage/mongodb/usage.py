@@ -1,0 +1,135 @@
+"""Usage records and their sums, in MongoDB.
+
+Each document carries its UTC `day` (days since 1970-01-01), so sums group on a stored,
+indexed field rather than on date expressions.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from routeur_grpc.domain.records import DailyUsage, UsageRecord, UsageTotal
+from routeur_grpc.storage import validation as check
+from routeur_grpc.storage.fields import day_from_number, day_number, usage_record
+from routeur_grpc.storage.mongodb.database import Document, MongoDatabase
+from routeur_grpc.storage.mongodb.errors import mongo_errors
+
+# $sum skips nulls, so unknown emissions count as 0.
+_SUMS: Document = {
+    "requests": {"$sum": 1},
+    "prompt_tokens": {"$sum": "$prompt_tokens"},
+    "completion_tokens": {"$sum": "$completion_tokens"},
+    "cost": {"$sum": "$cost"},
+    "emissions_g": {"$sum": "$emissions_g"},
+}
+
+
+def _total(owner_id: str, doc: Document) -> UsageTotal:
+    return UsageTotal(
+        owner_id=owner_id,
+        requests=doc["requests"],
+        prompt_tokens=doc["prompt_tokens"],
+        completion_tokens=doc["completion_tokens"],
+        cost=float(doc["cost"]),
+        emissions_g=float(doc["emissions_g"]),
+    )
+
+
+class MongoUsageRepository:
+    """`UsageRepository` over the `usage` collection."""
+
+    def __init__(self, db: MongoDatabase) -> None:
+        self._db = db
+
+    async def record(
+        self,
+        *,
+        request_id: str,
+        owner_id: str,
+        model: str,
+        provider: str,
+        prompt_tokens: int,
+        completion_tokens: int,
+        cost: float,
+        currency: str,
+        emissions_g: float | None,
+        latency_s: float,
+        create_time: datetime | None = None,
+    ) -> UsageRecord:
+        record = usage_record(
+            request_id=request_id,
+            owner_id=owner_id,
+            model=model,
+            provider=provider,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cost=cost,
+            currency=currency,
+            emissions_g=emissions_g,
+            latency_s=latency_s,
+            create_time=create_time,
+        )
+        conflict = f"The usage of request {record.request_id} was recorded already."
+        with mongo_errors(conflict=conflict):
+            await self._db.usage.insert_one(
+                {
+                    "_id": record.request_id,
+                    "owner_id": record.owner_id,
+                    "model": record.model,
+                    "provider": record.provider,
+                    "prompt_tokens": record.prompt_tokens,
+                    "completion_tokens": record.completion_tokens,
+                    "cost": record.cost,
+                    "currency": record.currency,
+                    "emissions_g": record.emissions_g,
+                    "latency_s": record.latency_s,
+                    "create_time": record.create_time,
+                    "day": day_number(record.create_time.date()),
+                }
+            )
+        return record
+
+    async def _aggregate(self, match: Document, group_id: Any) -> list[Document]:
+        pipeline = [{"$match": match}, {"$group": {"_id": group_id, **_SUMS}}]
+        with mongo_errors():
+            return await (await self._db.usage.aggregate(pipeline)).to_list()
+
+    async def daily(
+        self, owner_id: str | None, *, first_day: date, last_day: date
+    ) -> list[DailyUsage]:
+        first, last = check.day_range(first_day, last_day)
+        match: Document = {"day": {"$gte": day_number(first), "$lte": day_number(last)}}
+        if owner_id is not None:
+            match["owner_id"] = check.owner_id(owner_id)
+        docs = await self._aggregate(match, {"owner_id": "$owner_id", "day": "$day"})
+        rows = [
+            DailyUsage(
+                owner_id=doc["_id"]["owner_id"],
+                day=day_from_number(doc["_id"]["day"]),
+                requests=doc["requests"],
+                prompt_tokens=doc["prompt_tokens"],
+                completion_tokens=doc["completion_tokens"],
+                cost=float(doc["cost"]),
+                emissions_g=float(doc["emissions_g"]),
+            )
+            for doc in docs
+        ]
+        # Sorted here: the groups are few (owners by days), and it spares the server a sort
+        # on a compound _id.
+        return sorted(rows, key=lambda row: (row.owner_id, row.day))
+
+    async def total(self, owner_id: str, *, first_day: date, last_day: date) -> UsageTotal:
+        owner_id = check.owner_id(owner_id)
+        first, last = check.day_range(first_day, last_day)
+        match = {"owner_id": owner_id, "day": {"$gte": day_number(first), "$lte": day_number(last)}}
+        docs = await self._aggregate(match, None)
+        if not docs:
+            return UsageTotal(owner_id, 0, 0, 0, 0.0, 0.0)
+        return _total(owner_id, docs[0])
+
+    async def totals_by_owner(self, *, first_day: date, last_day: date) -> list[UsageTotal]:
+        first, last = check.day_range(first_day, last_day)
+        match = {"day": {"$gte": day_number(first), "$lte": day_number(last)}}
+        docs = await self._aggregate(match, "$owner_id")
+        return sorted((_total(doc["_id"], doc) for doc in docs), key=lambda t: t.owner_id)

@@ -1,0 +1,137 @@
+"""Usage records and their sums, in SQLite."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, datetime
+
+from routeur_grpc.domain.records import DailyUsage, UsageRecord, UsageTotal
+from routeur_grpc.storage import validation as check
+from routeur_grpc.storage.fields import day_from_number, day_number, usage_record
+from routeur_grpc.storage.ids import to_millis
+from routeur_grpc.storage.sqlite.database import SqliteDatabase
+
+_COLUMNS = (
+    "request_id, owner_id, model, provider, prompt_tokens, completion_tokens, cost, currency,"
+    " emissions_g, latency_s, create_time, day"
+)
+# Over no rows SUM() is NULL: COALESCE keeps integer sums exact, TOTAL() gives 0.0 for
+# floats (and skips unknown emissions).
+_SUMS = (
+    "COUNT(*) AS requests, COALESCE(SUM(prompt_tokens), 0) AS prompt_tokens,"
+    " COALESCE(SUM(completion_tokens), 0) AS completion_tokens, TOTAL(cost) AS cost,"
+    " TOTAL(emissions_g) AS emissions_g"
+)
+
+
+class SqliteUsageRepository:
+    """`UsageRepository` over the `usage` table."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def record(
+        self,
+        *,
+        request_id: str,
+        owner_id: str,
+        model: str,
+        provider: str,
+        prompt_tokens: int,
+        completion_tokens: int,
+        cost: float,
+        currency: str,
+        emissions_g: float | None,
+        latency_s: float,
+        create_time: datetime | None = None,
+    ) -> UsageRecord:
+        record = usage_record(
+            request_id=request_id,
+            owner_id=owner_id,
+            model=model,
+            provider=provider,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cost=cost,
+            currency=currency,
+            emissions_g=emissions_g,
+            latency_s=latency_s,
+            create_time=create_time,
+        )
+        conflict = f"The usage of request {record.request_id} was recorded already."
+        async with self._db.write(conflict=conflict) as tx:
+            await tx.execute(
+                f"INSERT INTO usage ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.request_id,
+                    record.owner_id,
+                    record.model,
+                    record.provider,
+                    record.prompt_tokens,
+                    record.completion_tokens,
+                    record.cost,
+                    record.currency,
+                    record.emissions_g,
+                    record.latency_s,
+                    to_millis(record.create_time),
+                    day_number(record.create_time.date()),
+                ),
+            )
+        return record
+
+    async def daily(
+        self, owner_id: str | None, *, first_day: date, last_day: date
+    ) -> list[DailyUsage]:
+        first, last = check.day_range(first_day, last_day)
+        params: tuple[object, ...] = (day_number(first), day_number(last))
+        owner_filter = ""
+        if owner_id is not None:
+            owner_filter = "AND owner_id = ?"
+            params = (*params, check.owner_id(owner_id))
+        rows = await self._db.fetchall(
+            f"SELECT owner_id, day, {_SUMS} FROM usage WHERE day BETWEEN ? AND ? {owner_filter}"
+            " GROUP BY owner_id, day ORDER BY owner_id, day",
+            params,
+        )
+        return [
+            DailyUsage(
+                owner_id=row["owner_id"],
+                day=day_from_number(row["day"]),
+                requests=row["requests"],
+                prompt_tokens=row["prompt_tokens"],
+                completion_tokens=row["completion_tokens"],
+                cost=row["cost"],
+                emissions_g=row["emissions_g"],
+            )
+            for row in rows
+        ]
+
+    async def total(self, owner_id: str, *, first_day: date, last_day: date) -> UsageTotal:
+        owner_id = check.owner_id(owner_id)
+        first, last = check.day_range(first_day, last_day)
+        row = await self._db.fetchone(
+            f"SELECT {_SUMS} FROM usage WHERE owner_id = ? AND day BETWEEN ? AND ?",
+            (owner_id, day_number(first), day_number(last)),
+        )
+        assert row is not None  # an aggregate without GROUP BY always returns one row
+        return _total(owner_id, row)
+
+    async def totals_by_owner(self, *, first_day: date, last_day: date) -> list[UsageTotal]:
+        first, last = check.day_range(first_day, last_day)
+        rows = await self._db.fetchall(
+            f"SELECT owner_id, {_SUMS} FROM usage WHERE day BETWEEN ? AND ?"
+            " GROUP BY owner_id ORDER BY owner_id",
+            (day_number(first), day_number(last)),
+        )
+        return [_total(row["owner_id"], row) for row in rows]
+
+
+def _total(owner_id: str, row: sqlite3.Row) -> UsageTotal:
+    return UsageTotal(
+        owner_id=owner_id,
+        requests=row["requests"],
+        prompt_tokens=row["prompt_tokens"],
+        completion_tokens=row["completion_tokens"],
+        cost=row["cost"],
+        emissions_g=row["emissions_g"],
+    )

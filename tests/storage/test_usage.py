@@ -1,0 +1,132 @@
+"""Contract: usage records and their sums per owner and UTC day, on every store."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from routeur_grpc.domain.records import DailyUsage, UsageRecord, UsageTotal
+from routeur_grpc.domain.repositories import Store
+from routeur_grpc.errors import AlreadyExists, InvalidArgument
+
+MAY_1 = date(2026, 5, 1)
+
+
+async def record(
+    store: Store, request_id: str, owner: str, when: datetime, /, **overrides: Any
+) -> UsageRecord:
+    fields: dict[str, Any] = {
+        "request_id": request_id,
+        "owner_id": owner,
+        "model": "gpt-4o",
+        "provider": "openai",
+        "prompt_tokens": 100,
+        "completion_tokens": 20,
+        "cost": 0.25,
+        "currency": "USD",
+        "emissions_g": 1.5,
+        "latency_s": 0.8,
+        "create_time": when,
+    }
+    return await store.usage.record(**(fields | overrides))
+
+
+def at(day: date, hour: int = 12) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+async def test_a_record_is_returned_as_stored(store: Store) -> None:
+    when = datetime(2026, 5, 1, 10, 30, 15, 123_456, tzinfo=UTC)
+
+    kept = await record(store, "req-1", "alice", when, emissions_g=None)
+
+    assert kept.create_time == when.replace(microsecond=123_000)
+    assert (kept.prompt_tokens, kept.cost, kept.emissions_g) == (100, 0.25, None)
+
+
+async def test_a_request_is_recorded_once(store: Store) -> None:
+    await record(store, "req-1", "alice", at(MAY_1))
+
+    with pytest.raises(AlreadyExists, match="req-1"):
+        await record(store, "req-1", "alice", at(MAY_1))
+
+
+async def test_usage_is_summed_per_owner_and_utc_day(store: Store) -> None:
+    may_2 = MAY_1 + timedelta(days=1)
+    await record(store, "r1", "alice", at(MAY_1, 0))
+    await record(store, "r2", "alice", at(MAY_1, 23), emissions_g=None, cost=0.5)
+    # 01:00 in Paris on May 2nd is still May 1st in UTC.
+    paris = timezone(timedelta(hours=2))
+    await record(store, "r3", "alice", datetime(2026, 5, 2, 1, tzinfo=paris))
+    await record(store, "r4", "alice", at(may_2))
+    await record(store, "r5", "bob", at(MAY_1), prompt_tokens=7, completion_tokens=3)
+    await record(store, "r6", "alice", at(MAY_1 - timedelta(days=1)))  # out of range
+
+    rows = await store.usage.daily("alice", first_day=MAY_1, last_day=may_2)
+
+    assert rows == [
+        DailyUsage("alice", MAY_1, 3, 300, 60, 1.0, 3.0),
+        DailyUsage("alice", may_2, 1, 100, 20, 0.25, 1.5),
+    ]
+    everyone = await store.usage.daily(None, first_day=MAY_1, last_day=MAY_1)
+    assert [(r.owner_id, r.requests, r.prompt_tokens) for r in everyone] == [
+        ("alice", 3, 300),
+        ("bob", 1, 7),
+    ]
+
+
+async def test_totals_cover_the_whole_range(store: Store) -> None:
+    await record(store, "r1", "alice", at(MAY_1))
+    await record(store, "r2", "alice", at(MAY_1 + timedelta(days=3)))
+    await record(store, "r3", "bob", at(MAY_1), cost=2.0, emissions_g=None)
+
+    last = MAY_1 + timedelta(days=30)
+    assert await store.usage.total("alice", first_day=MAY_1, last_day=last) == UsageTotal(
+        "alice", 2, 200, 40, 0.5, 3.0
+    )
+    assert await store.usage.totals_by_owner(first_day=MAY_1, last_day=last) == [
+        UsageTotal("alice", 2, 200, 40, 0.5, 3.0),
+        UsageTotal("bob", 1, 100, 20, 2.0, 0.0),
+    ]
+
+
+async def test_an_owner_without_usage_totals_zero(store: Store) -> None:
+    assert await store.usage.total("nobody", first_day=MAY_1, last_day=MAY_1) == UsageTotal(
+        "nobody", 0, 0, 0, 0.0, 0.0
+    )
+    assert await store.usage.daily("nobody", first_day=MAY_1, last_day=MAY_1) == []
+
+
+@pytest.mark.parametrize(
+    ("first_day", "last_day"),
+    [
+        (MAY_1, MAY_1 - timedelta(days=1)),
+        (at(MAY_1), MAY_1),
+        ("2026-05-01", MAY_1),
+    ],
+)
+async def test_a_day_range_is_two_ordered_dates(
+    store: Store, first_day: object, last_day: object
+) -> None:
+    with pytest.raises(InvalidArgument):
+        await store.usage.daily("alice", first_day=first_day, last_day=last_day)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"prompt_tokens": -1},
+        {"cost": float("nan")},
+        {"cost": -0.01},
+        {"latency_s": "fast"},
+        {"create_time": datetime(2026, 5, 1, 12)},  # naive: which zone?
+        {"request_id": "has spaces"},
+        {"request_id": {"$ne": None}},
+        {"owner_id": {"$ne": None}},
+    ],
+)
+async def test_usage_fields_are_checked(store: Store, overrides: dict[str, object]) -> None:
+    with pytest.raises(InvalidArgument):
+        await record(store, "req-1", "alice", at(MAY_1), **overrides)
