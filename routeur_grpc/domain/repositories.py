@@ -151,6 +151,12 @@ class ConversationRepository(Protocol):
         """Oldest first (by seq)."""
         ...
 
+    async def recent_messages(
+        self, owner_id: str, conversation_id: str, *, limit: int
+    ) -> builtins.list[Message]:
+        """The last `limit` messages (1 to 1000), oldest first: a model's history."""
+        ...
+
     async def delete(self, owner_id: str, conversation_id: str) -> None:
         """Deletes the conversation and its messages."""
         ...

@@ -115,6 +115,17 @@ def count(field: str, value: object, *, maximum: int = 2**62) -> int:
     return value
 
 
+MAX_RECENT_MESSAGES = 1000
+
+
+def recent_limit(value: object) -> int:
+    """How many recent messages to read: 1 to MAX_RECENT_MESSAGES."""
+    limit = count("limit", value, maximum=MAX_RECENT_MESSAGES)
+    if limit < 1:
+        raise InvalidArgument("`limit` must be at least 1.")
+    return limit
+
+
 def amount(field: str, value: object) -> float:
     """A finite, non-negative number."""
     if not isinstance(value, int | float) or isinstance(value, bool):

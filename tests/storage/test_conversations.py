@@ -244,3 +244,38 @@ async def test_search_pages_like_a_listing(store: Store) -> None:
 async def test_search_text_must_be_a_reasonable_string(store: Store, text: object) -> None:
     with pytest.raises(InvalidArgument):
         await store.conversations.search(ALICE, text)  # type: ignore[arg-type]
+
+
+async def test_recent_messages_are_the_last_ones_oldest_first(store: Store) -> None:
+    conversation = await store.conversations.create(ALICE)
+    for number in range(1, 6):
+        await store.conversations.append_message(
+            ALICE, conversation.conversation_id, role="user", content=f"m{number}"
+        )
+
+    recent = await store.conversations.recent_messages(
+        ALICE, conversation.conversation_id, limit=3
+    )
+    everything = await store.conversations.recent_messages(
+        ALICE, conversation.conversation_id, limit=1000
+    )
+
+    assert [m.content for m in recent] == ["m3", "m4", "m5"]
+    assert [m.seq for m in everything] == [1, 2, 3, 4, 5]
+
+
+async def test_recent_messages_of_someone_elses_conversation_look_missing(store: Store) -> None:
+    conversation = await store.conversations.create(ALICE)
+
+    with pytest.raises(NotFound):
+        await store.conversations.recent_messages(BOB, conversation.conversation_id, limit=5)
+
+
+@pytest.mark.parametrize("limit", [0, -1, 1001])
+async def test_recent_messages_refuse_a_limit_out_of_range(store: Store, limit: int) -> None:
+    conversation = await store.conversations.create(ALICE)
+
+    with pytest.raises(InvalidArgument, match="limit"):
+        await store.conversations.recent_messages(
+            ALICE, conversation.conversation_id, limit=limit
+        )

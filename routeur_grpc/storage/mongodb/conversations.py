@@ -234,6 +234,19 @@ class MongoConversationRepository:
             docs = await cursor.to_list()
         return build_page(query, [_message(d) for d in docs], lambda m: m.seq)
 
+    async def recent_messages(
+        self, owner_id: str, conversation_id: str, *, limit: int
+    ) -> list[Message]:
+        conversation = await self.get(owner_id, conversation_id)
+        with mongo_errors():
+            cursor = (
+                self._db.messages.find({"conversation_id": conversation.conversation_id})
+                .sort("seq", DESCENDING)
+                .limit(check.recent_limit(limit))
+            )
+            docs = await cursor.to_list()
+        return [_message(d) for d in reversed(docs)]
+
     async def delete(self, owner_id: str, conversation_id: str) -> None:
         owner_id = check.owner_id(owner_id)
         conversation_id = check_id("conversation", conversation_id)

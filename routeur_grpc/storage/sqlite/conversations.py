@@ -196,6 +196,17 @@ class SqliteConversationRepository:
         )
         return build_page(query, [_message(r) for r in rows], lambda m: m.seq)
 
+    async def recent_messages(
+        self, owner_id: str, conversation_id: str, *, limit: int
+    ) -> list[Message]:
+        conversation = await self.get(owner_id, conversation_id)
+        rows = await self._db.fetchall(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ?"
+            " ORDER BY seq DESC LIMIT ?",
+            (conversation.conversation_id, check.recent_limit(limit)),
+        )
+        return [_message(r) for r in reversed(rows)]
+
     async def delete(self, owner_id: str, conversation_id: str) -> None:
         owner_id = check.owner_id(owner_id)
         conversation_id = check_id("conversation", conversation_id)
