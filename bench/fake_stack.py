@@ -1,0 +1,87 @@
+"""Processes for the provider benchmarks: a fake upstream, and Routeur wired to fakes.
+
+    .venv/bin/python bench/fake_stack.py upstream openai
+    .venv/bin/python bench/fake_stack.py routeur --openai-url URL [--mistral-url URL]
+
+Each prints one JSON line on stdout once listening ({"url": ...} or {"address": ...}) and
+serves until SIGTERM. The Routeur process is the real server (`build_server`) configured
+with one remote provider per fake URL, without the embedded model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from fakes import FakeMistral, FakeOpenAI  # noqa: E402
+from routeur_grpc.server import build_server  # noqa: E402
+from routeur_grpc.settings import Settings  # noqa: E402
+from routeur_grpc.structured_logging import configure_logging  # noqa: E402
+
+FAKES = {"openai": FakeOpenAI, "mistral": FakeMistral}
+
+
+async def _until_terminated() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+
+
+async def serve_upstream(kind: str) -> None:
+    async with FAKES[kind]() as fake:
+        print(json.dumps({"url": fake.url}), flush=True)
+        await _until_terminated()
+
+
+async def serve_routeur(openai_url: str | None, mistral_url: str | None) -> None:
+    providers = []
+    if openai_url:
+        providers.append(
+            {"name": "openai", "type": "openai", "base_url": f"{openai_url}/v1", "api_key": "sk-bench"}
+        )
+    if mistral_url:
+        providers.append(
+            {"name": "mistral", "type": "mistral", "base_url": mistral_url, "api_key": "bench"}
+        )
+    with tempfile.TemporaryDirectory() as data_dir:
+        settings = Settings(
+            grpc_address="127.0.0.1:0",
+            data_dir=Path(data_dir),
+            local_model_enabled=False,
+            providers=providers,
+            log_level="WARNING",
+        )
+        configure_logging(settings.log_level, settings.log_format)
+        routeur, port = await build_server(settings)
+        await routeur.start()
+        print(json.dumps({"address": f"127.0.0.1:{port}"}), flush=True)
+        await _until_terminated()
+        await routeur.stop(1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command", required=True)
+    upstream = sub.add_parser("upstream")
+    upstream.add_argument("kind", choices=sorted(FAKES))
+    routeur = sub.add_parser("routeur")
+    routeur.add_argument("--openai-url")
+    routeur.add_argument("--mistral-url")
+    args = parser.parse_args()
+    if args.command == "upstream":
+        asyncio.run(serve_upstream(args.kind))
+    else:
+        asyncio.run(serve_routeur(args.openai_url, args.mistral_url))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Accounting for each completion: price, carbon footprint and everyday equivalences."""

@@ -1,0 +1,116 @@
+"""Carbon footprint, energy and water of a completion, estimated offline with EcoLogits.
+
+`ecologits.tracers.utils.llm_impacts(provider, model_name, output_token_count,
+request_latency, electricity_mix_zone)` models the inference from the model's (estimated)
+parameter count, the tokens generated and the latency, using the provider's datacenter PUE/WUE
+and the electricity mix of a zone (default: the provider's datacenter location).
+
+Its figures are a single value for models whose architecture is published, and a min/max
+range otherwise (most closed models). Routeur reports one number: the middle of the range,
+(min + max) / 2, EcoLogits' own central estimate. A model EcoLogits does not know gives no
+figure (None) and a warning in the logs, never an error: accounting must not fail a request.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ecologits.tracers.utils import llm_impacts
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Emissions:
+    """Impacts of one request (or the sum over the models it touched)."""
+
+    kg_co2eq: float
+    energy_kwh: float
+    water_liters: float | None = None
+
+    @property
+    def g_co2eq(self) -> float:
+        return self.kg_co2eq * 1000
+
+    def __add__(self, other: Emissions) -> Emissions:
+        water = None
+        if self.water_liters is not None or other.water_liters is not None:
+            water = (self.water_liters or 0.0) + (other.water_liters or 0.0)
+        return Emissions(self.kg_co2eq + other.kg_co2eq, self.energy_kwh + other.energy_kwh, water)
+
+
+@dataclass(frozen=True, slots=True)
+class EmissionsInput:
+    """What one model did in a request, as EcoLogits needs it."""
+
+    provider: str | None  # EcoLogits' provider name; None: no figure for this model
+    model: str
+    output_tokens: int
+    latency_s: float
+
+
+def central_value(value: Any) -> float:
+    """A float as is; the middle of an EcoLogits `RangeValue` (min/max)."""
+    if hasattr(value, "min") and hasattr(value, "max"):
+        return (float(value.min) + float(value.max)) / 2
+    return float(value)
+
+
+class EmissionsEstimator:
+    """Wraps EcoLogits; remembers which models it already warned about."""
+
+    def __init__(self, electricity_mix_zone: str | None = None) -> None:
+        self._zone = electricity_mix_zone
+        self._warned: set[tuple[str | None, str]] = set()
+
+    def estimate(self, item: EmissionsInput) -> Emissions | None:
+        """The impacts of one model's part of a request, or None if EcoLogits cannot tell."""
+        if item.output_tokens <= 0:
+            return Emissions(0.0, 0.0, 0.0)
+        if not item.provider:
+            self._warn_once(item, "no EcoLogits provider for this model")
+            return None
+        try:
+            impacts = llm_impacts(
+                provider=item.provider,
+                model_name=item.model,
+                output_token_count=item.output_tokens,
+                request_latency=max(item.latency_s, 1e-3),
+                electricity_mix_zone=self._zone,
+            )
+        except Exception:  # a bug or data gap in EcoLogits must not fail the request
+            log.exception("EcoLogits failed for %s/%s", item.provider, item.model)
+            return None
+        if impacts.gwp is None or impacts.energy is None:
+            codes = ", ".join(e.code for e in impacts.errors or []) or "no figure"
+            self._warn_once(item, codes)
+            return None
+        water = central_value(impacts.wcf.value) if impacts.wcf is not None else None
+        return Emissions(
+            kg_co2eq=central_value(impacts.gwp.value),
+            energy_kwh=central_value(impacts.energy.value),
+            water_liters=water,
+        )
+
+    def total(self, items: Iterable[EmissionsInput]) -> Emissions | None:
+        """Sum over every model of a request; None if none of them has a figure."""
+        result: Emissions | None = None
+        for item in items:
+            estimate = self.estimate(item)
+            if estimate is not None:
+                result = estimate if result is None else result + estimate
+        return result
+
+    def _warn_once(self, item: EmissionsInput, why: str) -> None:
+        key = (item.provider, item.model)
+        if key not in self._warned:
+            self._warned.add(key)
+            log.warning(
+                "no emissions figure for model %s (provider %s): %s",
+                item.model,
+                item.provider or "-",
+                why,
+            )

@@ -1,0 +1,96 @@
+"""The accounts of one completion, kept while it runs and closed into `CompletionMetadata`.
+
+The router notes every model it touched (fallbacks included, with zero tokens when an
+attempt failed before producing any), the tokens each used and how long it worked; the
+`Accountant` turns that into usage, pricing, emissions and equivalences. It is called for
+every ending: success, failure after the first token, and cancellation (nobody reads the
+result then, but it is still recorded).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from routeur_grpc.accounting.emissions import EmissionsEstimator, EmissionsInput
+from routeur_grpc.accounting.equivalences import equivalences
+from routeur_grpc.accounting.pricing import PriceList
+from routeur_grpc.domain.completion import CompletionMetadata, TokenUsage
+from routeur_grpc.routing.catalog import ModelEntry
+
+
+@dataclass(slots=True)
+class _Line:
+    entry: ModelEntry
+    usage: TokenUsage = field(default_factory=TokenUsage)
+    latency_s: float = 0.0
+
+
+class UsageLedger:
+    """Per-model tokens and working time of one request, in the order models were tried."""
+
+    def __init__(self) -> None:
+        self._lines: dict[str, _Line] = {}
+
+    def touch(self, entry: ModelEntry) -> None:
+        """Note that `entry` was tried (it appears in `usage_by_model` even at zero)."""
+        self._lines.setdefault(entry.name, _Line(entry))
+
+    def add(self, entry: ModelEntry, usage: TokenUsage, latency_s: float) -> None:
+        line = self._lines.setdefault(entry.name, _Line(entry))
+        line.usage = line.usage + usage
+        line.latency_s += latency_s
+
+    @property
+    def usage_by_model(self) -> dict[str, TokenUsage]:
+        return {name: line.usage for name, line in self._lines.items()}
+
+    @property
+    def total(self) -> TokenUsage:
+        total = TokenUsage()
+        for line in self._lines.values():
+            total = total + line.usage
+        return total
+
+    def emissions_inputs(self) -> list[EmissionsInput]:
+        return [
+            EmissionsInput(
+                provider=line.entry.emissions_provider,
+                model=line.entry.emissions_model,
+                output_tokens=line.usage.completion_tokens,
+                latency_s=line.latency_s,
+            )
+            for line in self._lines.values()
+            if line.usage.completion_tokens > 0
+        ]
+
+
+class Accountant:
+    """Closes a ledger into the accounting of a response."""
+
+    def __init__(self, prices: PriceList, emissions: EmissionsEstimator) -> None:
+        self._prices = prices
+        self._emissions = emissions
+
+    def metadata(
+        self,
+        ledger: UsageLedger,
+        *,
+        model: str,
+        agent: str,
+        message_count: int,
+        latency_s: float,
+    ) -> CompletionMetadata:
+        usage_by_model = ledger.usage_by_model
+        emissions = self._emissions.total(ledger.emissions_inputs())
+        return CompletionMetadata(
+            model=model,
+            agent=agent,
+            message_count=message_count,
+            latency_s=round(latency_s, 6),
+            usage=ledger.total,
+            usage_by_model=usage_by_model,
+            emissions_kg_co2eq=emissions.kg_co2eq if emissions is not None else None,
+            energy_kwh=emissions.energy_kwh if emissions is not None else None,
+            pricing=self._prices.pricing(usage_by_model),
+            equivalences=equivalences(emissions) if emissions is not None else None,
+        )

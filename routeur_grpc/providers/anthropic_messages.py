@@ -1,0 +1,177 @@
+"""Anthropic's Messages API through the official SDK (`AsyncAnthropic`), streamed over SSE.
+
+System turns go into Anthropic's separate `system` field; `max_tokens` is mandatory there, so
+a default applies when the request gives none. Usage comes from `message_start` (input) and
+`message_delta` (cumulative output). SDK retries are off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, NoReturn
+
+import anthropic
+import httpx2
+from anthropic import AsyncAnthropic
+
+from routeur_grpc.providers.base import ChatEvent, ChatRequest, ProviderModel, TextDelta
+from routeur_grpc.providers.token_count import TokenCounter
+from routeur_grpc.providers.unary import ChatCompletion, counted_usage
+from routeur_grpc.providers.upstream_errors import (
+    ErrorTable,
+    bad_request,
+    by_status,
+    context_too_long,
+    credentials_rejected,
+    model_not_found,
+    rate_limited,
+    timed_out,
+    unavailable,
+)
+
+ANTHROPIC_BASE_URL = "https://api.anthropic.com"
+DEFAULT_MAX_TOKENS = 4096
+
+
+def _detail(error: anthropic.APIStatusError) -> object:
+    body = error.body
+    if isinstance(body, Mapping):
+        inner = body.get("error")
+        if isinstance(inner, Mapping):
+            return inner.get("message")
+    return None
+
+
+ERRORS = ErrorTable(
+    [
+        (anthropic.RateLimitError, lambda e, p, m: rate_limited(p, e.response.headers)),
+        (
+            (anthropic.AuthenticationError, anthropic.PermissionDeniedError),
+            lambda e, p, m: credentials_rejected(p, e.status_code),
+        ),
+        (anthropic.NotFoundError, lambda e, p, m: model_not_found(p, m)),
+        (anthropic.ContentTooLargeError, lambda e, p, m: context_too_long(p, e.status_code)),
+        (
+            (anthropic.BadRequestError, anthropic.UnprocessableEntityError),
+            lambda e, p, m: bad_request(p, e.status_code, _detail(e)),
+        ),
+        (
+            (anthropic.RequestTimeoutError, anthropic.GatewayTimeoutError),
+            lambda e, p, m: timed_out(p),
+        ),
+        # Includes OverloadedError (529) and ServiceUnavailableError (503).
+        (anthropic.InternalServerError, lambda e, p, m: unavailable(p, e.status_code)),
+        (
+            anthropic.APIStatusError,
+            lambda e, p, m: by_status(p, m, e.status_code, e.response.headers, _detail(e)),
+        ),
+        (anthropic.APITimeoutError, lambda e, p, m: timed_out(p)),
+        (anthropic.APIConnectionError, lambda e, p, m: unavailable(p, what="connection failed")),
+        (anthropic.APIResponseValidationError, lambda e, p, m: unavailable(p, what="malformed answer")),
+        (httpx2.TimeoutException, lambda e, p, m: timed_out(p)),
+        (httpx2.TransportError, lambda e, p, m: unavailable(p, what="connection lost")),
+    ]
+)
+
+
+class AnthropicMessagesProvider:
+    """Chat completions from Anthropic's Messages API."""
+
+    def __init__(
+        self,
+        name: str = "anthropic",
+        *,
+        api_key: str | None,
+        base_url: str = ANTHROPIC_BASE_URL,
+        timeout_s: float = 600.0,
+        default_max_tokens: int = DEFAULT_MAX_TOKENS,
+        token_counter: TokenCounter | None = None,
+    ) -> None:
+        self._name = name
+        self._default_max_tokens = default_max_tokens
+        self._counter = token_counter or TokenCounter()
+        self._client = AsyncAnthropic(
+            api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0
+        )
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def _params(self, request: ChatRequest) -> dict[str, Any]:
+        system = "\n\n".join(m.content for m in request.messages if m.role == "system")
+        params: dict[str, Any] = {
+            "model": request.model,
+            "max_tokens": request.max_tokens or self._default_max_tokens,
+            "messages": [
+                {"role": m.role, "content": m.content}
+                for m in request.messages
+                if m.role != "system"
+            ],
+        }
+        if system:
+            params["system"] = system
+        if request.temperature is not None:
+            # This SDK release has no `temperature` argument; the API still takes the field.
+            params["extra_body"] = {"temperature": request.temperature}
+        return params
+
+    def _raise(self, error: Exception, model: str) -> NoReturn:
+        mapped = ERRORS.map(error, self._name, model)
+        if mapped is None:
+            raise error
+        raise mapped from error
+
+    async def stream_chat(self, request: ChatRequest) -> AsyncIterator[ChatEvent]:
+        try:
+            stream = await self._client.messages.create(**self._params(request), stream=True)
+        except Exception as error:
+            self._raise(error, request.model)
+        parts: list[str] = []
+        input_tokens: int | None = None
+        output_tokens: int | None = None
+        try:
+            async for event in stream:
+                if event.type == "message_start":
+                    input_tokens = event.message.usage.input_tokens
+                elif event.type == "content_block_delta" and event.delta.type == "text_delta":
+                    parts.append(event.delta.text)
+                    yield TextDelta(event.delta.text)
+                elif event.type == "message_delta":
+                    output_tokens = event.usage.output_tokens
+                    if getattr(event.usage, "input_tokens", None):
+                        input_tokens = event.usage.input_tokens
+        except Exception as error:
+            self._raise(error, request.model)
+        finally:
+            await stream.close()  # closes the HTTP response, so the upstream stops too
+        yield counted_usage(self._counter, request, "".join(parts), input_tokens, output_tokens)
+
+    async def complete_chat(self, request: ChatRequest) -> ChatCompletion:
+        try:
+            message = await self._client.messages.create(**self._params(request))
+        except Exception as error:
+            self._raise(error, request.model)
+        text = "".join(block.text for block in message.content if block.type == "text")
+        return ChatCompletion(
+            text,
+            counted_usage(
+                self._counter,
+                request,
+                text,
+                message.usage.input_tokens,
+                message.usage.output_tokens,
+            ),
+        )
+
+    async def list_models(self) -> list[ProviderModel]:
+        try:
+            return [
+                ProviderModel(name=model.id, description=model.display_name)
+                async for model in self._client.models.list()
+            ]
+        except Exception as error:
+            self._raise(error, "")
+
+    async def aclose(self) -> None:
+        await self._client.close()

@@ -1,0 +1,1 @@
+"""Providers, routing and accounting tests (fake upstreams in `tests/fakes`)."""
