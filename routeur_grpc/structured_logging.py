@@ -73,6 +73,9 @@ def configure_logging(level: str, log_format: str) -> None:
     # Third-party clients log request URLs and headers at INFO/DEBUG; keep them quiet.
     for noisy in ("httpx", "httpcore", "openai", "anthropic", "mistralai", "google_genai"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    # EcoLogits warns about its precision on every request; accounting.emissions says it once
+    # per model instead.
+    logging.getLogger("ecologits").setLevel(logging.ERROR)
 
 
 def describe_exception(error: BaseException) -> dict[str, str]:

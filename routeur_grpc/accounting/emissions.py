@@ -60,11 +60,12 @@ def central_value(value: Any) -> float:
 
 
 class EmissionsEstimator:
-    """Wraps EcoLogits; remembers which models it already warned about."""
+    """Wraps EcoLogits; remembers which models it already warned or noted about."""
 
     def __init__(self, electricity_mix_zone: str | None = None) -> None:
         self._zone = electricity_mix_zone
         self._warned: set[tuple[str | None, str]] = set()
+        self._noted: set[tuple[str | None, str]] = set()
 
     def estimate(self, item: EmissionsInput) -> Emissions | None:
         """The impacts of one model's part of a request, or None if EcoLogits cannot tell."""
@@ -88,6 +89,13 @@ class EmissionsEstimator:
             codes = ", ".join(e.code for e in impacts.errors or []) or "no figure"
             self._warn_once(item, codes)
             return None
+        if impacts.warnings and (item.provider, item.model) not in self._noted:
+            self._noted.add((item.provider, item.model))
+            log.info(
+                "emissions of model %s are approximate: %s",
+                item.model,
+                ", ".join(warning.code for warning in impacts.warnings),
+            )
         water = central_value(impacts.wcf.value) if impacts.wcf is not None else None
         return Emissions(
             kg_co2eq=central_value(impacts.gwp.value),
