@@ -8,7 +8,10 @@ from contextvars import ContextVar
 
 REQUEST_ID_METADATA_KEY = "x-request-id"
 
+ANONYMOUS_OWNER = "anonymous"
+
 _request_id: ContextVar[str] = ContextVar("routeur_request_id", default="-")
+_owner_id: ContextVar[str] = ContextVar("routeur_owner_id", default=ANONYMOUS_OWNER)
 
 # A caller-supplied id is echoed back and written to logs: keep it short and plain.
 _ACCEPTABLE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
@@ -28,3 +31,15 @@ def accept_request_id(candidate: str | None) -> str:
     if candidate and _ACCEPTABLE_REQUEST_ID.fullmatch(candidate):
         return candidate
     return uuid.uuid4().hex
+
+
+def current_owner_id() -> str:
+    """Who the request acts for: the owner of every record it reads or writes.
+
+    Until authentication is built every caller acts as `anonymous`.
+    """
+    return _owner_id.get()
+
+
+def set_owner_id(owner_id: str) -> None:
+    _owner_id.set(owner_id)

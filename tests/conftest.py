@@ -1,44 +1,17 @@
-"""Shared fixtures: the real Routeur server on port 0 with a temporary data directory."""
+"""Shared fixtures: the real Routeur server on port 0 with a temporary data directory, and
+a real MongoDB wire-protocol server for the MongoDB store."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
+import os
+from collections.abc import AsyncIterator, Iterator
 
 import grpc
 import pytest
 
-from routeur_grpc.server import RouteurServer, build_server
-from routeur_grpc.settings import Settings
+from support import RunningServer, server_settings, start_server
 
-LOCAL_MODEL = "local/smollm2-135m-instruct"
-
-
-@dataclass(frozen=True)
-class RunningServer:
-    address: str
-    server: RouteurServer
-    data_dir: Path
-
-
-def server_settings(data_dir: Path, **overrides: object) -> Settings:
-    """Settings for a test server: any free port, a private data directory, short answers."""
-    values: dict[str, object] = {
-        "grpc_address": "127.0.0.1:0",
-        "data_dir": data_dir,
-        "log_format": "text",
-        "local_model_max_tokens": 24,
-        "shutdown_grace_s": 2.0,
-    }
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
-
-
-async def start_server(settings: Settings) -> RunningServer:
-    server, port = await build_server(settings)
-    await server.start()
-    return RunningServer(f"127.0.0.1:{port}", server, settings.data_dir)
+MONGODB_URI_VARIABLE = "ROUTEUR_TEST_MONGODB_URI"
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +26,28 @@ async def routeur(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Run
 async def channel(routeur: RunningServer) -> AsyncIterator[grpc.aio.Channel]:
     async with grpc.aio.insecure_channel(routeur.address) as channel:
         yield channel
+
+
+@pytest.fixture(scope="session")
+def mongodb_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A MongoDB server: a real `mongod` when ROUTEUR_TEST_MONGODB_URI names one, otherwise
+    SecantusDB (a MongoDB wire-protocol server from PyPI) started in-process on port 0."""
+    configured = os.environ.get(MONGODB_URI_VARIABLE)
+    if configured:
+        yield configured
+        return
+    from secantus import SecantusDBServer
+
+    server = SecantusDBServer(
+        host="127.0.0.1",
+        port=0,  # the OS picks a free port; server.uri names it
+        storage_path=str(tmp_path_factory.mktemp("secantusdb")),
+        # A single node without the replica-set oplog: nothing here reads change streams,
+        # and every write is cheaper without it.
+        replica_set_name=None,
+    )
+    server.start()
+    try:
+        yield server.uri
+    finally:
+        server.stop()

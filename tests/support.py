@@ -1,10 +1,44 @@
-"""Reading AIP-193 error details off a failed call, for assertions."""
+"""Helpers shared by the tests: names, and AIP-193 error details read off a failed call."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
+
+from routeur_grpc.server import RouteurServer, build_server
+from routeur_grpc.settings import Settings
+
+LOCAL_MODEL = "local/smollm2-135m-instruct"
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    address: str
+    server: RouteurServer
+    data_dir: Path
+
+
+def server_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings for a test server: any free port, a private data directory, short answers."""
+    values: dict[str, object] = {
+        "grpc_address": "127.0.0.1:0",
+        "data_dir": data_dir,
+        "log_format": "text",
+        "local_model_max_tokens": 24,
+        "shutdown_grace_s": 2.0,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+async def start_server(settings: Settings) -> RunningServer:
+    server, port = await build_server(settings)
+    await server.start()
+    return RunningServer(f"127.0.0.1:{port}", server, settings.data_dir)
 
 
 def error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:

@@ -7,11 +7,13 @@ for no SDK or server (those are tested against real HTTP fakes in tests/provider
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 
 import pytest
 
 from routeur_grpc.api import completion_convert as convert
 from routeur_grpc.api.list_paging import page_of
+from routeur_grpc.domain.caller import Caller
 from routeur_grpc.domain.completion import (
     CompletionChunk,
     CompletionMetadata,
@@ -25,6 +27,11 @@ from routeur_grpc.errors import InvalidArgument, Unavailable
 from routeur_grpc.providers.base import ChatRequest, ProviderModel, TextDelta, UsageReport
 from routeur_grpc.routing.router import ModelRouter
 from routeur_grpc.services.completion import CompletionLimits, CompletionService
+from routeur_grpc.services.conversations import ConversationService
+from routeur_grpc.services.usage import UsageRecorder
+from routeur_grpc.storage import open_store
+
+CALLER = Caller(owner_id="alice", request_id="r1")
 
 
 class ScriptedProvider:
@@ -54,10 +61,29 @@ class ScriptedProvider:
         pass
 
 
-async def service_over(provider: ScriptedProvider) -> CompletionService:
-    router = ModelRouter([provider], {"scripted": "test"})
-    await router.start()
-    return CompletionService(router, CompletionLimits(max_message_chars=50))
+@pytest.fixture
+async def store(tmp_path):
+    """A real SQLite store in a temporary directory."""
+    store = await open_store(SimpleNamespace(
+        store="sqlite", data_dir=tmp_path, mongodb_uri="", mongodb_database=""
+    ))
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+def service_over(store):
+    async def build(provider: ScriptedProvider) -> CompletionService:
+        router = ModelRouter([provider], {"scripted": "test"})
+        await router.start()
+        return CompletionService(
+            router,
+            CompletionLimits(max_message_chars=50),
+            ConversationService(store.conversations),
+            UsageRecorder(store.usage, "EUR"),
+        )
+
+    return build
 
 
 def request(**fields: object) -> CompletionRequest:
@@ -68,9 +94,9 @@ async def collect(chunks: AsyncIterator[CompletionChunk]) -> list[CompletionChun
     return [chunk async for chunk in chunks]
 
 
-async def test_a_stream_ends_with_one_done_chunk_carrying_usage_and_latency():
+async def test_a_stream_ends_with_one_done_chunk_carrying_usage_and_latency(service_over):
     service = await service_over(ScriptedProvider(["a", "b", "c"]))
-    *pieces, last = await collect(service.stream(request()))
+    *pieces, last = await collect(service.stream(request(), CALLER))
     assert [p.content for p in pieces] == ["a", "b", "c"]
     assert last.done and last.error is None
     assert last.metadata.usage == TokenUsage(7, 3)
@@ -78,45 +104,45 @@ async def test_a_stream_ends_with_one_done_chunk_carrying_usage_and_latency():
     assert last.metadata.message_count == 1 and last.metadata.latency_s >= 0
 
 
-async def test_a_failure_before_the_first_piece_is_raised():
+async def test_a_failure_before_the_first_piece_is_raised(service_over):
     service = await service_over(ScriptedProvider(["a", "b"], fail_after=0))
     with pytest.raises(Unavailable):
-        await collect(service.stream(request()))
+        await collect(service.stream(request(), CALLER))
 
 
-async def test_a_failure_after_the_first_piece_ends_the_stream_with_an_error_chunk():
+async def test_a_failure_after_the_first_piece_ends_the_stream_with_an_error_chunk(service_over):
     service = await service_over(ScriptedProvider(["a", "b", "c"], fail_after=2))
-    *pieces, last = await collect(service.stream(request()))
+    *pieces, last = await collect(service.stream(request(), CALLER))
     assert [p.content for p in pieces] == ["a", "b"]
     assert last.done and isinstance(last.error, Unavailable)
 
 
-async def test_a_whole_completion_raises_a_failure_part_way():
+async def test_a_whole_completion_raises_a_failure_part_way(service_over):
     service = await service_over(ScriptedProvider(["a", "b", "c"], fail_after=2))
     with pytest.raises(Unavailable):
-        await service.complete(request())
+        await service.complete(request(), CALLER)
 
 
-async def test_a_whole_completion_joins_the_pieces():
+async def test_a_whole_completion_joins_the_pieces(service_over):
     service = await service_over(ScriptedProvider(["Bon", "jour"]))
-    result = await service.complete(request())
+    result = await service.complete(request(), CALLER)
     assert result.response == "Bonjour"
     assert result.usage == TokenUsage(7, 2)
 
 
-async def test_closing_the_stream_early_closes_the_provider_stream():
+async def test_closing_the_stream_early_closes_the_provider_stream(service_over):
     provider = ScriptedProvider(["a", "b", "c"])
     service = await service_over(provider)
-    chunks = service.stream(request())
+    chunks = service.stream(request(), CALLER)
     await anext(chunks)
     await chunks.aclose()
     assert provider.closed_early
 
 
-async def test_an_over_long_message_is_refused_with_its_length():
+async def test_an_over_long_message_is_refused_with_its_length(service_over):
     service = await service_over(ScriptedProvider(["a"]))
     with pytest.raises(InvalidArgument, match="51 characters long; the limit is 50"):
-        await service.complete(request(message="x" * 51))
+        await service.complete(request(message="x" * 51), CALLER)
 
 
 def test_the_last_chunk_carries_every_accounting_field_of_seed_004():

@@ -13,7 +13,7 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
-from rpc_errors import error_info, trailing
+from support import LOCAL_MODEL, error_info, trailing
 
 from routeur.v1 import (
     completion_service_pb2 as completion_pb,

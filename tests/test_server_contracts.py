@@ -6,7 +6,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from rpc_errors import error_info
+from support import error_info
 
 from routeur.v1 import (
     agent_service_pb2,
@@ -34,7 +34,7 @@ async def test_reflection_lists_every_routeur_service_health_and_reflection(chan
         break
     assert set(EVERY_SERVICE) <= listed
     assert {"grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"} <= listed
-    assert len([name for name in listed if name.startswith("routeur.v1.")]) == 11
+    assert len([name for name in listed if name.startswith("routeur.v1.")]) == 12
 
 
 async def test_reflection_describes_the_completion_contract(channel):
@@ -53,7 +53,7 @@ async def test_the_server_as_a_whole_is_serving(channel):
     assert response.status == health_pb2.HealthCheckResponse.SERVING
 
 
-@pytest.mark.parametrize("service", ["routeur.v1.CompletionService", "routeur.v1.ModelService"])
+@pytest.mark.parametrize("service", sorted(set(EVERY_SERVICE) - set(NOT_BUILT_YET)))
 async def test_built_services_report_serving(channel, service):
     stub = health_pb2_grpc.HealthStub(channel)
     response = await stub.Check(health_pb2.HealthCheckRequest(service=service))
@@ -73,7 +73,9 @@ async def test_rest_health_has_the_seed_shape(channel):
     assert response.status == "healthy"
     assert response.version and response.title and response.environment == "development"
     assert response.timestamp.seconds > 0
-    assert [c.name for c in response.components] == ["local_model"]
+    assert {c.name: c.status for c in response.components} == {
+        "store": "healthy", "local_model": "healthy"
+    }
 
 
 async def test_a_unary_call_to_a_service_not_built_yet_names_the_missing_feature(channel):

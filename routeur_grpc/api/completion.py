@@ -10,7 +10,7 @@ import grpc
 from routeur.v1 import completion_service_pb2 as pb
 from routeur.v1 import completion_service_pb2_grpc as pb_grpc
 from routeur_grpc.api import completion_convert as convert
-from routeur_grpc.api.deadlines import deadline_of
+from routeur_grpc.api.caller import caller_of
 from routeur_grpc.errors import InvalidArgument
 from routeur_grpc.services.completion import CompletionService
 
@@ -28,16 +28,14 @@ class CompletionServicer(pb_grpc.CompletionServiceServicer):
                 "(REST: POST /completion/stream) to stream, or leave `stream` false."
             )
         result = await self._completions.complete(
-            convert.completion_request(request), deadline=deadline_of(context)
+            convert.completion_request(request), caller_of(context)
         )
         return convert.complete_response(result)
 
     async def StreamCompletion(
         self, request: pb.StreamCompletionRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.StreamCompletionResponse]:
-        chunks = self._completions.stream(
-            convert.completion_request(request), deadline=deadline_of(context)
-        )
+        chunks = self._completions.stream(convert.completion_request(request), caller_of(context))
         async with aclosing(chunks):
             async for chunk in chunks:
                 yield convert.stream_response(chunk)

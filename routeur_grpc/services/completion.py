@@ -1,15 +1,18 @@
 """Completion: validate a request, have the router answer it, collect it when asked to.
 
 The router does the model work; this service owns what a completion means for a caller:
-the rules a request must follow, and turning a stream into a whole answer.
+the rules a request must follow, the saved conversation it continues (its history read
+before, the new message and the answer appended), the usage recorded, and turning a stream
+into a whole answer.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from routeur_grpc.domain.caller import Caller
 from routeur_grpc.domain.completion import (
     ROLES,
     CompletionChunk,
@@ -17,7 +20,10 @@ from routeur_grpc.domain.completion import (
     CompletionResult,
 )
 from routeur_grpc.errors import InvalidArgument, NotImplementedFeature
-from routeur_grpc.routing.router import ModelRouter
+from routeur_grpc.routing.response_cache import ResponseCache, cache_key, is_cacheable
+from routeur_grpc.routing.router import CompletionRecord, ModelRouter
+from routeur_grpc.services.conversations import ConversationService
+from routeur_grpc.services.usage import UsageRecorder
 
 MAX_TEMPERATURE = 2.0
 MAX_HISTORY_MESSAGES = 1000
@@ -35,25 +41,49 @@ class CompletionLimits:
 class CompletionService:
     """Answers completion requests, whole or streamed."""
 
-    def __init__(self, router: ModelRouter, limits: CompletionLimits) -> None:
+    def __init__(
+        self,
+        router: ModelRouter,
+        limits: CompletionLimits,
+        conversations: ConversationService,
+        usage: UsageRecorder,
+        cache: ResponseCache[CompletionResult] | None = None,
+    ) -> None:
         self._router = router
+        self._cache = cache
         self._limits = limits
+        self._conversations = conversations
+        self._usage = usage
 
     async def stream(
-        self, request: CompletionRequest, *, deadline: float | None = None
+        self, request: CompletionRequest, caller: Caller
     ) -> AsyncIterator[CompletionChunk]:
         """The answer as it is generated; the last chunk is `done` (see `ModelRouter.stream`)."""
-        self.validate(request)
-        async with aclosing(self._router.stream(request, deadline=deadline)) as chunks:
+        async with aclosing(self._answer(request, caller, prefer_unary=False)) as chunks:
             async for chunk in chunks:
                 yield chunk
 
-    async def complete(
-        self, request: CompletionRequest, *, deadline: float | None = None
-    ) -> CompletionResult:
-        """The whole answer. A failure part-way raises: nobody has seen the first part."""
+    async def complete(self, request: CompletionRequest, caller: Caller) -> CompletionResult:
+        """The whole answer. A failure part-way raises: nobody has seen the first part.
+
+        With a response cache, a deterministic request (temperature 0, no stored
+        conversation) asked again by the same caller gets the stored answer.
+        """
+        key = None
+        if self._cache is not None and is_cacheable(request):
+            self.validate(request)
+            key = cache_key(caller.owner_id, request)
+            cached = self._cache.get(key)
+            if cached is not None:
+                return cached
+        result = await self._complete(request, caller)
+        if key is not None and self._cache is not None:
+            self._cache.put(key, result)
+        return result
+
+    async def _complete(self, request: CompletionRequest, caller: Caller) -> CompletionResult:
         parts: list[str] = []
-        async with aclosing(self.stream(request, deadline=deadline)) as chunks:
+        async with aclosing(self._answer(request, caller, prefer_unary=True)) as chunks:
             async for chunk in chunks:
                 if chunk.error is not None:
                     raise chunk.error
@@ -68,6 +98,38 @@ class CompletionService:
                     )
                 parts.append(chunk.content)
         raise AssertionError("the router ended a stream without a done chunk")
+
+    async def _answer(
+        self, request: CompletionRequest, caller: Caller, *, prefer_unary: bool
+    ) -> AsyncIterator[CompletionChunk]:
+        self.validate(request)
+        conversation_id = request.conversation_id
+        if conversation_id:
+            stored = await self._conversations.history(caller.owner_id, conversation_id)
+            request = replace(request, history=stored + request.history)
+            # Saved before the model is asked, so a failure or a cancel loses nothing.
+            await self._conversations.append(
+                caller.owner_id, conversation_id, "user", request.message
+            )
+
+        def record(outcome: CompletionRecord) -> None:
+            # Every ending that used tokens is recorded, a cancelled stream's included.
+            if outcome.outcome == "completed" or outcome.metadata.usage.total_tokens:
+                self._usage.record_soon(caller, outcome.provider, outcome.metadata)
+
+        answer: list[str] = []
+        chunks = self._router.stream(
+            request, deadline=caller.deadline, on_accounted=record, prefer_unary=prefer_unary
+        )
+        async with aclosing(chunks):
+            async for chunk in chunks:
+                answer.append(chunk.content)
+                if chunk.done and conversation_id and chunk.error is None and chunk.metadata:
+                    await self._conversations.append(
+                        caller.owner_id, conversation_id, "assistant", "".join(answer),
+                        model=chunk.metadata.model,
+                    )
+                yield chunk
 
     def validate(self, request: CompletionRequest) -> None:
         """Raise `InvalidArgument` naming the first field that is wrong, and why."""
@@ -111,9 +173,4 @@ class CompletionService:
             raise NotImplementedFeature(
                 f"Agents are not available yet, so `agent` {request.agent!r} cannot be used: "
                 "leave `agent` empty to ask the model directly."
-            )
-        if request.conversation_id:
-            raise NotImplementedFeature(
-                "Saved conversations are not available yet: send earlier turns in "
-                "`conversation_history` instead of `conversation_id`."
             )

@@ -1,18 +1,18 @@
 """Fixtures of the storage contract suite: every test that takes `store` runs on both stores.
 
 - SQLite: a fresh data directory under `tmp_path`.
-- MongoDB: a real wire-protocol server. By default SecantusDB (the `secantusdb` package),
-  started in-process on port 0 once per session; each test gets a fresh database name,
-  dropped afterwards. Set `ROUTEUR_TEST_MONGODB_URI` to run against a real `mongod` instead.
+- MongoDB: a real wire-protocol server (the session's `mongodb_uri`, from tests/conftest.py:
+  SecantusDB in-process, or a real `mongod` named by `ROUTEUR_TEST_MONGODB_URI`); each test
+  gets a fresh database name, dropped afterwards.
 
 No mock and no patched driver: the repositories talk to the real thing.
 """
 
 from __future__ import annotations
 
-import os
+
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,34 +22,9 @@ from pymongo import AsyncMongoClient
 from routeur_grpc.domain.repositories import Store
 from routeur_grpc.storage import open_store
 
-MONGODB_URI_VARIABLE = "ROUTEUR_TEST_MONGODB_URI"
 STORES = ["sqlite", "mongodb"]
 
 StoreOpener = Callable[[], Awaitable[Store]]
-
-
-@pytest.fixture(scope="session")
-def mongodb_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The URI of the MongoDB server the suite runs against."""
-    configured = os.environ.get(MONGODB_URI_VARIABLE)
-    if configured:
-        yield configured
-        return
-    from secantus import SecantusDBServer
-
-    server = SecantusDBServer(
-        host="127.0.0.1",
-        port=0,  # the OS picks a free port; server.uri names it
-        storage_path=str(tmp_path_factory.mktemp("secantusdb")),
-        # A single node without the replica-set oplog: nothing here reads change streams,
-        # and every write is cheaper without it.
-        replica_set_name=None,
-    )
-    server.start()
-    try:
-        yield server.uri
-    finally:
-        server.stop()
 
 
 @pytest.fixture(params=STORES)
