@@ -5,16 +5,24 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from routeur_grpc.domain.repositories import Store
 from routeur_grpc.providers.base import ChatProvider
 from routeur_grpc.providers.local_llama import (
     LocalLlamaProvider,
     LocalModelConfig,
     bundled_model_path,
 )
-from routeur_grpc.routing.router import ModelRouter
+from routeur_grpc.providers.token_count import TokenCounter
+from routeur_grpc.routing.provider_factory import build_provider
+from routeur_grpc.routing.response_cache import ResponseCache
+from routeur_grpc.routing.retry import RetryPolicy
+from routeur_grpc.routing.router import ModelRouter, RouterConfig
 from routeur_grpc.services.completion import CompletionLimits, CompletionService
+from routeur_grpc.services.conversations import ConversationService
 from routeur_grpc.services.health import HealthCheck, HealthChecker
+from routeur_grpc.services.usage import UsageRecorder
 from routeur_grpc.settings import Settings
+from routeur_grpc.storage import open_store
 
 log = logging.getLogger(__name__)
 
@@ -24,21 +32,27 @@ class Application:
     """Everything the servicers call, and what must be closed at the end."""
 
     settings: Settings
+    store: Store
     providers: dict[str, ChatProvider]
     router: ModelRouter
     completions: CompletionService
+    conversations: ConversationService
+    usage: UsageRecorder
     health: HealthChecker
 
     async def aclose(self) -> None:
         await self.router.aclose()
+        await self.usage.aclose()
+        await self.store.close()
 
 
 async def build_application(settings: Settings) -> Application:
     """Create and start every domain component. Raises if one cannot start."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = await open_store(settings)
     providers: list[ChatProvider] = []
     provider_types: dict[str, str] = {}
-    checks: dict[str, HealthCheck] = {}
+    checks: dict[str, HealthCheck] = {"store": _store_check(store)}
     if settings.local_model_enabled:
         local = LocalLlamaProvider(
             LocalModelConfig(
@@ -54,18 +68,63 @@ async def build_application(settings: Settings) -> Application:
         providers.append(local)
         provider_types[local.name] = "local"
         checks["local_model"] = _always_healthy
-    router = ModelRouter(providers, provider_types)
+    counter = TokenCounter()
+    for spec in settings.providers:
+        if spec.enabled:
+            providers.append(build_provider(spec, counter))
+            provider_types[spec.name] = spec.type
+    router = ModelRouter(
+        providers, provider_types, router_config(settings), token_counter=counter
+    )
     await router.start()
+    conversations = ConversationService(store.conversations)
+    usage = UsageRecorder(store.usage, settings.currency)
     completions = CompletionService(
-        router, CompletionLimits(max_message_chars=settings.max_message_chars)
+        router,
+        CompletionLimits(max_message_chars=settings.max_message_chars),
+        conversations,
+        usage,
+        cache=(
+            ResponseCache(settings.response_cache_ttl_s, settings.response_cache_max_entries)
+            if settings.response_cache_ttl_s > 0
+            else None
+        ),
     )
     return Application(
         settings=settings,
+        store=store,
         providers={provider.name: provider for provider in providers},
         router=router,
         completions=completions,
+        conversations=conversations,
+        usage=usage,
         health=HealthChecker(checks),
     )
+
+
+def router_config(settings: Settings) -> RouterConfig:
+    """The router's options, from the settings."""
+    return RouterConfig(
+        catalog_file=settings.catalog_file,
+        currency=settings.currency,
+        usd_to_eur=settings.usd_to_eur_rate,
+        electricity_mix_zone=settings.electricity_mix_zone,
+        retry=RetryPolicy(
+            max_attempts=settings.retry_max_attempts,
+            initial_backoff_s=settings.retry_initial_backoff_s,
+            max_backoff_s=settings.retry_max_backoff_s,
+            max_retry_after_s=settings.retry_max_retry_after_s,
+        ),
+        breaker_failure_threshold=settings.breaker_failure_threshold,
+        breaker_cooldown_s=settings.breaker_cooldown_s,
+    )
+
+
+def _store_check(store: Store) -> HealthCheck:
+    async def check() -> None:
+        await store.users.list(page_size=1)
+
+    return check
 
 
 async def _always_healthy() -> None:

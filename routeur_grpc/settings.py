@@ -20,6 +20,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from routeur_grpc.accounting.pricing import DEFAULT_USD_TO_EUR
+from routeur_grpc.routing.provider_specs import ProviderSpec
+
 ENV_PREFIX = "ROUTEUR_"
 CONFIG_FILE_VARIABLE = f"{ENV_PREFIX}CONFIG_FILE"
 
@@ -44,7 +47,7 @@ class Settings(BaseSettings):
         description="host:port the gRPC server listens on (port 0 picks a free port).",
     )
     rest_port: int = Field(
-        8080, ge=1, le=65535, description="Port of the REST/JSON gateway (Envoy)."
+        8080, ge=0, le=65535, description="Port of the REST/JSON gateway (Envoy; 0: any free)."
     )
     shutdown_grace_s: float = Field(
         10.0, ge=0, description="On SIGTERM, seconds in-flight calls get to finish."
@@ -96,6 +99,83 @@ class Settings(BaseSettings):
         512, ge=1, le=32768, description="Default max_tokens when a request gives none."
     )
 
+    # --- Remote providers and routing ------------------------------------------------------
+    providers: list[ProviderSpec] = Field(
+        default_factory=list,
+        description="Remote provider instances: `[[providers]]` tables in the config file "
+        "(name, type, base_url, api_key, enabled, timeout_s), or a JSON list.",
+    )
+    catalog_file: Path | None = Field(
+        None,
+        description="A TOML file of models, deployments and fallbacks merged over the "
+        "built-in catalog (`routeur_grpc/routing/models.toml`).",
+    )
+    retry_max_attempts: int = Field(
+        4, ge=1, le=10, description="Attempts per model, the first one included."
+    )
+    retry_initial_backoff_s: float = Field(
+        1.0, ge=0, description="Longest wait before the first retry (full jitter below it)."
+    )
+    retry_max_backoff_s: float = Field(8.0, ge=0, description="Cap on any wait between tries.")
+    retry_max_retry_after_s: float = Field(
+        30.0, ge=0, description="A longer upstream `Retry-After` fails the attempt at once."
+    )
+    breaker_failure_threshold: int = Field(
+        5, ge=1, description="Consecutive failures that cool a deployment down."
+    )
+    breaker_cooldown_s: float = Field(
+        30.0, gt=0, description="How long a failing deployment rests before a probe."
+    )
+    response_cache_ttl_s: float = Field(
+        0.0, ge=0, description="Cache whole temperature-0 answers this long (0: no cache)."
+    )
+    response_cache_max_entries: int = Field(
+        1024, ge=1, description="Entries kept by the response cache, least recent dropped."
+    )
+
+    # --- Accounting --------------------------------------------------------------------------
+    currency: str = Field(
+        "EUR", pattern=r"^[A-Z]{3}$", description="ISO 4217 currency of prices and costs."
+    )
+    usd_to_eur_rate: float = Field(
+        DEFAULT_USD_TO_EUR, gt=0, description="Converts USD catalog prices to EUR."
+    )
+    electricity_mix_zone: str | None = Field(
+        None,
+        description="EcoLogits electricity mix zone (ISO 3166-1 alpha-3, e.g. `FRA`, or "
+        "`WOR`); default: each provider's datacenter zone.",
+    )
+
+    # --- REST gateway (Envoy) ------------------------------------------------------------------
+    gateway_enabled: bool = Field(
+        True, description="`serve` starts Envoy beside the gRPC server."
+    )
+    rest_host: str = Field("127.0.0.1", description="Address the REST gateway listens on.")
+    gateway_upstreams: list[str] = Field(
+        default_factory=list,
+        description="host:port of each gRPC server behind Envoy (JSON list); default: this "
+        "process's server.",
+    )
+    gateway_admin_port: int = Field(
+        9901, ge=0, le=65535, description="Envoy admin port, on 127.0.0.1 only (0: any)."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=lambda: ["http://localhost:4200"],
+        description="Origins browsers may call from (JSON list; `*` for any).",
+    )
+    gateway_health_check_interval_s: float = Field(
+        2.0, gt=0, description="How often Envoy checks each upstream's grpc.health.v1."
+    )
+    gateway_start_timeout_s: float = Field(
+        20.0, gt=0, description="How long to wait for Envoy to serve before giving up."
+    )
+    gateway_log_level: Literal["trace", "debug", "info", "warning", "error", "critical", "off"] = (
+        Field("warning", description="Envoy's own log level (its log: data_dir/envoy.log).")
+    )
+    gateway_concurrency: int = Field(
+        2, ge=1, le=64, description="Envoy worker threads."
+    )
+
     # --- Requests ----------------------------------------------------------------------------
     max_message_chars: int = Field(
         200_000, ge=1, description="Longest accepted message or history entry, in characters."
@@ -107,6 +187,24 @@ class Settings(BaseSettings):
         host, sep, port = value.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
             raise ValueError("expected host:port, e.g. 127.0.0.1:50051")
+        return value
+
+    @field_validator("gateway_upstreams")
+    @classmethod
+    def _upstreams(cls, value: list[str]) -> list[str]:
+        for address in value:
+            host, sep, port = address.rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 < int(port) <= 65535:
+                raise ValueError(f"{address!r}: expected host:port, e.g. 10.0.0.5:50051")
+        return value
+
+    @field_validator("providers")
+    @classmethod
+    def _unique_provider_names(cls, value: list[ProviderSpec]) -> list[ProviderSpec]:
+        names = [spec.name for spec in value]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"provider names must be unique; repeated: {', '.join(duplicates)}")
         return value
 
     @field_validator("log_level", mode="before")
@@ -152,7 +250,9 @@ def _describe(error: ValidationError) -> str:
         name = f"{ENV_PREFIX}{field.upper()}"
         if problem["type"] == "extra_forbidden":
             lines.append(f"  {field}: unknown setting (check the spelling in the config file)")
-        elif any(marker in field for marker in _SECRET_MARKERS):
+        elif any(marker in field for marker in _SECRET_MARKERS) or isinstance(
+            problem.get("input"), dict | list
+        ):  # a table (a provider, say) may hold a key: it is never echoed
             lines.append(f"  {name}: {problem['msg']}")
         else:
             lines.append(f"  {name}: {problem['msg']} (got {problem.get('input')!r})")

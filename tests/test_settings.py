@@ -92,3 +92,43 @@ def test_serve_stops_at_once_on_invalid_settings():
     assert "ROUTEUR_REST_PORT" in result.stderr
     assert "Traceback" not in result.stderr
 
+
+
+def test_remote_providers_come_from_the_config_file_and_keys_stay_secret(environment, tmp_path):
+    config = tmp_path / "routeur.toml"
+    config.write_text(
+        '[[providers]]\nname = "openai"\ntype = "openai"\napi_key = "sk-very-secret"\n\n'
+        '[[providers]]\nname = "vllm"\ntype = "openai_compatible"\n'
+        'base_url = "http://10.0.0.7:8000/v1"\n'
+    )
+    environment.setenv("ROUTEUR_CONFIG_FILE", str(config))
+    settings = load_settings()
+    assert [(spec.name, spec.type) for spec in settings.providers] == [
+        ("openai", "openai"), ("vllm", "openai_compatible")
+    ]
+    assert "sk-very-secret" not in repr(settings)
+    assert settings.providers[0].api_key.get_secret_value() == "sk-very-secret"
+
+
+@pytest.mark.parametrize(
+    ("providers", "expected"),
+    [
+        ('[{"name": "vllm", "type": "openai_compatible", "api_key": "sk-hidden"}]',
+         "needs base_url"),
+        ('[{"name": "a", "type": "openai"}, {"name": "a", "type": "mistral"}]', "repeated: a"),
+        ('[{"name": "x", "type": "bedrock", "api_key": "sk-hidden"}]', "ROUTEUR_PROVIDERS"),
+    ],
+    ids=["compatible-without-url", "duplicate-names", "unknown-type"],
+)
+def test_a_wrong_provider_is_explained_without_its_key(environment, providers, expected):
+    environment.setenv("ROUTEUR_PROVIDERS", providers)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert expected in str(caught.value)
+    assert "sk-hidden" not in str(caught.value)
+
+
+def test_gateway_upstreams_must_be_host_and_port(environment):
+    environment.setenv("ROUTEUR_GATEWAY_UPSTREAMS", '["10.0.0.5:50051", "nowhere"]')
+    with pytest.raises(SettingsError, match="ROUTEUR_GATEWAY_UPSTREAMS.*nowhere"):
+        load_settings()
