@@ -27,7 +27,11 @@ DESCRIPTOR := generated/routeur_v1.pb
 # Well-known extras the REST gateway must know about (error details in JSON errors).
 EXTRA_DESCRIPTOR_PROTOS := google/rpc/error_details.proto
 
-.PHONY: install run serve test lint-protos protos check-generated proto-deps breaking bench clean
+# Swagger UI for the gateway's /docs, from the swagger-ui-dist npm package (not committed).
+SWAGGER_UI_VERSION := 5.35.0
+
+.PHONY: install run serve gateway test lint-protos protos openapi swagger-ui check-generated \
+	proto-deps breaking bench clean
 
 ## install: virtual environment and every Python package (llama-cpp-python compiles once, then pip caches it)
 install: $(STAMP)
@@ -43,13 +47,24 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --find-links $(WHEELHOUSE) -e '.[dev]'
 	touch $@
 
-## run: install, then start the gRPC server on embedded defaults (SQLite, local model)
-run: install
+## run: install, then start the gRPC server and the REST gateway on embedded defaults
+run: install swagger-ui
 	$(BIN)/routeur-grpc serve
 
+## gateway: only the REST gateway (Envoy), for gRPC servers running elsewhere (ROUTEUR_GATEWAY_UPSTREAMS)
+gateway: install swagger-ui
+	$(BIN)/routeur-grpc gateway
+
 ## test: install, check the contracts and generated code, run the whole test suite
-test: install lint-protos check-generated
+test: install swagger-ui lint-protos check-generated
 	$(BIN)/pytest
+
+## swagger-ui: vendor the pinned swagger-ui-dist files served at /docs (npm registry, once)
+swagger-ui:
+	@if [ "$$(cat gateway/swagger-ui/VERSION 2>/dev/null)" != "$(SWAGGER_UI_VERSION)" ] \
+	    || [ gateway/docs.html -nt gateway/swagger-ui/index.html ]; then \
+	  command -v npm >/dev/null || { echo "npm is needed once to fetch Swagger UI" >&2; exit 1; }; \
+	  gateway/vendor-swagger-ui.sh $(SWAGGER_UI_VERSION); fi
 
 ## proto-deps: google/api and google/rpc protos, from the googleapis-common-protos package
 proto-deps: install
@@ -65,13 +80,20 @@ protos: proto-deps
 	$(PY) -m grpc_tools.protoc -Iprotos -I$(PROTO_DEPS) --include_imports --include_source_info \
 		--descriptor_set_out=$(DESCRIPTOR) $(PROTO_FILES:protos/%=%) $(EXTRA_DESCRIPTOR_PROTOS)
 	touch generated/routeur/__init__.py generated/routeur/v1/__init__.py generated/routeur/v1/py.typed
+	$(MAKE) --no-print-directory openapi
 
-## check-generated: fail when generated/ does not match protos/
+## openapi: gateway/openapi.json (served at /openapi.json) from the descriptor set
+openapi: install
+	$(PY) -m routeur_grpc.gateway openapi $(DESCRIPTOR) gateway/openapi.json
+
+## check-generated: fail when generated/ or gateway/openapi.json does not match protos/
 check-generated: proto-deps
-	@tmp=$$(mktemp -d) && cp -r generated $$tmp/before && $(MAKE) --no-print-directory protos >/dev/null \
-	  && if diff -r $$tmp/before generated >/dev/null; then echo "generated/ is up to date"; \
-	     else rm -rf generated && cp -r $$tmp/before generated && \
-	       echo "generated/ is stale: run 'make protos' and commit the result" >&2; exit 1; fi
+	@tmp=$$(mktemp -d) && cp -r generated $$tmp/before && cp gateway/openapi.json $$tmp/openapi.json \
+	  && $(MAKE) --no-print-directory protos >/dev/null \
+	  && if diff -r $$tmp/before generated >/dev/null && diff -q $$tmp/openapi.json gateway/openapi.json >/dev/null; \
+	     then echo "generated/ and gateway/openapi.json are up to date"; \
+	     else rm -rf generated && cp -r $$tmp/before generated && cp $$tmp/openapi.json gateway/openapi.json && \
+	       echo "generated/ or gateway/openapi.json is stale: run 'make protos' and commit the result" >&2; exit 1; fi
 
 ## lint-protos: buf lint with the STANDARD rules
 lint-protos: proto-deps

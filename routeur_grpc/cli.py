@@ -53,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     models = commands.add_parser("models", help="list the models")
     models.set_defaults(run=_models)
 
+    # REST gateway alone (routeur_grpc.gateway), for servers running elsewhere.
+    gateway = commands.add_parser(
+        "gateway", help="run only the REST gateway (Envoy) in front of the gRPC server(s)"
+    )
+    gateway.set_defaults(run=_gateway)
+
     for client in (complete, models):
         client.add_argument("--address", default=None, help="server host:port "
                             "(default: ROUTEUR_GRPC_ADDRESS or 127.0.0.1:50051)")
@@ -75,6 +81,12 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"routeur-grpc: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _gateway(args: argparse.Namespace) -> int:
+    from routeur_grpc.gateway.__main__ import main as gateway_main
+
+    return gateway_main(["serve"])
 
 
 def _address(args: argparse.Namespace) -> str:

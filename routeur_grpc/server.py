@@ -34,6 +34,8 @@ from routeur.v1 import (
     health_service_pb2_grpc,
     model_service_pb2,
     model_service_pb2_grpc,
+    openai_compat_service_pb2,
+    openai_compat_service_pb2_grpc,
     provider_service_pb2,
     provider_service_pb2_grpc,
     realtime_service_pb2,
@@ -44,10 +46,13 @@ from routeur.v1 import (
     user_service_pb2_grpc,
 )
 from routeur_grpc.api.completion import CompletionServicer
+from routeur_grpc.api.conversations import ConversationServicer
 from routeur_grpc.api.health import HealthServicer
 from routeur_grpc.api.models import ModelServicer
+from routeur_grpc.api.openai_compat import OpenAICompatServicer
 from routeur_grpc.api.unimplemented import unimplemented_servicer
 from routeur_grpc.application import Application, build_application
+from routeur_grpc.gateway import GatewayError, start_gateway
 from routeur_grpc.interceptors.error_mapping import ErrorMappingInterceptor
 from routeur_grpc.interceptors.request_context import RequestContextInterceptor
 from routeur_grpc.settings import Settings
@@ -83,6 +88,8 @@ SERVICES: tuple[_Service, ...] = (
              lambda app: ModelServicer(app.router)),
     _Service(health_service_pb2_grpc, health_service_pb2, "HealthService",
              lambda app: HealthServicer(app.health, app.settings.environment)),
+    _Service(openai_compat_service_pb2_grpc, openai_compat_service_pb2, "OpenAICompatService",
+             lambda app: OpenAICompatServicer(app.completions, app.router)),
     _Service(auth_service_pb2_grpc, auth_service_pb2, "AuthService", None,
              "authentication (API keys exchanged for JWT bearer tokens)"),
     _Service(transcription_service_pb2_grpc, transcription_service_pb2,
@@ -90,7 +97,7 @@ SERVICES: tuple[_Service, ...] = (
     _Service(agent_service_pb2_grpc, agent_service_pb2, "AgentService", None,
              "the agent registry"),
     _Service(conversation_service_pb2_grpc, conversation_service_pb2, "ConversationService",
-             None, "saved conversations"),
+             lambda app: ConversationServicer(app.conversations)),
     _Service(analysis_service_pb2_grpc, analysis_service_pb2, "AnalysisService", None,
              "text analysis"),
     _Service(provider_service_pb2_grpc, provider_service_pb2, "ProviderService", None,
@@ -167,11 +174,26 @@ async def build_server(settings: Settings) -> tuple[RouteurServer, int]:
 
 
 async def serve(settings: Settings) -> None:
-    """Run until SIGTERM/SIGINT, then drain in-flight calls for `shutdown_grace_s`."""
+    """Run until SIGTERM/SIGINT, then drain in-flight calls for `shutdown_grace_s`.
+
+    With `gateway_enabled`, Envoy (the REST face) starts once the gRPC server listens and
+    stops after it has drained.
+    """
     routeur, port = await build_server(settings)
     await routeur.start()
     host = settings.grpc_address.rpartition(":")[0]
     log.info("gRPC server listening", extra={"address": f"{host}:{port}"})
+    gateway = None
+    if settings.gateway_enabled:
+        try:
+            gateway = await start_gateway(settings, grpc_port=port)
+        except GatewayError as error:
+            await routeur.stop(0)
+            raise StartupError(
+                f"The REST gateway did not start: {error} "
+                "(ROUTEUR_GATEWAY_ENABLED=false runs gRPC alone)."
+            ) from None
+        log.info("REST gateway listening", extra={"url": gateway.rest_url})
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -179,4 +201,6 @@ async def serve(settings: Settings) -> None:
     await stopping.wait()
     log.info("shutting down", extra={"grace_s": settings.shutdown_grace_s})
     await routeur.stop(settings.shutdown_grace_s)
+    if gateway is not None:
+        await gateway.stop()
     log.info("stopped")

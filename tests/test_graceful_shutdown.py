@@ -1,4 +1,5 @@
-"""SIGTERM lets in-flight streams finish, then the server exits cleanly."""
+"""`serve` starts gRPC and the REST gateway; SIGTERM lets in-flight streams finish, then
+both exit cleanly."""
 
 from __future__ import annotations
 
@@ -10,39 +11,51 @@ import sys
 import time
 
 import grpc
+import httpx
+import pytest
 
 from routeur.v1 import completion_service_pb2 as pb, completion_service_pb2_grpc as pb_grpc
 
 LOCAL_MODEL = "local/smollm2-135m-instruct"
 
 
-def start_server(tmp_path) -> tuple[subprocess.Popen, str]:
+def start_server(tmp_path) -> tuple[subprocess.Popen, str, str]:
+    """`routeur-grpc serve` in a child process; its gRPC address and REST URL."""
     env = {
         **os.environ,
         "ROUTEUR_GRPC_ADDRESS": "127.0.0.1:0",
         "ROUTEUR_DATA_DIR": str(tmp_path),
         "ROUTEUR_LOG_FORMAT": "json",
         "ROUTEUR_SHUTDOWN_GRACE_S": "30",
+        "ROUTEUR_REST_PORT": "0",
+        "ROUTEUR_GATEWAY_ADMIN_PORT": "0",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "routeur_grpc", "serve"],
         env=env, stderr=subprocess.PIPE, text=True,
     )
-    deadline = time.monotonic() + 60
+    address = None
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         line = process.stderr.readline()
         if not line:
             break
+        if not line.startswith("{"):
+            continue  # native libraries (gRPC core, llama.cpp) write plain lines of their own
         entry = json.loads(line)
         if entry["msg"] == "gRPC server listening":
-            return process, entry["address"]
+            address = entry["address"]
+        if entry["msg"] == "REST gateway listening":
+            return process, address, entry["url"]
     process.kill()
     raise AssertionError("the server did not start")
 
 
-def test_sigterm_drains_an_in_flight_stream(tmp_path):
-    process, address = start_server(tmp_path)
+def test_serve_answers_over_grpc_and_rest_and_sigterm_drains_an_in_flight_stream(tmp_path):
+    process, address, rest_url = start_server(tmp_path)
     try:
+        health = httpx.get(f"{rest_url}/health", timeout=30)
+        assert health.status_code == 200 and health.json()["status"] == "healthy"
         with grpc.insecure_channel(address) as channel:
             stub = pb_grpc.CompletionServiceStub(channel)
             stream = stub.StreamCompletion(
@@ -55,6 +68,8 @@ def test_sigterm_drains_an_in_flight_stream(tmp_path):
         assert first.content is not None
         assert rest and rest[-1].done and not rest[-1].HasField("error")
         assert process.wait(timeout=60) == 0
+        with pytest.raises(httpx.ConnectError):  # Envoy has gone with it
+            httpx.get(f"{rest_url}/health", timeout=5)
     finally:
         if process.poll() is None:
             process.kill()

@@ -1,0 +1,195 @@
+"""OpenAI-compatible messages: OpenAI's chat shapes to Routeur's domain and back.
+
+OpenAI's request is a list of messages; Routeur's is a new user message plus its history.
+Answers become OpenAI's `chat.completion` object, or `chat.completion.chunk` objects for a
+stream, with a last chunk carrying `error` when a stream fails after it has started.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import grpc
+from google.protobuf import struct_pb2
+from routeur.v1 import openai_compat_service_pb2 as pb
+
+from routeur_grpc.domain.completion import (
+    ChatMessage,
+    CompletionChunk,
+    CompletionRequest,
+    CompletionResult,
+    TokenUsage,
+)
+from routeur_grpc.domain.models import ModelInfo
+from routeur_grpc.errors import InvalidArgument, RouteurError
+
+ChatRequestMessage = pb.CreateChatCompletionRequest | pb.StreamChatCompletionRequest
+
+# OpenAI's `developer` role is its newer name for `system`.
+_ROLE_ALIASES = {"developer": "system"}
+
+# OpenAI's error `type` for each gRPC code; anything else is a `server_error`.
+_ERROR_TYPES = {
+    grpc.StatusCode.INVALID_ARGUMENT: "invalid_request_error",
+    grpc.StatusCode.NOT_FOUND: "not_found_error",
+    grpc.StatusCode.UNAUTHENTICATED: "authentication_error",
+    grpc.StatusCode.PERMISSION_DENIED: "permission_error",
+    grpc.StatusCode.RESOURCE_EXHAUSTED: "rate_limit_exceeded",
+}
+
+
+def new_completion_id() -> str:
+    return f"chatcmpl-{uuid.uuid4().hex}"
+
+
+def chat_request(message: ChatRequestMessage) -> CompletionRequest:
+    """The domain request: the last message is the new one, the others its history."""
+    if not message.messages:
+        raise InvalidArgument("`messages` is empty: give at least one user message.")
+    if message.HasField("n") and message.n != 1:
+        raise InvalidArgument(f"`n` is {message.n}: Routeur answers with one choice, n=1.")
+    *earlier, last = message.messages
+    if last.role != "user":
+        raise InvalidArgument(
+            f"The last of `messages` has role {last.role!r}: it must be the user's message "
+            "to answer."
+        )
+    # Roles are checked by the domain's validation, like those of CompleteRequest.
+    history = tuple(
+        ChatMessage(_ROLE_ALIASES.get(turn.role, turn.role), _text(turn.content, index))  # type: ignore[arg-type]
+        for index, turn in enumerate(earlier)
+    )
+    return CompletionRequest(
+        message=_text(last.content, len(earlier)),
+        model=message.model,
+        temperature=message.temperature if message.HasField("temperature") else None,
+        max_tokens=max_tokens_of(message),
+        history=history,
+    )
+
+
+def max_tokens_of(message: ChatRequestMessage) -> int | None:
+    if message.HasField("max_completion_tokens"):
+        return message.max_completion_tokens
+    return message.max_tokens if message.HasField("max_tokens") else None
+
+
+def _text(content: struct_pb2.Value, index: int) -> str:
+    """A message's text: a string, or the text parts of a list of content parts."""
+    kind = content.WhichOneof("kind")
+    if kind is None or kind == "null_value":
+        return ""
+    if kind == "string_value":
+        return content.string_value
+    if kind == "list_value":
+        parts = []
+        for part in content.list_value.values:
+            fields = part.struct_value.fields if part.HasField("struct_value") else {}
+            if fields.get("type", struct_pb2.Value()).string_value != "text":
+                raise InvalidArgument(
+                    f"`messages[{index}].content` has a part that is not text: only "
+                    '{"type": "text", "text": ...} parts are supported.'
+                )
+            parts.append(fields["text"].string_value if "text" in fields else "")
+        return "".join(parts)
+    raise InvalidArgument(f"`messages[{index}].content` must be a string or a list of parts.")
+
+
+def _finish_reason(usage: TokenUsage, max_tokens: int | None) -> str:
+    # Providers do not report why they stopped yet; reaching the limit means `length`.
+    if max_tokens is not None and usage.completion_tokens >= max_tokens:
+        return "length"
+    return "stop"
+
+
+def _usage(usage: TokenUsage) -> pb.OpenAIUsage:
+    return pb.OpenAIUsage(
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        total_tokens=usage.total_tokens,
+    )
+
+
+def chat_completion(
+    result: CompletionResult, *, completion_id: str, created: int, max_tokens: int | None
+) -> pb.CreateChatCompletionResponse:
+    return pb.CreateChatCompletionResponse(
+        id=completion_id,
+        object="chat.completion",
+        created=created,
+        model=result.model,
+        choices=[
+            pb.OpenAIChoice(
+                index=0,
+                message=pb.OpenAIResponseMessage(role="assistant", content=result.response),
+                finish_reason=_finish_reason(result.usage, max_tokens),
+            )
+        ],
+        usage=_usage(result.usage),
+    )
+
+
+def openai_error(error: RouteurError) -> pb.OpenAIError:
+    return pb.OpenAIError(
+        message=error.message,
+        type=_ERROR_TYPES.get(error.code, "server_error"),
+        code=error.reason,
+    )
+
+
+class ChatChunkEncoder:
+    """Turns the domain's completion chunks into OpenAI's chunks, for one stream."""
+
+    def __init__(self, request: ChatRequestMessage) -> None:
+        self._id = new_completion_id()
+        self._created = int(time.time())
+        self._model = request.model
+        self._max_tokens = max_tokens_of(request)
+        self._include_usage = request.stream_options.include_usage
+        self._started = False
+
+    def encode(self, chunk: CompletionChunk) -> Iterator[pb.StreamChatCompletionResponse]:
+        if chunk.metadata is not None and chunk.metadata.model:
+            self._model = chunk.metadata.model
+        if chunk.content:
+            delta = pb.OpenAIDelta(content=chunk.content)
+            if not self._started:
+                delta.role = "assistant"
+                self._started = True
+            yield self._chunk(choices=[pb.OpenAIChunkChoice(index=0, delta=delta)])
+        if chunk.error is not None:
+            yield self._chunk(error=openai_error(chunk.error))
+            return
+        if chunk.done:
+            usage = chunk.metadata.usage if chunk.metadata is not None else TokenUsage()
+            delta = pb.OpenAIDelta() if self._started else pb.OpenAIDelta(role="assistant")
+            yield self._chunk(
+                choices=[
+                    pb.OpenAIChunkChoice(
+                        index=0, delta=delta, finish_reason=_finish_reason(usage, self._max_tokens)
+                    )
+                ]
+            )
+            if self._include_usage:
+                yield self._chunk(usage=_usage(usage))
+
+    def _chunk(self, **fields: object) -> pb.StreamChatCompletionResponse:
+        return pb.StreamChatCompletionResponse(
+            id=self._id,
+            object="chat.completion.chunk",
+            created=self._created,
+            model=self._model,
+            **fields,  # type: ignore[arg-type]
+        )
+
+
+def models_list(models: list[ModelInfo]) -> pb.ListOpenAIModelsResponse:
+    return pb.ListOpenAIModelsResponse(
+        object="list",
+        data=[
+            pb.OpenAIModel(id=model.name, object="model", created=0, owned_by=model.provider)
+            for model in sorted(models, key=lambda model: (model.provider, model.name))
+        ],
+    )

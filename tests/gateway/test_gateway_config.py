@@ -1,0 +1,81 @@
+"""The Envoy configuration rendered from settings, without starting Envoy."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from support import server_settings
+
+from routeur_grpc.gateway.config import GatewayConfig, GatewayConfigError, render_envoy_config
+from routeur_grpc.gateway.streaming import STREAM_SWITCHES
+
+
+def _render(tmp_path, **fields):  # type: ignore[no-untyped-def]
+    return yaml.safe_load(render_envoy_config(GatewayConfig(**fields), tmp_path))
+
+
+def _transcoder(config: dict) -> dict:
+    manager = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
+    filters = manager["typed_config"]["http_filters"]
+    return next(f for f in filters if f["name"].endswith("grpc_json_transcoder"))["typed_config"]
+
+
+def test_defaults_follow_the_issue(tmp_path):
+    config = _render(tmp_path)
+    assert config["admin"]["address"]["socket_address"]["address"] == "127.0.0.1"
+    listener = config["static_resources"]["listeners"][0]["address"]["socket_address"]
+    assert listener["port_value"] == 8080
+    transcoder = _transcoder(config)
+    assert transcoder["print_options"] == {
+        "preserve_proto_field_names": True,
+        "always_print_primitive_fields": True,
+        "stream_sse_style_delimited": True,
+    }
+    assert transcoder["convert_grpc_status"] is True
+    assert transcoder["request_validation_options"] == {
+        "reject_unknown_method": True,
+        "reject_unknown_query_parameters": True,
+    }
+    assert "routeur.v1.CompletionService" in transcoder["services"]
+    assert "routeur.v1.OpenAICompatService" in transcoder["services"]
+    cluster = config["static_resources"]["clusters"][0]
+    assert cluster["lb_policy"] == "ROUND_ROBIN"
+    assert "grpc_health_check" in cluster["health_checks"][0]
+
+
+def test_several_upstreams_and_origins(tmp_path):
+    config = _render(
+        tmp_path,
+        upstreams=("routeur-a:50051", "10.0.0.2:50051"),
+        cors_origins=("http://localhost:4200", "https://app.example/"),
+    )
+    cluster = config["static_resources"]["clusters"][0]
+    assert cluster["type"] == "STRICT_DNS"  # a host name among them
+    endpoints = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"]
+    assert [e["endpoint"]["address"]["socket_address"]["address"] for e in endpoints] == [
+        "routeur-a",
+        "10.0.0.2",
+    ]
+    text = render_envoy_config(GatewayConfig(cors_origins=("https://app.example/",)), tmp_path)
+    assert '{"exact": "https://app.example"}' in text
+
+
+def test_the_stream_switches_reach_the_lua_filter(tmp_path):
+    config = _render(tmp_path)
+    routes = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0][
+        "typed_config"
+    ]["route_config"]["virtual_hosts"][0]["routes"]
+    metadata = routes[-1]["metadata"]["filter_metadata"]["envoy.filters.http.lua"]
+    assert metadata["stream_switches"] == dict(STREAM_SWITCHES)
+
+
+def test_a_bad_upstream_is_named(tmp_path):
+    with pytest.raises(GatewayConfigError, match="nowhere"):
+        render_envoy_config(GatewayConfig(upstreams=("nowhere",)), tmp_path)
+
+
+def test_settings_map_to_the_gateway(tmp_path):
+    settings = server_settings(tmp_path, grpc_address="0.0.0.0:6000", rest_port=9000)
+    config = GatewayConfig.from_settings(settings)
+    assert config.upstreams == ("127.0.0.1:6000",)
+    assert config.rest_port == 9000

@@ -1,0 +1,97 @@
+"""OpenAI shapes to the domain and back, without the transport."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from google.protobuf import json_format
+from routeur.v1 import openai_compat_service_pb2 as pb
+
+from routeur_grpc.api import openai_compat_convert as convert
+from routeur_grpc.domain.completion import CompletionChunk, CompletionMetadata, TokenUsage
+from routeur_grpc.errors import InvalidArgument, Unavailable
+
+
+def _request(**fields: object) -> pb.StreamChatCompletionRequest:
+    return json_format.ParseDict(
+        {"model": "m", "messages": [{"role": "user", "content": "hi"}], **fields},
+        pb.StreamChatCompletionRequest(),
+    )
+
+
+def test_the_last_message_is_the_new_one_and_the_others_its_history():
+    request = convert.chat_request(
+        _request(
+            messages=[
+                {"role": "developer", "content": "be brief"},
+                {
+                    "role": "assistant",
+                    "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}],
+                },
+                {"role": "user", "content": "now"},
+            ],
+            max_tokens=5,
+            max_completion_tokens=7,
+            temperature=0.5,
+        )
+    )
+    assert request.message == "now"
+    assert [(turn.role, turn.content) for turn in request.history] == [
+        ("system", "be brief"),
+        ("assistant", "ab"),
+    ]
+    assert request.max_tokens == 7 and request.temperature == 0.5
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        ({"messages": []}, "empty"),
+        ({"messages": [{"role": "assistant", "content": "x"}]}, "user"),
+        ({"n": 2}, "n=1"),
+        ({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]}, "not text"),
+        ({"messages": [{"role": "user", "content": 3}]}, "string"),
+    ],
+)
+def test_requests_routeur_cannot_honour_are_refused(fields, words):
+    with pytest.raises(InvalidArgument, match=words):
+        convert.chat_request(_request(**fields))
+
+
+def test_a_stream_becomes_openai_chunks_with_usage_last():
+    encoder = convert.ChatChunkEncoder(
+        _request(stream_options={"include_usage": True}, max_tokens=3)
+    )
+    label = CompletionMetadata(model="served")
+    done = CompletionMetadata(model="served", usage=TokenUsage(4, 3))
+    chunks = [
+        *encoder.encode(CompletionChunk(content="a", metadata=label)),
+        *encoder.encode(CompletionChunk(content="b", metadata=label)),
+        *encoder.encode(CompletionChunk(done=True, metadata=done)),
+    ]
+    as_json = [
+        json_format.MessageToDict(chunk, preserving_proto_field_name=True) for chunk in chunks
+    ]
+    assert as_json[0]["choices"][0]["delta"] == {"role": "assistant", "content": "a"}
+    assert as_json[1]["choices"][0]["delta"] == {"content": "b"}
+    assert as_json[2]["choices"][0]["finish_reason"] == "length"  # max_tokens reached
+    assert as_json[3]["usage"] == {"prompt_tokens": 4, "completion_tokens": 3, "total_tokens": 7}
+    assert {chunk["model"] for chunk in as_json} == {"served"}
+    assert len({chunk["id"] for chunk in as_json}) == 1
+
+
+def test_a_failure_after_the_first_chunk_is_an_openai_error_chunk():
+    encoder = convert.ChatChunkEncoder(_request())
+    list(encoder.encode(CompletionChunk(content="a")))
+    failure = Unavailable("provider went away", reason="UPSTREAM_UNAVAILABLE")
+    (last,) = encoder.encode(CompletionChunk(done=True, error=failure))
+    assert last.error.message == "provider went away"
+    assert last.error.type == "server_error"
+    assert last.error.code == "UPSTREAM_UNAVAILABLE"
+    assert not last.choices
+
+
+def test_error_types_follow_the_grpc_code():
+    error = convert.openai_error(InvalidArgument("bad"))
+    assert error.type == "invalid_request_error"
+    assert convert._ERROR_TYPES[grpc.StatusCode.RESOURCE_EXHAUSTED] == "rate_limit_exceeded"
