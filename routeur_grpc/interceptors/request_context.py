@@ -74,6 +74,9 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
         return wrap_handler(handler, unary, stream)
 
 
+HEALTH_PROBE_PREFIX = "/grpc.health.v1.Health/"
+
+
 def _log_outcome(method: str, context: grpc.aio.ServicerContext, started: float) -> None:
     code = context.code()
     if code is None:
@@ -81,7 +84,11 @@ def _log_outcome(method: str, context: grpc.aio.ServicerContext, started: float)
         task = asyncio.current_task()
         code = grpc.StatusCode.CANCELLED if task and task.cancelling() else grpc.StatusCode.OK
     status = code.name if isinstance(code, grpc.StatusCode) else str(code)
-    log.info(
+    # Load balancers (Envoy among them) probe health every few seconds: those successful
+    # probes would drown the log at INFO.
+    quiet = method.startswith(HEALTH_PROBE_PREFIX) and code == grpc.StatusCode.OK
+    log.log(
+        logging.DEBUG if quiet else logging.INFO,
         "rpc finished",
         extra={
             "rpc": method,
