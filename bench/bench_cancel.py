@@ -24,9 +24,9 @@ import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from fakes import FakeOpenAI  # noqa: E402
-from routeur.v1 import completion_service_pb2 as pb  # noqa: E402
-from routeur.v1 import completion_service_pb2_grpc as pb_grpc  # noqa: E402
+from fakes import FakeOpenAI
+from routeur.v1 import completion_service_pb2 as pb
+from routeur.v1 import completion_service_pb2_grpc as pb_grpc
 
 STACK = Path(__file__).with_name("fake_stack.py")
 CHUNKS_BEFORE_CANCEL = 3

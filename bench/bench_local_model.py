@@ -20,8 +20,9 @@ import tempfile
 import time
 
 import grpc
+from routeur.v1 import completion_service_pb2 as pb
+from routeur.v1 import completion_service_pb2_grpc as pb_grpc
 
-from routeur.v1 import completion_service_pb2 as pb, completion_service_pb2_grpc as pb_grpc
 from routeur_grpc.providers.local_llama import bundled_model_path
 from routeur_grpc.settings import Settings
 

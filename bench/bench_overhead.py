@@ -24,7 +24,6 @@ from pathlib import Path
 
 import grpc
 from openai import AsyncOpenAI
-
 from routeur.v1 import completion_service_pb2 as pb
 from routeur.v1 import completion_service_pb2_grpc as pb_grpc
 

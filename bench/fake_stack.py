@@ -20,10 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from fakes import FakeMistral, FakeOpenAI  # noqa: E402
-from routeur_grpc.server import build_server  # noqa: E402
-from routeur_grpc.settings import Settings  # noqa: E402
-from routeur_grpc.structured_logging import configure_logging  # noqa: E402
+from fakes import FakeMistral, FakeOpenAI
+
+from routeur_grpc.server import build_server
+from routeur_grpc.settings import Settings
+from routeur_grpc.structured_logging import configure_logging
 
 FAKES = {"openai": FakeOpenAI, "mistral": FakeMistral}
 

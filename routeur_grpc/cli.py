@@ -13,13 +13,13 @@ import sys
 from collections.abc import Sequence
 
 import grpc
-
 from routeur.v1 import (
     completion_service_pb2,
     completion_service_pb2_grpc,
     model_service_pb2,
     model_service_pb2_grpc,
 )
+
 from routeur_grpc.settings import SettingsError, load_settings
 from routeur_grpc.structured_logging import configure_logging
 

@@ -18,7 +18,6 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-
 from routeur.v1 import (
     agent_service_pb2,
     agent_service_pb2_grpc,
@@ -45,6 +44,7 @@ from routeur.v1 import (
     user_service_pb2,
     user_service_pb2_grpc,
 )
+
 from routeur_grpc.api.completion import CompletionServicer
 from routeur_grpc.api.conversations import ConversationServicer
 from routeur_grpc.api.health import HealthServicer

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Iterator
 
 import grpc
 import pytest
-
 from support import RunningServer, server_settings, start_server
 
 MONGODB_URI_VARIABLE = "ROUTEUR_TEST_MONGODB_URI"

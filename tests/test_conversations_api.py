@@ -12,14 +12,20 @@ from datetime import UTC, datetime
 
 import grpc
 import pytest
-from support import LOCAL_MODEL, server_settings, start_server
-
 from routeur.v1 import (
     completion_service_pb2 as completion_pb,
+)
+from routeur.v1 import (
     completion_service_pb2_grpc as completion_grpc,
+)
+from routeur.v1 import (
     conversation_service_pb2 as pb,
+)
+from routeur.v1 import (
     conversation_service_pb2_grpc as pb_grpc,
 )
+from support import LOCAL_MODEL, server_settings, start_server
+
 from routeur_grpc.request_context import ANONYMOUS_OWNER
 
 

@@ -13,14 +13,20 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
-from support import LOCAL_MODEL, error_info, trailing
-
 from routeur.v1 import (
     completion_service_pb2 as completion_pb,
+)
+from routeur.v1 import (
     completion_service_pb2_grpc as completion_grpc,
+)
+from routeur.v1 import (
     model_service_pb2 as model_pb,
+)
+from routeur.v1 import (
     model_service_pb2_grpc as model_grpc,
 )
+from support import error_info, trailing
+
 from routeur_grpc.errors import NotFound, ResourceExhausted
 from routeur_grpc.interceptors.error_mapping import ErrorMappingInterceptor
 from routeur_grpc.interceptors.request_context import RequestContextInterceptor

@@ -13,8 +13,8 @@ import time
 import grpc
 import httpx
 import pytest
-
-from routeur.v1 import completion_service_pb2 as pb, completion_service_pb2_grpc as pb_grpc
+from routeur.v1 import completion_service_pb2 as pb
+from routeur.v1 import completion_service_pb2_grpc as pb_grpc
 
 LOCAL_MODEL = "local/smollm2-135m-instruct"
 

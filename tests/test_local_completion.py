@@ -6,15 +6,18 @@ import asyncio
 
 import grpc
 import pytest
-from support import LOCAL_MODEL, error_info, trailing
-
 from routeur.v1 import (
     chat_pb2,
-    completion_service_pb2 as pb,
-    completion_service_pb2_grpc as pb_grpc,
     model_service_pb2,
     model_service_pb2_grpc,
 )
+from routeur.v1 import (
+    completion_service_pb2 as pb,
+)
+from routeur.v1 import (
+    completion_service_pb2_grpc as pb_grpc,
+)
+from support import LOCAL_MODEL, error_info, trailing
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,6 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from support import error_info
-
 from routeur.v1 import (
     agent_service_pb2,
     agent_service_pb2_grpc,
@@ -20,6 +18,8 @@ from routeur.v1 import (
     transcription_service_pb2,
     transcription_service_pb2_grpc,
 )
+from support import error_info
+
 from routeur_grpc.server import SERVICES
 
 EVERY_SERVICE = sorted(service.full_name for service in SERVICES)

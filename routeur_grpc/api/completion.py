@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 
 import grpc
-
 from routeur.v1 import completion_service_pb2 as pb
 from routeur.v1 import completion_service_pb2_grpc as pb_grpc
+
 from routeur_grpc.api import completion_convert as convert
 from routeur_grpc.api.caller import caller_of
 from routeur_grpc.errors import InvalidArgument

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from routeur.v1 import accounting_pb2, completion_service_pb2
+
 from routeur_grpc.api.rpc_status import to_rpc_status
 from routeur_grpc.domain.completion import (
     ChatMessage,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import grpc
-
 from routeur.v1 import conversation_service_pb2 as pb
 from routeur.v1 import conversation_service_pb2_grpc as pb_grpc
+
 from routeur_grpc.api.timestamps import timestamp
 from routeur_grpc.domain.records import Conversation, Message
 from routeur_grpc.request_context import current_owner_id

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import grpc
 from google.protobuf import timestamp_pb2
-
 from routeur.v1 import health_service_pb2 as pb
 from routeur.v1 import health_service_pb2_grpc as pb_grpc
+
 from routeur_grpc import __version__
 from routeur_grpc.services.health import HealthChecker
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import grpc
-
 from routeur.v1 import model_service_pb2 as pb
 from routeur.v1 import model_service_pb2_grpc as pb_grpc
+
 from routeur_grpc.api.list_paging import page_of
 from routeur_grpc.domain.models import ModelInfo
 from routeur_grpc.errors import InvalidArgument

@@ -8,7 +8,11 @@ from routeur_grpc.providers.base import ChatProvider
 from routeur_grpc.providers.gemini import GEMINI_BASE_URL, GeminiProvider
 from routeur_grpc.providers.mistral import MISTRAL_SERVER_URL, MistralProvider
 from routeur_grpc.providers.ollama_chat import OLLAMA_LOCAL_URL, OllamaProvider
-from routeur_grpc.providers.openai_chat import OPENAI_BASE_URL, OpenAIChatProvider, openai_compatible
+from routeur_grpc.providers.openai_chat import (
+    OPENAI_BASE_URL,
+    OpenAIChatProvider,
+    openai_compatible,
+)
 from routeur_grpc.providers.token_count import TokenCounter
 from routeur_grpc.routing.provider_specs import ProviderSpec
 

@@ -24,7 +24,6 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from routeur_grpc.accounting.emissions import EmissionsEstimator
 from routeur_grpc.accounting.ledger import Accountant, UsageLedger
@@ -47,6 +46,7 @@ from routeur_grpc.providers.base import (
 )
 from routeur_grpc.providers.token_count import APPROXIMATION_ENCODING, TokenCounter, load_encoding
 from routeur_grpc.providers.unary import UnaryChatProvider
+from routeur_grpc.routing.attempt import Attempt, unary_events
 from routeur_grpc.routing.catalog import (
     REMOTE_PROVIDER_TYPES,
     ModelCatalog,
@@ -54,6 +54,7 @@ from routeur_grpc.routing.catalog import (
     load_catalog_file,
 )
 from routeur_grpc.routing.circuit_breaker import CircuitBreaker
+from routeur_grpc.routing.completion_record import CompletionRecord, Outcome, log_record
 from routeur_grpc.routing.deployments import Deployment, RoutingTable, is_deployment_failure
 from routeur_grpc.routing.retry import Clock, RetryPolicy, SystemClock
 from routeur_grpc.routing.route_errors import (
@@ -69,9 +70,6 @@ log = logging.getLogger(__name__)
 #: How many available model names an "unknown model" error lists.
 MAX_NAMES_IN_ERRORS = 12
 
-Outcome = Literal["completed", "failed", "cancelled"]
-
-
 @dataclass(frozen=True, slots=True)
 class RouterConfig:
     """Routing and accounting options (from the settings)."""
@@ -83,59 +81,6 @@ class RouterConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     breaker_failure_threshold: int = 5
     breaker_cooldown_s: float = 30.0
-
-
-@dataclass(frozen=True, slots=True)
-class CompletionRecord:
-    """How a completion ended and what it cost; given to `on_accounted`."""
-
-    outcome: Outcome
-    requested_model: str
-    provider: str  # type of the provider that served (or was last tried)
-    metadata: CompletionMetadata
-    error: RouteurError | None = None
-
-
-@dataclass(eq=False, slots=True)
-class _Attempt:
-    """A deployment's stream that has produced its first event."""
-
-    entry: ModelEntry
-    deployment: Deployment
-    chat: ChatRequest
-    events: AsyncIterator[ChatEvent]
-    started: float
-    first: ChatEvent | None
-    parts: list[str] = field(default_factory=list)
-    usage: UsageReport | None = None
-    closed: bool = False
-
-    async def close(self) -> None:
-        """Close the provider stream (and with it the upstream request), once."""
-        if self.closed:
-            return
-        self.closed = True
-        self.deployment.in_flight -= 1
-        await self.events.aclose()  # type: ignore[attr-defined]
-
-
-def _log_record(record: CompletionRecord) -> None:
-    metadata = record.metadata
-    log.info(
-        "completion accounted",
-        extra={
-            "outcome": record.outcome,
-            "model": metadata.model,
-            "requested_model": record.requested_model,
-            "prompt_tokens": metadata.usage.prompt_tokens,
-            "completion_tokens": metadata.usage.completion_tokens,
-            "latency_s": metadata.latency_s,
-            "cost": metadata.pricing.total_cost if metadata.pricing else None,
-            "currency": metadata.pricing.currency if metadata.pricing else None,
-            "emissions_kg_co2eq": metadata.emissions_kg_co2eq,
-            "error_reason": record.error.reason if record.error else None,
-        },
-    )
 
 
 class ModelRouter:
@@ -150,7 +95,7 @@ class ModelRouter:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         token_counter: TokenCounter | None = None,
-        on_accounted: Callable[[CompletionRecord], None] = _log_record,
+        on_accounted: Callable[[CompletionRecord], None] = log_record,
     ) -> None:
         """`provider_types` maps each provider's name to its type (e.g. `local`, `openai`)."""
         self._providers = list(providers)
@@ -289,7 +234,7 @@ class ModelRouter:
         entry = self._resolve(request.model)
         messages = request.messages()
         ledger = UsageLedger()
-        attempt: _Attempt | None = None
+        attempt: Attempt | None = None
         accounted = False
 
         def account(outcome: Outcome, error: RouteurError | None) -> CompletionMetadata:
@@ -363,7 +308,7 @@ class ModelRouter:
         ledger: UsageLedger,
         deadline: float | None,
         prefer_unary: bool = False,
-    ) -> _Attempt:
+    ) -> Attempt:
         """Walk the fallback chain, with retries, until a stream yields its first event."""
         failures: list[RouteurError] = []
         tried_models: list[str] = []
@@ -425,7 +370,7 @@ class ModelRouter:
         messages: list[ChatMessage],
         deadline: float | None,
         prefer_unary: bool = False,
-    ) -> _Attempt:
+    ) -> Attempt:
         """Open one deployment's stream and wait for its first event."""
         chat = ChatRequest(
             model=deployment.upstream_model,
@@ -458,7 +403,7 @@ class ModelRouter:
             deployment.breaker.record_abandoned()
             raise
         deployment.breaker.record_success()
-        return _Attempt(entry, deployment, chat, events, started, first)
+        return Attempt(entry, deployment, chat, events, started, first)
 
     @staticmethod
     def _events(
@@ -466,7 +411,7 @@ class ModelRouter:
     ) -> AsyncIterator[ChatEvent]:
         unary = prefer_unary or not entry.supports_streaming
         if unary and isinstance(provider, UnaryChatProvider):
-            return _unary_events(provider, chat)
+            return unary_events(provider, chat)
         return provider.stream_chat(chat)
 
     @staticmethod
@@ -485,7 +430,7 @@ class ModelRouter:
             return caller_deadline_exceeded(None)
         return error
 
-    def _settle(self, attempt: _Attempt, ledger: UsageLedger) -> None:
+    def _settle(self, attempt: Attempt, ledger: UsageLedger) -> None:
         """Book the attempt's tokens: as reported, or counted from what came through."""
         usage = attempt.usage
         if usage is None:
@@ -502,14 +447,6 @@ class ModelRouter:
     async def aclose(self) -> None:
         for provider in self._providers:
             await provider.aclose()
-
-
-async def _unary_events(provider: UnaryChatProvider, chat: ChatRequest) -> AsyncIterator[ChatEvent]:
-    """A non-streamed upstream call, seen as a stream of one piece."""
-    result = await provider.complete_chat(chat)
-    if result.text:
-        yield TextDelta(result.text)
-    yield result.usage
 
 
 def _entry_for_discovered(info: ModelInfo) -> ModelEntry:

@@ -20,8 +20,9 @@ from routeur_grpc.domain.completion import (
     CompletionResult,
 )
 from routeur_grpc.errors import InvalidArgument, NotImplementedFeature
+from routeur_grpc.routing.completion_record import CompletionRecord
 from routeur_grpc.routing.response_cache import ResponseCache, cache_key, is_cacheable
-from routeur_grpc.routing.router import CompletionRecord, ModelRouter
+from routeur_grpc.routing.router import ModelRouter
 from routeur_grpc.services.conversations import ConversationService
 from routeur_grpc.services.usage import UsageRecorder
 

@@ -8,7 +8,7 @@ records the requests it received and when a client closed a connection mid-respo
 
 from .anthropic_fake import FakeAnthropic
 from .gemini_fake import FakeGemini
-from .http_server import ClientClose, Fault, FakeUpstream, RecordedRequest
+from .http_server import ClientClose, FakeUpstream, Fault, RecordedRequest
 from .mistral_fake import FakeMistral
 from .ollama_fake import FakeOllama
 from .openai_fake import FakeOpenAI

@@ -14,15 +14,15 @@ from typing import Any
 
 import grpc
 import pytest
-
 from fakes import FakeAnthropic, FakeGemini, FakeMistral, FakeOllama, FakeOpenAI, FakeUpstream
+from support import RunningServer, server_settings, start_server
+
 from routeur_grpc.providers.anthropic_messages import AnthropicMessagesProvider
 from routeur_grpc.providers.gemini import GeminiProvider
 from routeur_grpc.providers.mistral import MistralProvider
 from routeur_grpc.providers.ollama_chat import OllamaProvider
 from routeur_grpc.providers.openai_chat import OpenAIChatProvider
 from routeur_grpc.providers.token_count import TokenCounter
-from support import RunningServer, server_settings, start_server
 
 
 @pytest.fixture(scope="session")

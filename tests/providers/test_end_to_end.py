@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 
 import grpc
 import pytest
-
 from routeur.v1 import completion_service_pb2 as pb
 from routeur.v1 import completion_service_pb2_grpc as pb_grpc
 from routeur.v1 import model_service_pb2, model_service_pb2_grpc
+
 from routeur_grpc.accounting.pricing import DEFAULT_USD_TO_EUR
 from routeur_grpc.request_context import ANONYMOUS_OWNER
 from routeur_grpc.routing.catalog import ModelCatalog

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from fakes import FakeOllama
+
 from routeur_grpc.domain.completion import ChatMessage
 from routeur_grpc.errors import FailedPrecondition, ResourceExhausted
 from routeur_grpc.providers.base import ChatRequest

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-
 from fakes import FakeOpenAI, FakeUpstream
+
 from routeur_grpc.domain.completion import ChatMessage
 from routeur_grpc.errors import (
     DeadlineExceeded,

@@ -24,8 +24,9 @@ from routeur_grpc.providers.base import (
     UsageReport,
 )
 from routeur_grpc.providers.unary import ChatCompletion
+from routeur_grpc.routing.completion_record import CompletionRecord
 from routeur_grpc.routing.retry import RetryPolicy
-from routeur_grpc.routing.router import CompletionRecord, ModelRouter, RouterConfig
+from routeur_grpc.routing.router import ModelRouter, RouterConfig
 
 
 class FakeClock:

@@ -10,7 +10,6 @@ No mock and no patched driver: the repositories talk to the real thing.
 
 from __future__ import annotations
 
-
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path

@@ -1,0 +1,42 @@
+"""One deployment's answer in progress, as the router holds it once it has started."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from routeur_grpc.providers.base import ChatEvent, ChatRequest, TextDelta, UsageReport
+from routeur_grpc.providers.unary import UnaryChatProvider
+from routeur_grpc.routing.catalog import ModelEntry
+from routeur_grpc.routing.deployments import Deployment
+
+
+@dataclass(eq=False, slots=True)
+class Attempt:
+    """A deployment's stream that has produced its first event."""
+
+    entry: ModelEntry
+    deployment: Deployment
+    chat: ChatRequest
+    events: AsyncIterator[ChatEvent]
+    started: float
+    first: ChatEvent | None
+    parts: list[str] = field(default_factory=list)
+    usage: UsageReport | None = None
+    closed: bool = False
+
+    async def close(self) -> None:
+        """Close the provider stream (and with it the upstream request), once."""
+        if self.closed:
+            return
+        self.closed = True
+        self.deployment.in_flight -= 1
+        await self.events.aclose()  # type: ignore[attr-defined]
+
+
+async def unary_events(provider: UnaryChatProvider, chat: ChatRequest) -> AsyncIterator[ChatEvent]:
+    """A non-streamed upstream call, seen as a stream of one piece."""
+    result = await provider.complete_chat(chat)
+    if result.text:
+        yield TextDelta(result.text)
+    yield result.usage
