@@ -14,39 +14,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import grpc
+from bench_support import percentile, start_stack
 from openai import AsyncOpenAI
 from routeur.v1 import completion_service_pb2 as pb
 from routeur.v1 import completion_service_pb2_grpc as pb_grpc
 
-STACK = Path(__file__).with_name("fake_stack.py")
 MODEL = "gpt-4o"
 MESSAGE = "Say hello."
 BLOCK = 100
-
-
-def start(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    process = subprocess.Popen(
-        [sys.executable, str(STACK), *args], stdout=subprocess.PIPE, text=True
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if not line:
-        raise SystemExit(f"fake_stack.py {' '.join(args)} did not start")
-    return process, json.loads(line)
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def run(upstream_url: str, routeur_address: str, requests: int, warmup: int) -> None:
@@ -95,10 +75,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=50)
     args = parser.parse_args()
-    upstream, upstream_info = start("upstream", "openai")
+    upstream, upstream_info = start_stack("upstream", "openai")
     routeur = None
     try:
-        routeur, routeur_info = start("routeur", "--openai-url", upstream_info["url"])
+        routeur, routeur_info = start_stack("routeur", "--openai-url", upstream_info["url"])
         asyncio.run(run(upstream_info["url"], routeur_info["address"], args.requests, args.warmup))
     finally:
         for process in (routeur, upstream):

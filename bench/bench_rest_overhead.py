@@ -16,57 +16,30 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import grpc
 import httpx
+from bench_support import percentile, start_stack
 from routeur.v1 import completion_service_pb2 as pb
 from routeur.v1 import completion_service_pb2_grpc as pb_grpc
 
 from routeur_grpc.gateway import EnvoyProcess, GatewayConfig
 
-STACK = Path(__file__).with_name("fake_stack.py")
 MODEL = "gpt-4o"
 MESSAGE = "Say hello."
 BLOCK = 100
 
 
-def start(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    """A fake_stack.py process, and the JSON line it prints once listening."""
-    process = subprocess.Popen(
-        [sys.executable, str(STACK), *args], stdout=subprocess.PIPE, text=True
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if not line:
-        raise SystemExit(f"fake_stack.py {' '.join(args)} did not start")
-    return process, json.loads(line)
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 async def run(routeur_address: str, requests: int, warmup: int) -> None:
-    # fake_stack's Routeur does not serve grpc.health.v1, so Envoy starts without waiting for
-    # a health check, and routes to the host all the same (panic threshold 100%).
+    # fake_stack's Routeur is the real server: Envoy waits for its grpc.health.v1 check.
     envoy = EnvoyProcess(
-        GatewayConfig(
-            upstreams=(routeur_address,),
-            rest_port=0,
-            admin_port=0,
-            healthy_panic_threshold_percent=100,
-        ),
+        GatewayConfig(upstreams=(routeur_address,), rest_port=0, admin_port=0),
         concurrency=1,
     )
-    await envoy.start(wait_for_upstream=False)
+    await envoy.start()
     channel = grpc.aio.insecure_channel(routeur_address)
     stub = pb_grpc.CompletionServiceStub(channel)
     rest = httpx.AsyncClient(base_url=envoy.rest_url, timeout=30)
@@ -123,10 +96,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--warmup", type=int, default=50)
     args = parser.parse_args()
-    upstream, upstream_info = start("upstream", "openai")
+    upstream, upstream_info = start_stack("upstream", "openai")
     routeur = None
     try:
-        routeur, routeur_info = start("routeur", "--openai-url", upstream_info["url"])
+        routeur, routeur_info = start_stack("routeur", "--openai-url", upstream_info["url"])
         asyncio.run(run(routeur_info["address"], args.requests, args.warmup))
     finally:
         for process in (routeur, upstream):
