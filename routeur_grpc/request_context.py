@@ -39,7 +39,3 @@ def current_owner_id() -> str:
     Until authentication is built every caller acts as `anonymous`.
     """
     return _owner_id.get()
-
-
-def set_owner_id(owner_id: str) -> None:
-    _owner_id.set(owner_id)

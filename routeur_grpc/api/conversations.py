@@ -6,9 +6,9 @@ import grpc
 from routeur.v1 import conversation_service_pb2 as pb
 from routeur.v1 import conversation_service_pb2_grpc as pb_grpc
 
+from routeur_grpc.api.caller import caller_of
 from routeur_grpc.api.timestamps import timestamp
 from routeur_grpc.domain.records import Conversation, Message
-from routeur_grpc.request_context import current_owner_id
 from routeur_grpc.services.conversations import ConversationService
 
 
@@ -19,14 +19,14 @@ class ConversationServicer(pb_grpc.ConversationServiceServicer):
     async def CreateConversation(
         self, request: pb.CreateConversationRequest, context: grpc.aio.ServicerContext
     ) -> pb.CreateConversationResponse:
-        conversation = await self._conversations.create(current_owner_id(), request.title)
+        conversation = await self._conversations.create(caller_of(context).owner_id, request.title)
         return pb.CreateConversationResponse(conversation=conversation_message(conversation))
 
     async def GetConversation(
         self, request: pb.GetConversationRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetConversationResponse:
         conversation, messages = await self._conversations.get(
-            current_owner_id(), request.conversation_id, request.max_messages
+            caller_of(context).owner_id, request.conversation_id, request.max_messages
         )
         return pb.GetConversationResponse(
             conversation=conversation_message(conversation, messages)
@@ -36,7 +36,7 @@ class ConversationServicer(pb_grpc.ConversationServiceServicer):
         self, request: pb.ListConversationsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListConversationsResponse:
         page = await self._conversations.list(
-            current_owner_id(), request.page_size, request.page_token
+            caller_of(context).owner_id, request.page_size, request.page_token
         )
         return pb.ListConversationsResponse(
             conversations=[conversation_message(c) for c in page.items],
@@ -47,7 +47,7 @@ class ConversationServicer(pb_grpc.ConversationServiceServicer):
         self, request: pb.ListMessagesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListMessagesResponse:
         page = await self._conversations.list_messages(
-            current_owner_id(), request.conversation_id, request.page_size, request.page_token
+            caller_of(context).owner_id, request.conversation_id, request.page_size, request.page_token
         )
         return pb.ListMessagesResponse(
             messages=[message_message(m) for m in page.items],
@@ -58,7 +58,7 @@ class ConversationServicer(pb_grpc.ConversationServiceServicer):
         self, request: pb.AppendMessageRequest, context: grpc.aio.ServicerContext
     ) -> pb.AppendMessageResponse:
         message = await self._conversations.append(
-            current_owner_id(), request.conversation_id, request.role, request.content
+            caller_of(context).owner_id, request.conversation_id, request.role, request.content
         )
         return pb.AppendMessageResponse(message=message_message(message))
 
@@ -66,7 +66,7 @@ class ConversationServicer(pb_grpc.ConversationServiceServicer):
         self, request: pb.SearchConversationsRequest, context: grpc.aio.ServicerContext
     ) -> pb.SearchConversationsResponse:
         page = await self._conversations.search(
-            current_owner_id(), request.query, request.page_size, request.page_token
+            caller_of(context).owner_id, request.query, request.page_size, request.page_token
         )
         return pb.SearchConversationsResponse(
             conversations=[conversation_message(c) for c in page.items],
@@ -76,7 +76,7 @@ class ConversationServicer(pb_grpc.ConversationServiceServicer):
     async def DeleteConversation(
         self, request: pb.DeleteConversationRequest, context: grpc.aio.ServicerContext
     ) -> pb.DeleteConversationResponse:
-        await self._conversations.delete(current_owner_id(), request.conversation_id)
+        await self._conversations.delete(caller_of(context).owner_id, request.conversation_id)
         return pb.DeleteConversationResponse()
 
 

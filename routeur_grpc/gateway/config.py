@@ -85,15 +85,20 @@ class GatewayConfig:
         return cls(**values)
 
 
+def reachable_host(listen_host: str) -> str:
+    """The address to reach, from this machine, a socket listening on `listen_host`."""
+    host = listen_host.strip("[]")
+    if host in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    if host == "::":
+        return "::1"
+    return host
+
+
 def local_upstream(grpc_address: str) -> str:
     """Where to reach a server listening on `grpc_address` from this machine."""
     host, _, port = grpc_address.rpartition(":")
-    host = host.strip("[]")
-    if host in ("0.0.0.0", ""):
-        host = "127.0.0.1"
-    elif host == "::":
-        host = "::1"
-    return f"{host}:{port}"
+    return f"{reachable_host(host)}:{port}"
 
 
 def api_services(descriptor_set: Path) -> list[str]:

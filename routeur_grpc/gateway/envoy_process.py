@@ -17,12 +17,18 @@ import shutil
 import signal
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Self
 
 import httpx
 
-from routeur_grpc.gateway.config import GatewayConfig, GatewayError, render_envoy_config
+from routeur_grpc.gateway.config import (
+    GatewayConfig,
+    GatewayError,
+    reachable_host,
+    render_envoy_config,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +46,18 @@ def find_envoy() -> Path:
     return Path(found)
 
 
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM if the parent dies, so no Envoy outlives its launcher."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+def _death_signal_setter() -> Callable[[], None]:
+    """A function for the child, between fork and exec, that asks for SIGTERM when the
+    parent dies, so no Envoy outlives its launcher.
+
+    libc is loaded here, in the parent: loading a library in the child of a threaded
+    process (gRPC's threads) could wait forever on a lock another thread held at fork.
+    """
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return lambda: None
+    return lambda: prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class EnvoyProcess:
@@ -76,7 +90,8 @@ class EnvoyProcess:
 
     @property
     def rest_url(self) -> str:
-        return f"http://{_client_host(self.config.listen_host)}:{self.rest_port}"
+        host = reachable_host(self.config.listen_host)
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.rest_port}"
 
     @property
     def work_dir(self) -> Path | None:
@@ -118,7 +133,7 @@ class EnvoyProcess:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
+            preexec_fn=_death_signal_setter(),
         )
         try:
             await asyncio.wait_for(
@@ -221,14 +236,6 @@ async def _ok(client: httpx.AsyncClient, url: str) -> bool:
         return (await client.get(url)).status_code == 200
     except httpx.HTTPError:
         return False
-
-
-def _client_host(listen_host: str) -> str:
-    if listen_host in ("0.0.0.0", ""):
-        return "127.0.0.1"
-    if listen_host == "::":
-        return "[::1]"
-    return f"[{listen_host}]" if ":" in listen_host else listen_host
 
 
 def _tail(path: Path, lines: int = 20) -> str:

@@ -2,17 +2,16 @@
 
 `ChatProvider.stream_chat` is the one required way to call a model. Remote providers also
 offer `complete_chat`, which calls the upstream's non-streamed endpoint: the router uses it
-for catalog models marked `supports_streaming = false`, and `collect` turns any stream into
-the same `ChatCompletion` for the others.
+for catalog models marked `supports_streaming = false`, and for callers that want the whole
+answer anyway (`Complete`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from routeur_grpc.providers.base import ChatEvent, ChatProvider, ChatRequest, TextDelta, UsageReport
+from routeur_grpc.providers.base import ChatProvider, ChatRequest, UsageReport
 from routeur_grpc.providers.token_count import TokenCounter
 
 
@@ -31,18 +30,6 @@ class UnaryChatProvider(ChatProvider, Protocol):
     async def complete_chat(self, request: ChatRequest) -> ChatCompletion:
         """The whole answer to `request` in one upstream call."""
         ...
-
-
-async def collect(events: AsyncIterator[ChatEvent]) -> ChatCompletion:
-    """Drain a provider stream into one `ChatCompletion`."""
-    parts: list[str] = []
-    usage = UsageReport(0, 0)
-    async for event in events:
-        if isinstance(event, TextDelta):
-            parts.append(event.text)
-        else:
-            usage = event
-    return ChatCompletion("".join(parts), usage)
 
 
 def counted_usage(

@@ -16,8 +16,7 @@ order, before the first token only; that rule is the router's.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from routeur_grpc.errors import (
@@ -129,9 +128,6 @@ class RoutingTable:
     def deployments(self, model: str) -> list[Deployment]:
         return list(self._deployments.get(model, ()))
 
-    def all_deployments(self) -> list[Deployment]:
-        return [d for group in self._deployments.values() for d in group]
-
     def is_available(self, model: str) -> bool:
         """Whether some configured provider serves `model`."""
         return bool(self._deployments.get(model))
@@ -163,13 +159,3 @@ class RoutingTable:
         if not group:
             return None
         return min(d.breaker.retry_in() for d in group)
-
-    @staticmethod
-    @contextmanager
-    def lease(deployment: Deployment) -> Iterator[Deployment]:
-        """Count the request as in flight on `deployment` while it runs."""
-        deployment.in_flight += 1
-        try:
-            yield deployment
-        finally:
-            deployment.in_flight -= 1

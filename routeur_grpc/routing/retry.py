@@ -17,13 +17,10 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from routeur_grpc.errors import RouteurError
-
-T = TypeVar("T")
 
 
 class Clock(Protocol):
@@ -111,48 +108,3 @@ class RetrySchedule:
         if self.deadline is not None and self.clock.monotonic() + delay >= self.deadline:
             return None
         return delay
-
-    def remaining(self) -> float | None:
-        """Seconds left before the deadline (None: no deadline)."""
-        if self.deadline is None:
-            return None
-        return max(0.0, self.deadline - self.clock.monotonic())
-
-
-def exhausted(error: RouteurError, attempts: int) -> RouteurError:
-    """The same error, its message saying how many attempts were made."""
-    if attempts <= 1:
-        return error
-    copy = type(error)(
-        f"{error.message} (gave up after {attempts} attempts)",
-        reason=error.reason,
-        metadata=error.metadata,
-        retry_after_s=error.retry_after_s,
-    )
-    copy.retryable = error.retryable
-    copy.__cause__ = error.__cause__
-    return copy
-
-
-async def call_with_retries(
-    operation: Callable[[], Awaitable[T]],
-    *,
-    policy: RetryPolicy,
-    deadline: float | None = None,
-    clock: Clock | None = None,
-    rng: random.Random | None = None,
-    on_retry: Callable[[BaseException, float], None] | None = None,
-) -> T:
-    """Run `operation` until it succeeds, fails for good, or the deadline nears."""
-    schedule = policy.schedule(deadline=deadline, clock=clock, rng=rng)
-    while True:
-        schedule.started()
-        try:
-            return await operation()
-        except RouteurError as error:
-            delay = schedule.next_delay(error)
-            if delay is None:
-                raise exhausted(error, schedule.attempts) from error.__cause__
-            if on_retry is not None:
-                on_retry(error, delay)
-            await schedule.clock.sleep(delay)

@@ -60,6 +60,7 @@ class CompletionService:
         self, request: CompletionRequest, caller: Caller
     ) -> AsyncIterator[CompletionChunk]:
         """The answer as it is generated; the last chunk is `done` (see `ModelRouter.stream`)."""
+        self.validate(request)
         async with aclosing(self._answer(request, caller, prefer_unary=False)) as chunks:
             async for chunk in chunks:
                 yield chunk
@@ -70,9 +71,9 @@ class CompletionService:
         With a response cache, a deterministic request (temperature 0, no stored
         conversation) asked again by the same caller gets the stored answer.
         """
+        self.validate(request)
         key = None
         if self._cache is not None and is_cacheable(request):
-            self.validate(request)
             key = cache_key(caller.owner_id, request)
             cached = self._cache.get(key)
             if cached is not None:
@@ -103,7 +104,7 @@ class CompletionService:
     async def _answer(
         self, request: CompletionRequest, caller: Caller, *, prefer_unary: bool
     ) -> AsyncIterator[CompletionChunk]:
-        self.validate(request)
+        """The router's chunks for a valid request, with its conversation and usage kept."""
         conversation_id = request.conversation_id
         if conversation_id:
             stored = await self._conversations.history(caller.owner_id, conversation_id)

@@ -15,6 +15,7 @@ from routeur_grpc.domain.caller import Caller
 from routeur_grpc.domain.completion import CompletionMetadata
 from routeur_grpc.domain.repositories import UsageRepository
 from routeur_grpc.errors import RouteurError
+from routeur_grpc.structured_logging import describe_exception
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,8 @@ class UsageRecorder:
             )
         except RouteurError as error:
             log.warning("usage not recorded", extra={"reason": error.reason})
+        except Exception as error:  # noqa: BLE001 - a background task: nobody else would see it
+            log.error("usage not recorded", extra=describe_exception(error))
 
     async def aclose(self) -> None:
         if self._pending:

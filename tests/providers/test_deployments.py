@@ -87,14 +87,6 @@ def test_busy_deployments_get_less_traffic(catalog: ModelCatalog) -> None:
     assert picks[idle.provider.name] > 0.85 * 2000
 
 
-def test_lease_counts_in_flight_requests(catalog: ModelCatalog) -> None:
-    routes = table(catalog)
-    deployment = routes.deployments("gpt-4o")[0]
-    with routes.lease(deployment):
-        assert deployment.in_flight == 1
-    assert deployment.in_flight == 0
-
-
 def test_open_breakers_are_skipped_and_failed_ones_avoided(catalog: ModelCatalog) -> None:
     routes = table(catalog, breaker_factory=lambda: CircuitBreaker(failure_threshold=1, cooldown_s=60))
     first, second = routes.deployments("gpt-4o")

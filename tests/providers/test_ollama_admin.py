@@ -9,8 +9,9 @@ from routeur_grpc.domain.completion import ChatMessage
 from routeur_grpc.errors import FailedPrecondition, ResourceExhausted
 from routeur_grpc.providers.base import ChatRequest
 from routeur_grpc.providers.ollama_chat import OllamaProvider
-from routeur_grpc.providers.unary import collect
 from routeur_grpc.providers.upstream_errors import REASON_CREDENTIALS, REASON_MODEL_NOT_FOUND
+
+from .streams import collect
 
 
 async def test_pull_reports_progress_then_the_model_is_listed(fake_ollama: FakeOllama) -> None:

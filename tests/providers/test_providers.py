@@ -24,7 +24,7 @@ from routeur_grpc.providers.gemini import GeminiProvider
 from routeur_grpc.providers.mistral import MistralProvider
 from routeur_grpc.providers.openai_chat import OpenAIChatProvider, openai_compatible
 from routeur_grpc.providers.token_count import TokenCounter
-from routeur_grpc.providers.unary import UnaryChatProvider, collect
+from routeur_grpc.providers.unary import UnaryChatProvider
 from routeur_grpc.providers.upstream_errors import (
     REASON_CONTEXT_TOO_LONG,
     REASON_CREDENTIALS,
@@ -33,6 +33,7 @@ from routeur_grpc.providers.upstream_errors import (
 )
 
 from .conftest import ProviderCase
+from .streams import collect
 
 MESSAGES = (ChatMessage("system", "Be brief."), ChatMessage("user", "Say hello."))
 

@@ -10,37 +10,20 @@ from routeur_grpc.errors import (
     DeadlineExceeded,
     InvalidArgument,
     ResourceExhausted,
-    RouteurError,
     Unavailable,
 )
-from routeur_grpc.routing.retry import RetryPolicy, call_with_retries, is_retryable
+from routeur_grpc.routing.retry import RetryPolicy, is_retryable
 
 
 class FakeClock:
     def __init__(self) -> None:
         self.now = 100.0
-        self.sleeps: list[float] = []
 
     def monotonic(self) -> float:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
         self.now += seconds
-
-
-class Flaky:
-    """Fails with the given errors, then answers."""
-
-    def __init__(self, *errors: RouteurError) -> None:
-        self.errors = list(errors)
-        self.calls = 0
-
-    async def __call__(self) -> str:
-        self.calls += 1
-        if self.errors:
-            raise self.errors.pop(0)
-        return "ok"
 
 
 def test_retryable_errors() -> None:
@@ -59,71 +42,51 @@ def test_full_jitter_stays_under_a_capped_exponential_ceiling() -> None:
     assert 0 <= min(waits) < 0.5 and 3.5 < max(waits) <= 4
 
 
-async def test_retries_then_succeeds() -> None:
+def test_waits_stay_under_the_ceiling_of_each_retry() -> None:
+    schedule = RetryPolicy().schedule(clock=FakeClock(), rng=random.Random(1))
+    waits = []
+    for error in (Unavailable("down"), ResourceExhausted("busy")):
+        schedule.started()
+        waits.append(schedule.next_delay(error))
+    assert waits[0] is not None and waits[0] <= 1
+    assert waits[1] is not None and waits[1] <= 2
+
+
+def test_gives_up_after_max_attempts() -> None:
+    schedule = RetryPolicy(max_attempts=4).schedule(clock=FakeClock())
+    delays = []
+    for _ in range(4):
+        schedule.started()
+        delays.append(schedule.next_delay(Unavailable("down")))
+    assert all(delay is not None for delay in delays[:3])
+    assert delays[3] is None
+
+
+def test_does_not_retry_the_callers_mistakes() -> None:
+    schedule = RetryPolicy().schedule(clock=FakeClock())
+    schedule.started()
+    assert schedule.next_delay(InvalidArgument("bad")) is None
+    assert schedule.next_delay(ValueError("a bug")) is None
+
+
+def test_retry_after_is_a_floor_on_the_wait() -> None:
+    schedule = RetryPolicy().schedule(clock=FakeClock())
+    schedule.started()
+    assert schedule.next_delay(ResourceExhausted("busy", retry_after_s=3.5)) == 3.5
+
+
+def test_retry_after_beyond_the_limit_fails_at_once() -> None:
+    schedule = RetryPolicy(max_retry_after_s=30).schedule(clock=FakeClock())
+    schedule.started()
+    assert schedule.next_delay(ResourceExhausted("busy", retry_after_s=3600)) is None
+
+
+def test_no_retry_would_end_past_the_deadline() -> None:
     clock = FakeClock()
-    operation = Flaky(Unavailable("down"), ResourceExhausted("busy"))
-    result = await call_with_retries(
-        operation, policy=RetryPolicy(), clock=clock, rng=random.Random(1)
-    )
-    assert result == "ok"
-    assert operation.calls == 3
-    assert len(clock.sleeps) == 2
-    assert clock.sleeps[0] <= 1 and clock.sleeps[1] <= 2
-
-
-async def test_gives_up_after_max_attempts_with_a_readable_message() -> None:
-    clock = FakeClock()
-    operation = Flaky(*[Unavailable("The provider 'x' failed.") for _ in range(10)])
-    with pytest.raises(Unavailable) as caught:
-        await call_with_retries(operation, policy=RetryPolicy(max_attempts=4), clock=clock)
-    assert operation.calls == 4
-    assert "gave up after 4 attempts" in caught.value.message
-    assert caught.value.message.startswith("The provider 'x' failed.")
-
-
-async def test_does_not_retry_the_callers_mistakes() -> None:
-    operation = Flaky(InvalidArgument("bad"))
-    with pytest.raises(InvalidArgument):
-        await call_with_retries(operation, policy=RetryPolicy(), clock=FakeClock())
-    assert operation.calls == 1
-
-
-async def test_retry_after_is_a_floor_on_the_wait() -> None:
-    clock = FakeClock()
-    operation = Flaky(ResourceExhausted("busy", retry_after_s=3.5))
-    await call_with_retries(operation, policy=RetryPolicy(), clock=clock)
-    assert clock.sleeps == [3.5]
-
-
-async def test_retry_after_beyond_the_limit_fails_at_once() -> None:
-    clock = FakeClock()
-    operation = Flaky(ResourceExhausted("busy", retry_after_s=3600))
-    with pytest.raises(ResourceExhausted) as caught:
-        await call_with_retries(operation, policy=RetryPolicy(), clock=clock)
-    assert clock.sleeps == []
-    assert caught.value.retry_after_s == 3600
-
-
-async def test_no_retry_would_end_past_the_deadline() -> None:
-    clock = FakeClock()
-    operation = Flaky(ResourceExhausted("busy", retry_after_s=2), Unavailable("down"))
-    with pytest.raises(ResourceExhausted):
-        await call_with_retries(
-            operation, policy=RetryPolicy(), clock=clock, deadline=clock.now + 1.5
-        )
-    assert operation.calls == 1 and clock.sleeps == []
-
-
-async def test_retry_callback_sees_each_wait() -> None:
-    seen: list[tuple[str, float]] = []
-    operation = Flaky(Unavailable("down"))
-    await call_with_retries(
-        operation,
-        policy=RetryPolicy(),
-        clock=FakeClock(),
-        on_retry=lambda error, delay: seen.append((type(error).__name__, delay)),
-    )
-    assert [name for name, _ in seen] == ["Unavailable"]
+    schedule = RetryPolicy().schedule(clock=clock, deadline=clock.now + 1.5)
+    schedule.started()
+    assert schedule.next_delay(ResourceExhausted("busy", retry_after_s=2)) is None
+    assert schedule.next_delay(ResourceExhausted("busy", retry_after_s=1)) == 1
 
 
 def test_policy_validation() -> None:

@@ -214,3 +214,20 @@ async def test_unknown_model_lists_the_available_ones() -> None:
         await chunks_of(router, "gpt-17")
     assert "'gpt-17'" in caught.value.message
     assert "mistral-large-latest" in caught.value.message and "gpt-4o" not in caught.value.message.split("available here:")[1]
+
+
+async def test_a_request_counts_as_in_flight_on_its_deployment_until_it_ends() -> None:
+    provider = ScriptedProvider("openai", ["a", "b", "c"], failures=[InvalidArgument("bad")])
+    router, _, _ = router_over(provider, types={"openai": "openai"})
+    await router.start()
+    (deployment,) = router.routing_table.deployments("gpt-4o")
+    with pytest.raises(InvalidArgument):  # failed before its first token
+        await chunks_of(router, "gpt-4o")
+    assert deployment.in_flight == 0
+    stream = router.stream(CompletionRequest(message="hi", model="gpt-4o"))
+    await anext(stream)
+    assert deployment.in_flight == 1
+    await stream.aclose()  # the caller went away mid-stream
+    assert deployment.in_flight == 0
+    await chunks_of(router, "gpt-4o")  # to the end
+    assert deployment.in_flight == 0
