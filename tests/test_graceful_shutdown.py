@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import grpc
@@ -34,6 +35,18 @@ def start_server(tmp_path) -> tuple[subprocess.Popen, str, str]:
         [sys.executable, "-m", "routeur_grpc", "serve"],
         env=env, stderr=subprocess.PIPE, text=True,
     )
+    try:
+        address, rest_url = _wait_until_listening(process)
+    except BaseException:
+        process.kill()  # a failed start must not leave a server (and its Envoy) behind
+        process.wait()
+        raise
+    # Keep reading its log, so that a full pipe never blocks the server.
+    threading.Thread(target=process.stderr.read, daemon=True).start()
+    return process, address, rest_url
+
+
+def _wait_until_listening(process: subprocess.Popen) -> tuple[str, str]:
     address = None
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -46,8 +59,7 @@ def start_server(tmp_path) -> tuple[subprocess.Popen, str, str]:
         if entry["msg"] == "gRPC server listening":
             address = entry["address"]
         if entry["msg"] == "REST gateway listening":
-            return process, address, entry["url"]
-    process.kill()
+            return address, entry["url"]
     raise AssertionError("the server did not start")
 
 
