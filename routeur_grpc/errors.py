@@ -94,6 +94,29 @@ class ResourceExhausted(RouteurError):
     retryable = True
 
 
+class CallerRefused(ResourceExhausted):
+    """A limit of the caller's own (rate, tokens, budget) refuses the request.
+
+    The caller's doing, not a deployment's: it never counts as a provider failure, never
+    trips a circuit breaker and never triggers a fallback.
+    """
+
+    retryable = True
+
+
+class RateLimited(CallerRefused):
+    """Too many requests or tokens for the caller in the current window."""
+
+    reason = "RATE_LIMITED"
+
+
+class BudgetExceeded(CallerRefused):
+    """The caller's spending budget for the period is used up."""
+
+    reason = "BUDGET_EXCEEDED"
+    retryable = False
+
+
 class Unavailable(RouteurError):
     """A dependency (a provider, the store) cannot be reached right now. Retry later."""
 

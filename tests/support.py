@@ -41,6 +41,20 @@ async def start_server(settings: Settings) -> RunningServer:
     return RunningServer(f"127.0.0.1:{port}", server, settings.data_dir)
 
 
+def open_channel(address: str) -> grpc.aio.Channel:
+    """A client channel to a test server, carrying the test caller's credentials.
+
+    Tests open their own channels through this (or use the `channel` fixture), so that
+    credentials are added in one place.
+    """
+    return grpc.aio.insecure_channel(address)
+
+
+def auth_headers() -> dict[str, str]:
+    """HTTP headers carrying the test caller's credentials, for REST calls through Envoy."""
+    return {}
+
+
 def error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
     """The ErrorInfo detail of a failed call (fails the test if there is none)."""
     status = rpc_status.from_call(error)  # type: ignore[arg-type]
