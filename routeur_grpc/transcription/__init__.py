@@ -1,0 +1,1 @@
+"""Speech-to-text engines: one small async interface beside the chat providers'."""
