@@ -31,7 +31,7 @@ OPENAPI_DOCUMENT = GATEWAY_DIR / "openapi.json"
 SWAGGER_UI_DIR = GATEWAY_DIR / "swagger-ui"
 SWAGGER_UI_FILES = ("index.html", "swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png")
 
-DEFAULT_CORS_ORIGINS = ("http://localhost:4200",)
+DEFAULT_CORS_ORIGINS = ("http://localhost:4200", "http://127.0.0.1:4200")
 
 
 class GatewayError(RuntimeError):
