@@ -118,7 +118,7 @@ def bearer_interceptors(credential: str) -> list[Any]:
 
 
 @dataclass(frozen=True)
-class TestUser:
+class UserCredentials:
     """A user made for a test, with an API key of their own."""
 
     user_id: str
@@ -129,7 +129,7 @@ class TestUser:
 
 async def create_user(
     address: str, *, role: str = "user", username: str = "", password: str = ""
-) -> TestUser:
+) -> UserCredentials:
     """A new user (a plain `user` unless told) and an API key of theirs, made by the admin."""
     username = username or f"user-{uuid.uuid4().hex[:10]}"
     async with open_channel(address) as channel:
@@ -142,7 +142,7 @@ async def create_user(
         key = await users.CreateApiKey(
             user_service_pb2.CreateApiKeyRequest(user_id=created.user.user_id, name="tests")
         )
-    return TestUser(created.user.user_id, username, key.secret, key.api_key.key_id)
+    return UserCredentials(created.user.user_id, username, key.secret, key.api_key.key_id)
 
 
 async def user_id_of(address: str, api_key: str = ADMIN_API_KEY) -> str:
