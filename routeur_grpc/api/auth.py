@@ -8,6 +8,7 @@ from routeur.v1 import auth_service_pb2_grpc as pb_grpc
 
 from routeur_grpc.api.caller import caller_of
 from routeur_grpc.interceptors.authentication import AUTHORIZATION_METADATA_KEY
+from routeur_grpc.services.api_keys import looks_like_jwt
 from routeur_grpc.services.token_exchange import TokenExchange
 
 TOKEN_TYPE = "bearer"
@@ -35,7 +36,15 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def VerifyToken(
         self, request: pb.VerifyTokenRequest, context: grpc.aio.ServicerContext
     ) -> pb.VerifyTokenResponse:
-        report = await self._exchange.verify(caller_of(context), request.token)
+        token = request.token
+        if not token:  # the call's own credential, when it is a token: its claims say more
+            authorization = dict(context.invocation_metadata() or ()).get(
+                AUTHORIZATION_METADATA_KEY
+            )
+            if isinstance(authorization, str):
+                credential = authorization.partition(" ")[2].strip()
+                token = credential if looks_like_jwt(credential) else ""
+        report = await self._exchange.verify(caller_of(context), token)
         if not report.valid:
             return pb.VerifyTokenResponse(valid=False)
         return pb.VerifyTokenResponse(

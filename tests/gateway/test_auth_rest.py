@@ -51,6 +51,7 @@ async def test_key_to_token_to_call_then_verify(anonymous):
     body = verified.json()
     assert body["valid"] is True
     assert {"sub", "type", "exp"} <= set(body["user"]) and body["user"]["type"] == "access"
+    assert body["user"]["exp"] > 0
     assert "admin" in body["user"]["roles"]
 
 
