@@ -195,3 +195,16 @@ async def test_a_deleted_user_cannot_call_any_more(routeur, channel, alice):
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await users(alice_channel).GetUser(pb.GetUserRequest(user_id="me"))
     assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_an_admin_cannot_lock_themself_out(routeur, channel):
+    from support import user_id_of
+
+    me = await user_id_of(routeur.address)
+    for change, mask in ((pb.User(user_id=me, disabled=True), "disabled"),
+                         (pb.User(user_id=me, role="user"), "role")):
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await users(channel).UpdateUser(
+                pb.UpdateUserRequest(user=change, update_mask={"paths": [mask]})
+            )
+        assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION

@@ -63,7 +63,7 @@ class UserServicer(pb_grpc.UserServiceServicer):
             disabled=request.user.disabled if "disabled" in fields else None,
             password=request.password if "password" in fields else None,
         )
-        user = await self._users.update_user(request.user.user_id, change)
+        user = await self._users.update_user(caller_of(context), request.user.user_id, change)
         return pb.UpdateUserResponse(user=user_message(user))
 
     async def DeleteUser(

@@ -10,6 +10,7 @@ ROLE_USER = "user"
 # How a caller proved who they are.
 AUTH_API_KEY = "api_key"
 AUTH_JWT = "jwt"
+AUTH_PASSWORD = "password"  # only to obtain a token
 AUTH_NONE = "none"  # authentication disabled, or a public method
 
 ANONYMOUS_OWNER = "anonymous"

@@ -19,6 +19,7 @@ from routeur_grpc.interceptors.handler_wrapping import wrap_around
 from routeur_grpc.request_context import (
     REQUEST_ID_METADATA_KEY,
     accept_request_id,
+    current_owner_id,
     set_request_id,
 )
 
@@ -73,6 +74,7 @@ def _log_outcome(method: str, context: grpc.aio.ServicerContext, started: float)
         extra={
             "rpc": method,
             "status": status,
+            "user": current_owner_id(),
             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
         },
     )

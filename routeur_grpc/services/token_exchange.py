@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from routeur_grpc.domain.caller import AUTH_JWT, Caller, Identity
+from routeur_grpc.domain.caller import AUTH_JWT, AUTH_PASSWORD, Caller, Identity
 from routeur_grpc.domain.repositories import UserRepository
 from routeur_grpc.errors import InvalidArgument, NotFound, Unauthenticated
 from routeur_grpc.services.api_keys import looks_like_jwt
@@ -114,4 +114,4 @@ class TokenExchange:
             raise Unauthenticated(
                 "This account is disabled: ask an administrator.", reason="ACCOUNT_DISABLED"
             )
-        return Identity(user.user_id, roles_of(user), "", "password")
+        return Identity(user.user_id, roles_of(user), "", AUTH_PASSWORD)

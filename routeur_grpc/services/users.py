@@ -19,7 +19,7 @@ from routeur_grpc.domain.repositories import (
     UsageRepository,
     UserRepository,
 )
-from routeur_grpc.errors import InvalidArgument, NotFound
+from routeur_grpc.errors import FailedPrecondition, InvalidArgument, NotFound
 from routeur_grpc.services.api_keys import NewApiKey, new_api_key
 from routeur_grpc.services.authentication import Authenticator
 from routeur_grpc.services.passwords import hash_password
@@ -88,9 +88,15 @@ class UserAdministration:
     async def get_user(self, caller: Caller, user_id: str) -> User:
         return await self._users.get(self._own(caller, user_id))
 
-    async def update_user(self, user_id: str, change: UserChange) -> User:
+    async def update_user(self, caller: Caller, user_id: str, change: UserChange) -> User:
         if change.role is not None:
             _check_role(change.role)
+        if user_id == caller.user_id and (change.disabled or change.role not in (None, "admin")):
+            # Nobody could undo it if this was the last admin.
+            raise FailedPrecondition(
+                "You cannot disable your own account or give up your own admin role: ask "
+                "another admin."
+            )
         if change.password is not None:
             password_hash = await hash_password(change.password) if change.password else ""
             await self._users.set_password_hash(user_id, password_hash)
