@@ -8,9 +8,14 @@ import grpc
 import pytest
 from routeur.v1 import auth_service_pb2 as auth_pb
 from routeur.v1 import auth_service_pb2_grpc as auth_grpc
-from routeur.v1 import health_service_pb2, health_service_pb2_grpc
-from routeur.v1 import model_service_pb2, model_service_pb2_grpc
-from routeur.v1 import provider_service_pb2, provider_service_pb2_grpc
+from routeur.v1 import (
+    health_service_pb2,
+    health_service_pb2_grpc,
+    model_service_pb2,
+    model_service_pb2_grpc,
+    provider_service_pb2,
+    provider_service_pb2_grpc,
+)
 from support import (
     ADMIN_API_KEY,
     RunningServer,
@@ -170,7 +175,7 @@ async def test_the_cli_uses_the_admin_key_file(tmp_path):
             sys.executable, "-m", "routeur_grpc", "models", "--address", running.address,
             env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )
-        out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+        _, err = await asyncio.wait_for(process.communicate(), timeout=60)
     finally:
         await running.server.stop(0)
     assert process.returncode == 0, err.decode()
@@ -237,3 +242,36 @@ async def test_eddsa_tokens_work_end_to_end(tmp_path):
         assert (await list_models(running.address, issued.access_token)).models is not None
     finally:
         await running.server.stop(0)
+
+
+async def test_a_key_revoked_on_one_instance_stops_working_on_another(tmp_path):
+    """Two instances share one store: the other one refuses the key once its cache entry
+    expires (`auth_cache_ttl_s`), with no message between them."""
+    import asyncio
+
+    from routeur.v1 import user_service_pb2, user_service_pb2_grpc
+
+    first = await start_server(server_settings(tmp_path, local_model_enabled=False))
+    second = await start_server(
+        server_settings(tmp_path, local_model_enabled=False, auth_cache_ttl_s=0.5)
+    )
+    try:
+        user = await create_user(first.address)
+        assert (await list_models(second.address, user.api_key)).models is not None
+        async with open_channel(first.address) as channel:
+            await user_service_pb2_grpc.UserServiceStub(channel).RevokeApiKey(
+                user_service_pb2.RevokeApiKeyRequest(user_id=user.user_id, key_id=user.key_id)
+            )
+        for _ in range(100):
+            try:
+                await list_models(second.address, user.api_key)
+            except grpc.aio.AioRpcError as error:
+                assert error.code() == grpc.StatusCode.UNAUTHENTICATED
+                assert error_info(error).reason == "API_KEY_REVOKED"
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the other instance still accepts the revoked key")
+    finally:
+        await second.server.stop(0)
+        await first.server.stop(0)

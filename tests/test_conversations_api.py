@@ -27,7 +27,6 @@ from routeur.v1 import (
 from support import LOCAL_MODEL, open_channel, server_settings, start_server, user_id_of
 
 
-
 @pytest.fixture(scope="module", params=["sqlite", "mongodb"])
 async def server(request, tmp_path_factory):
     store_settings = {"store": request.param}

@@ -16,8 +16,14 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from routeur.v1 import auth_service_pb2, auth_service_pb2_grpc, model_service_pb2
-from routeur.v1 import model_service_pb2_grpc, user_service_pb2, user_service_pb2_grpc
+from routeur.v1 import (
+    auth_service_pb2,
+    auth_service_pb2_grpc,
+    model_service_pb2,
+    model_service_pb2_grpc,
+    user_service_pb2,
+    user_service_pb2_grpc,
+)
 from support import RunningServer, create_user, error_info, open_channel
 
 from routeur_grpc.services.tokens import TokenCodec, TokenKeys

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import grpc
 import pytest
 from fakes import FakeAnthropic, FakeGemini, FakeMistral, FakeOllama, FakeOpenAI, FakeUpstream
 from support import RunningServer, open_channel, server_settings, start_server
