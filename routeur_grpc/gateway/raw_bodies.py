@@ -15,9 +15,7 @@ from pathlib import Path
 from google.api import annotations_pb2
 from google.protobuf import descriptor_pb2
 
-from routeur_grpc.gateway.openapi import API_PACKAGE
-
-HTTP_BODY = ".google.api.HttpBody"
+from routeur_grpc.gateway.openapi import API_PACKAGE, HTTP_BODY
 _VARIABLE = re.compile(r"\{[^}]*\}")
 _LUA_MAGIC = re.compile(r"([%^$().\[\]*+\-?])")
 
@@ -48,9 +46,9 @@ def raw_body_patterns(descriptor_set: Path) -> list[str]:
 
 def _is_raw(request: descriptor_pb2.DescriptorProto, body: str, input_type: str) -> bool:
     if body == "*":
-        return input_type == HTTP_BODY
+        return input_type.lstrip(".") == HTTP_BODY
     field = next((f for f in request.field if f.name == body), None)
-    return field is not None and field.type_name == HTTP_BODY
+    return field is not None and field.type_name.lstrip(".") == HTTP_BODY
 
 
 def lua_pattern(template: str) -> str:
