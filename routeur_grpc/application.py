@@ -67,16 +67,20 @@ async def build_application(settings: Settings) -> Application:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     tokens = _token_codec(settings)
     store = await open_store(settings)
-    await ensure_first_admin(
-        store.users,
-        store.api_keys,
-        chosen_key=(
-            settings.bootstrap_admin_key.get_secret_value()
-            if settings.bootstrap_admin_key
-            else None
-        ),
-        data_dir=settings.data_dir,
-    )
+    try:
+        await ensure_first_admin(
+            store.users,
+            store.api_keys,
+            chosen_key=(
+                settings.bootstrap_admin_key.get_secret_value()
+                if settings.bootstrap_admin_key
+                else None
+            ),
+            data_dir=settings.data_dir,
+        )
+    except BaseException:
+        await store.close()
+        raise
     authenticator = Authenticator(
         store.users, store.api_keys, tokens, cache_ttl_s=settings.auth_cache_ttl_s
     )
