@@ -24,6 +24,7 @@ import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from bench_support import AUTH_METADATA
 from fakes import FakeOpenAI
 from routeur.v1 import completion_service_pb2 as pb
 from routeur.v1 import completion_service_pb2_grpc as pb_grpc
@@ -53,6 +54,7 @@ async def run(tries: int) -> None:
                     call = stub.StreamCompletion(
                         pb.StreamCompletionRequest(message="Tell a long story.", model="gpt-4o"),
                         timeout=60,
+                        metadata=AUTH_METADATA,
                     )
                     received = 0
                     async for _chunk in call:

@@ -20,6 +20,7 @@ import tempfile
 import time
 
 import grpc
+from bench_support import AUTH_METADATA, BENCH_ADMIN_KEY
 from routeur.v1 import completion_service_pb2 as pb
 from routeur.v1 import completion_service_pb2_grpc as pb_grpc
 
@@ -58,7 +59,8 @@ def direct(runs: int, max_tokens: int) -> list[tuple[float, float]]:
 def through_grpc(runs: int, max_tokens: int) -> list[tuple[float, float]]:
     with tempfile.TemporaryDirectory() as data_dir:
         env = {**os.environ, "ROUTEUR_GRPC_ADDRESS": "127.0.0.1:0", "ROUTEUR_DATA_DIR": data_dir,
-               "ROUTEUR_LOG_FORMAT": "json", "ROUTEUR_LOG_LEVEL": "INFO"}
+               "ROUTEUR_LOG_FORMAT": "json", "ROUTEUR_LOG_LEVEL": "INFO",
+               "ROUTEUR_BOOTSTRAP_ADMIN_KEY": BENCH_ADMIN_KEY}
         server = subprocess.Popen([sys.executable, "-m", "routeur_grpc", "serve"], env=env,
                                   stderr=subprocess.PIPE, text=True)
         try:
@@ -72,7 +74,7 @@ def through_grpc(runs: int, max_tokens: int) -> list[tuple[float, float]]:
                     generated = 0
                     for chunk in stub.StreamCompletion(pb.StreamCompletionRequest(
                         message=PROMPT, model=MODEL, max_tokens=max_tokens, temperature=0,
-                    )):
+                    ), metadata=AUTH_METADATA):
                         if chunk.content:
                             first = first or time.perf_counter() - started
                         if chunk.done:

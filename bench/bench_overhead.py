@@ -19,7 +19,7 @@ import statistics
 import time
 
 import grpc
-from bench_support import percentile, start_stack
+from bench_support import AUTH_METADATA, percentile, start_stack
 from openai import AsyncOpenAI
 from routeur.v1 import completion_service_pb2 as pb
 from routeur.v1 import completion_service_pb2_grpc as pb_grpc
@@ -43,7 +43,9 @@ async def run(upstream_url: str, routeur_address: str, requests: int, warmup: in
 
     async def through_routeur() -> float:
         started = time.perf_counter()
-        await stub.Complete(pb.CompleteRequest(message=MESSAGE, model=MODEL), timeout=30)
+        await stub.Complete(
+            pb.CompleteRequest(message=MESSAGE, model=MODEL), timeout=30, metadata=AUTH_METADATA
+        )
         return time.perf_counter() - started
 
     for _ in range(warmup):

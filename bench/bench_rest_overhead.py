@@ -22,7 +22,7 @@ import time
 
 import grpc
 import httpx
-from bench_support import percentile, start_stack
+from bench_support import AUTH_METADATA, BENCH_ADMIN_KEY, percentile, start_stack
 from routeur.v1 import completion_service_pb2 as pb
 from routeur.v1 import completion_service_pb2_grpc as pb_grpc
 
@@ -42,12 +42,18 @@ async def run(routeur_address: str, requests: int, warmup: int) -> None:
     await envoy.start()
     channel = grpc.aio.insecure_channel(routeur_address)
     stub = pb_grpc.CompletionServiceStub(channel)
-    rest = httpx.AsyncClient(base_url=envoy.rest_url, timeout=30)
+    rest = httpx.AsyncClient(
+        base_url=envoy.rest_url,
+        timeout=30,
+        headers={"Authorization": f"Bearer {BENCH_ADMIN_KEY}"},
+    )
     body = {"message": MESSAGE, "model": MODEL, "stream": False}
 
     async def direct() -> float:
         started = time.perf_counter()
-        await stub.Complete(pb.CompleteRequest(message=MESSAGE, model=MODEL), timeout=30)
+        await stub.Complete(
+            pb.CompleteRequest(message=MESSAGE, model=MODEL), timeout=30, metadata=AUTH_METADATA
+        )
         return time.perf_counter() - started
 
     async def through_envoy() -> float:

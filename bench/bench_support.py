@@ -10,6 +10,10 @@ from pathlib import Path
 
 STACK = Path(__file__).with_name("fake_stack.py")
 
+# The admin key of the Routeur that fake_stack.py starts, sent by every benchmark client.
+BENCH_ADMIN_KEY = "rk_benchadm_" + "Bench-Only-Admin-Key-Never-Use-It-Anywhere0"
+AUTH_METADATA = (("authorization", f"Bearer {BENCH_ADMIN_KEY}"),)
+
 
 def start_stack(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
     """A fake_stack.py process, and the JSON line it prints once listening."""

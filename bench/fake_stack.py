@@ -2,10 +2,12 @@
 
     .venv/bin/python bench/fake_stack.py upstream openai
     .venv/bin/python bench/fake_stack.py routeur --openai-url URL [--mistral-url URL]
+        [--auth enabled|disabled] [--auth-cache-ttl SECONDS]
 
 Each prints one JSON line on stdout once listening ({"url": ...} or {"address": ...}) and
 serves until SIGTERM. The Routeur process is the real server (`build_server`) configured
-with one remote provider per fake URL, without the embedded model.
+with one remote provider per fake URL, without the embedded model; its admin's API key is
+`bench_support.BENCH_ADMIN_KEY`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from bench_support import BENCH_ADMIN_KEY
 from fakes import FakeMistral, FakeOpenAI
 
 from routeur_grpc.server import build_server
@@ -43,7 +46,12 @@ async def serve_upstream(kind: str) -> None:
         await _until_terminated()
 
 
-async def serve_routeur(openai_url: str | None, mistral_url: str | None) -> None:
+async def serve_routeur(
+    openai_url: str | None,
+    mistral_url: str | None,
+    auth: str = "enabled",
+    auth_cache_ttl_s: float = 5.0,
+) -> None:
     providers = []
     if openai_url:
         providers.append(
@@ -60,6 +68,9 @@ async def serve_routeur(openai_url: str | None, mistral_url: str | None) -> None
             local_model_enabled=False,
             providers=providers,
             log_level="WARNING",
+            auth=auth,  # type: ignore[arg-type]
+            auth_cache_ttl_s=auth_cache_ttl_s,
+            bootstrap_admin_key=BENCH_ADMIN_KEY,  # type: ignore[arg-type]
         )
         configure_logging(settings.log_level, settings.log_format)
         routeur, port = await build_server(settings)
@@ -77,11 +88,15 @@ def main() -> None:
     routeur = sub.add_parser("routeur")
     routeur.add_argument("--openai-url")
     routeur.add_argument("--mistral-url")
+    routeur.add_argument("--auth", choices=["enabled", "disabled"], default="enabled")
+    routeur.add_argument("--auth-cache-ttl", type=float, default=5.0)
     args = parser.parse_args()
     if args.command == "upstream":
         asyncio.run(serve_upstream(args.kind))
     else:
-        asyncio.run(serve_routeur(args.openai_url, args.mistral_url))
+        asyncio.run(
+            serve_routeur(args.openai_url, args.mistral_url, args.auth, args.auth_cache_ttl)
+        )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,12 @@
 --    streaming method's. Other requests are not buffered (uploads stream through).
 -- 2. gRPC's own headers (grpc-status, grpc-message, ...) are for gRPC and gRPC-Web clients:
 --    they are removed from REST answers, whose status and JSON body already say it all.
+-- 3. Browsers send `text/plain`, form-encoded and multipart POSTs to any site without a
+--    CORS preflight, and the transcoder would read their bodies as JSON: a request with a
+--    body must say `application/json` (415 otherwise), except on upload paths (route
+--    metadata `raw_body_paths`). A CORS preflight that reaches this filter came from an
+--    origin the CORS filter refused: it gets a clear 403 rather than a transcoder 404.
+-- 4. A 401 answer carries `WWW-Authenticate: Bearer`, as HTTP says it must.
 
 local FILTER = "envoy.filters.http.lua"
 local STATE = "routeur.rest_adapter"
@@ -62,21 +68,65 @@ local function is_grpc(content_type)
   return content_type ~= nil and string.sub(content_type, 1, 16) == "application/grpc"
 end
 
+local function json_error(request_handle, status, code, message)
+  request_handle:respond(
+    {[":status"] = status, ["content-type"] = "application/json"},
+    string.format('{"code": %d, "message": "%s", "details": []}', code, message))
+end
+
+local BODY_METHODS = {POST = true, PUT = true, PATCH = true}
+
+-- Whether a request may carry its body to the transcoder.
+local function acceptable_body(request_handle, headers, path)
+  local raw_paths = request_handle:metadata():get("raw_body_paths")
+  if raw_paths == nil then
+    return true  -- not an API route (documentation, refused hosts)
+  end
+  for _, pattern in ipairs(raw_paths) do
+    if string.find(path, pattern) then
+      return true
+    end
+  end
+  local content_type = headers:get("content-type")
+  if content_type == nil then
+    -- No body at all is an empty request; a body must say what it is.
+    local length = headers:get("content-length")
+    return headers:get("transfer-encoding") == nil and (length == nil or length == "0")
+  end
+  local media_type = string.lower(string.match(content_type, "^%s*([^;%s]*)"))
+  return media_type == "application/json"
+end
+
 function envoy_on_request(request_handle)
   local headers = request_handle:headers()
   if is_grpc(headers:get("content-type")) then
     return
   end
   request_handle:streamInfo():dynamicMetadata():set(FILTER, STATE, {rest = true})
-  if headers:get(":method") ~= "POST" then
+  local method = headers:get(":method")
+  if method == "OPTIONS" and headers:get("origin") ~= nil
+      and headers:get("access-control-request-method") ~= nil then
+    json_error(request_handle, "403", 7,
+      "This origin may not call Routeur from a browser: add it to ROUTEUR_CORS_ORIGINS if it is yours.")
+    return
+  end
+  if not BODY_METHODS[method] then
+    return
+  end
+  local full_path = headers:get(":path")
+  local path, query = string.match(full_path, "^([^?]*)(.*)$")
+  if not acceptable_body(request_handle, headers, path) then
+    json_error(request_handle, "415", 3,
+      "Send the body as JSON, with the header Content-Type: application/json.")
+    return
+  end
+  if method ~= "POST" then
     return
   end
   local switches = request_handle:metadata():get("stream_switches")
   if switches == nil then
     return
   end
-  local full_path = headers:get(":path")
-  local path, query = string.match(full_path, "^([^?]*)(.*)$")
   local stream_path = switches[path]
   if stream_path == nil then
     return
@@ -107,7 +157,11 @@ function envoy_on_response(response_handle)
   if state == nil or state[STATE] == nil then
     return
   end
-  remove_grpc_headers(response_handle:headers())
+  local headers = response_handle:headers()
+  remove_grpc_headers(headers)
+  if headers:get(":status") == "401" then
+    headers:replace("www-authenticate", 'Bearer realm="routeur"')
+  end
   -- Over HTTP/2 a stream ends with grpc-status trailers. Waiting for them does not buffer:
   -- the body keeps flowing chunk by chunk.
   local trailers = response_handle:trailers()

@@ -17,14 +17,26 @@ from routeur_grpc.routing.provider_factory import build_provider
 from routeur_grpc.routing.response_cache import ResponseCache
 from routeur_grpc.routing.retry import RetryPolicy
 from routeur_grpc.routing.router import ModelRouter, RouterConfig
+from routeur_grpc.services.authentication import Authenticator
+from routeur_grpc.services.bootstrap import ensure_first_admin
 from routeur_grpc.services.completion import CompletionLimits, CompletionService
 from routeur_grpc.services.conversations import ConversationService
 from routeur_grpc.services.health import HealthCheck, HealthChecker
+from routeur_grpc.services.token_exchange import TokenExchange
+from routeur_grpc.services.token_keys import TokenKeyError, load_token_keys
+from routeur_grpc.services.tokens import TokenCodec
 from routeur_grpc.services.usage import UsageRecorder
+from routeur_grpc.services.users import UserAdministration
 from routeur_grpc.settings import Settings
 from routeur_grpc.storage import open_store
 
 log = logging.getLogger(__name__)
+
+PRODUCTION = "production"
+
+
+class AuthSetupError(Exception):
+    """Authentication cannot be set up as configured; the message names the setting."""
 
 
 @dataclass
@@ -39,6 +51,10 @@ class Application:
     conversations: ConversationService
     usage: UsageRecorder
     health: HealthChecker
+    authenticator: Authenticator
+    auth_enabled: bool
+    token_exchange: TokenExchange
+    user_administration: UserAdministration
 
     async def aclose(self) -> None:
         await self.router.aclose()
@@ -49,7 +65,25 @@ class Application:
 async def build_application(settings: Settings) -> Application:
     """Create and start every domain component. Raises if one cannot start."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    tokens = _token_codec(settings)
     store = await open_store(settings)
+    try:
+        await ensure_first_admin(
+            store.users,
+            store.api_keys,
+            chosen_key=(
+                settings.bootstrap_admin_key.get_secret_value()
+                if settings.bootstrap_admin_key
+                else None
+            ),
+            data_dir=settings.data_dir,
+        )
+    except BaseException:
+        await store.close()
+        raise
+    authenticator = Authenticator(
+        store.users, store.api_keys, tokens, cache_ttl_s=settings.auth_cache_ttl_s
+    )
     providers: list[ChatProvider] = []
     provider_types: dict[str, str] = {}
     checks: dict[str, HealthCheck] = {"store": _store_check(store)}
@@ -99,6 +133,45 @@ async def build_application(settings: Settings) -> Application:
         conversations=conversations,
         usage=usage,
         health=HealthChecker(checks),
+        authenticator=authenticator,
+        auth_enabled=settings.auth == "enabled",
+        token_exchange=TokenExchange(store.users, authenticator, tokens),
+        user_administration=UserAdministration(
+            store.users, store.api_keys, store.usage, authenticator
+        ),
+    )
+
+
+def _token_codec(settings: Settings) -> TokenCodec:
+    """Signs and checks access tokens; refuses unsafe authentication settings."""
+    production = settings.environment == PRODUCTION
+    if settings.auth == "disabled":
+        if production:
+            raise AuthSetupError(
+                "ROUTEUR_AUTH=disabled is refused when ROUTEUR_ENVIRONMENT=production: "
+                "every caller would be an administrator."
+            )
+        log.warning(
+            "authentication is DISABLED (ROUTEUR_AUTH=disabled): every caller is an "
+            "anonymous administrator; never expose this server"
+        )
+    try:
+        keys = load_token_keys(
+            algorithm=settings.jwt_algorithm,
+            secret=settings.jwt_secret.get_secret_value() if settings.jwt_secret else None,
+            private_key_file=settings.jwt_private_key_file,
+            public_key_file=settings.jwt_public_key_file,
+            data_dir=settings.data_dir,
+            production=production,
+        )
+    except TokenKeyError as error:
+        raise AuthSetupError(str(error)) from None
+    return TokenCodec(
+        keys,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        default_ttl_s=settings.jwt_ttl_s,
+        max_ttl_s=settings.jwt_max_ttl_s,
     )
 
 

@@ -3,14 +3,19 @@
     routeur-grpc serve
     routeur-grpc complete "Bonjour !" --model local/smollm2-135m-instruct --stream
     routeur-grpc models
+
+The client commands authenticate with `--api-key`, else the `ROUTEUR_API_KEY` variable,
+else the admin key the server wrote at its first start (`data_dir/admin.key`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import grpc
 from routeur.v1 import (
@@ -24,6 +29,9 @@ from routeur_grpc.settings import SettingsError, load_settings
 from routeur_grpc.structured_logging import configure_logging
 
 DEFAULT_MODEL = "local/smollm2-135m-instruct"
+# A client-side variable, not a server setting: the key the CLI calls with.
+API_KEY_VARIABLE = "ROUTEUR_API_KEY"
+ADMIN_KEY_FILE = "admin.key"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -63,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
         client.add_argument("--address", default=None, help="server host:port "
                             "(default: ROUTEUR_GRPC_ADDRESS or 127.0.0.1:50051)")
         client.add_argument("--timeout", type=float, default=300.0, help="deadline, seconds")
+        client.add_argument("--api-key", default=None, help=f"API key or token (default: "
+                            f"{API_KEY_VARIABLE}, or data_dir/{ADMIN_KEY_FILE})")
     return parser
 
 
@@ -98,6 +108,21 @@ def _address(args: argparse.Namespace) -> str:
         return "127.0.0.1:50051"
 
 
+def _credentials(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
+    """`authorization` metadata from --api-key, ROUTEUR_API_KEY or the admin key file."""
+    key = args.api_key or os.environ.get(API_KEY_VARIABLE, "").strip()
+    if not key:
+        try:
+            data_dir = load_settings().data_dir
+        except SettingsError:
+            data_dir = Path("data")
+        try:
+            key = (data_dir / ADMIN_KEY_FILE).read_text().strip()
+        except OSError:
+            key = ""
+    return (("authorization", f"Bearer {key}"),) if key else ()
+
+
 def _complete(args: argparse.Namespace) -> int:
     fields = {"message": args.message, "model": args.model}
     if args.max_tokens is not None:
@@ -109,7 +134,10 @@ def _complete(args: argparse.Namespace) -> int:
         try:
             if args.stream:
                 request = completion_service_pb2.StreamCompletionRequest(**fields)
-                for chunk in stub.StreamCompletion(request, timeout=args.timeout):
+                stream = stub.StreamCompletion(
+                    request, timeout=args.timeout, metadata=_credentials(args)
+                )
+                for chunk in stream:
                     print(chunk.content, end="", flush=True)
                     if chunk.HasField("error"):
                         print(f"\nerror: {chunk.error.message}", file=sys.stderr)
@@ -121,7 +149,9 @@ def _complete(args: argparse.Namespace) -> int:
                               file=sys.stderr)
             else:
                 request = completion_service_pb2.CompleteRequest(**fields)
-                response = stub.Complete(request, timeout=args.timeout)
+                response = stub.Complete(
+                    request, timeout=args.timeout, metadata=_credentials(args)
+                )
                 print(response.response)
         except grpc.RpcError as error:
             return _report(error)
@@ -132,7 +162,11 @@ def _models(args: argparse.Namespace) -> int:
     with grpc.insecure_channel(_address(args)) as channel:
         stub = model_service_pb2_grpc.ModelServiceStub(channel)
         try:
-            response = stub.ListModels(model_service_pb2.ListModelsRequest(), timeout=args.timeout)
+            response = stub.ListModels(
+                model_service_pb2.ListModelsRequest(),
+                timeout=args.timeout,
+                metadata=_credentials(args),
+            )
         except grpc.RpcError as error:
             return _report(error)
     for model in response.models:
@@ -143,6 +177,9 @@ def _models(args: argparse.Namespace) -> int:
 
 def _report(error: grpc.RpcError) -> int:
     print(f"error: {error.code().name}: {error.details()}", file=sys.stderr)  # type: ignore[attr-defined]
+    if error.code() == grpc.StatusCode.UNAUTHENTICATED:  # type: ignore[attr-defined]
+        print(f"hint: pass --api-key, set {API_KEY_VARIABLE}, or run from the directory "
+              f"holding the server's data/{ADMIN_KEY_FILE}", file=sys.stderr)
     return 1
 
 

@@ -6,12 +6,13 @@ import re
 import uuid
 from contextvars import ContextVar
 
+from routeur_grpc.domain.caller import ANONYMOUS, Identity
+
 REQUEST_ID_METADATA_KEY = "x-request-id"
 
-ANONYMOUS_OWNER = "anonymous"
-
 _request_id: ContextVar[str] = ContextVar("routeur_request_id", default="-")
-_owner_id: ContextVar[str] = ContextVar("routeur_owner_id", default=ANONYMOUS_OWNER)
+# Set by the authentication interceptor at the start of every call.
+_identity: ContextVar[Identity] = ContextVar("routeur_identity", default=ANONYMOUS)
 
 # A caller-supplied id is echoed back and written to logs: keep it short and plain.
 _ACCEPTABLE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
@@ -33,9 +34,16 @@ def accept_request_id(candidate: str | None) -> str:
     return uuid.uuid4().hex
 
 
-def current_owner_id() -> str:
-    """Who the request acts for: the owner of every record it reads or writes.
+def current_identity() -> Identity:
+    """Who the request acts for, as authentication established it (`anonymous` outside a
+    call, or when authentication is disabled)."""
+    return _identity.get()
 
-    Until authentication is built every caller acts as `anonymous`.
-    """
-    return _owner_id.get()
+
+def set_identity(identity: Identity) -> None:
+    _identity.set(identity)
+
+
+def current_owner_id() -> str:
+    """The owner of every record the request reads or writes: the authenticated user."""
+    return _identity.get().user_id

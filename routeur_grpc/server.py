@@ -45,14 +45,17 @@ from routeur.v1 import (
     user_service_pb2_grpc,
 )
 
+from routeur_grpc.api.auth import AuthServicer
 from routeur_grpc.api.completion import CompletionServicer
 from routeur_grpc.api.conversations import ConversationServicer
 from routeur_grpc.api.health import HealthServicer
 from routeur_grpc.api.models import ModelServicer
 from routeur_grpc.api.openai_compat import OpenAICompatServicer
 from routeur_grpc.api.unimplemented import unimplemented_servicer
-from routeur_grpc.application import Application, build_application
+from routeur_grpc.api.users import UserServicer
+from routeur_grpc.application import Application, AuthSetupError, build_application
 from routeur_grpc.gateway import GatewayError, start_gateway
+from routeur_grpc.interceptors.authentication import AuthenticationInterceptor
 from routeur_grpc.interceptors.error_mapping import ErrorMappingInterceptor
 from routeur_grpc.interceptors.request_context import RequestContextInterceptor
 from routeur_grpc.settings import Settings
@@ -90,8 +93,8 @@ SERVICES: tuple[_Service, ...] = (
              lambda app: HealthServicer(app.health, app.settings.environment)),
     _Service(openai_compat_service_pb2_grpc, openai_compat_service_pb2, "OpenAICompatService",
              lambda app: OpenAICompatServicer(app.completions, app.router)),
-    _Service(auth_service_pb2_grpc, auth_service_pb2, "AuthService", None,
-             "authentication (API keys exchanged for JWT bearer tokens)"),
+    _Service(auth_service_pb2_grpc, auth_service_pb2, "AuthService",
+             lambda app: AuthServicer(app.token_exchange)),
     _Service(transcription_service_pb2_grpc, transcription_service_pb2,
              "TranscriptionService", None, "speech-to-text transcription"),
     _Service(agent_service_pb2_grpc, agent_service_pb2, "AgentService", None,
@@ -102,8 +105,8 @@ SERVICES: tuple[_Service, ...] = (
              "text analysis"),
     _Service(provider_service_pb2_grpc, provider_service_pb2, "ProviderService", None,
              "provider administration"),
-    _Service(user_service_pb2_grpc, user_service_pb2, "UserService", None,
-             "user administration"),
+    _Service(user_service_pb2_grpc, user_service_pb2, "UserService",
+             lambda app: UserServicer(app.user_administration, app.settings.currency)),
     _Service(realtime_service_pb2_grpc, realtime_service_pb2, "RealtimeService", None,
              "realtime sessions"),
 )
@@ -134,9 +137,19 @@ class RouteurServer:
 
 async def build_server(settings: Settings) -> tuple[RouteurServer, int]:
     """Wire every service and bind the listen address. Returns the server and its port."""
-    app = await build_application(settings)
+    try:
+        app = await build_application(settings)
+    except AuthSetupError as error:
+        raise StartupError(str(error)) from None
+    # Outermost first. Authentication sits inside the error mapping, so its refusals get
+    # the same status details as every other error; the access rule of each method is in
+    # `method_access.METHOD_ACCESS`.
     server = grpc.aio.server(
-        interceptors=[RequestContextInterceptor(), ErrorMappingInterceptor()],
+        interceptors=[
+            RequestContextInterceptor(),
+            ErrorMappingInterceptor(),
+            AuthenticationInterceptor(app.authenticator if app.auth_enabled else None),
+        ],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

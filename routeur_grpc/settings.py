@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -160,7 +160,7 @@ class Settings(BaseSettings):
         9901, ge=0, le=65535, description="Envoy admin port, on 127.0.0.1 only (0: any)."
     )
     cors_origins: list[str] = Field(
-        default_factory=lambda: ["http://localhost:4200"],
+        default_factory=lambda: ["http://localhost:4200", "http://127.0.0.1:4200"],
         description="Origins browsers may call from (JSON list; `*` for any).",
     )
     gateway_health_check_interval_s: float = Field(
@@ -174,6 +174,54 @@ class Settings(BaseSettings):
     )
     gateway_concurrency: int = Field(
         2, ge=1, le=64, description="Envoy worker threads."
+    )
+
+    # --- Authentication and browsers ------------------------------------------------------
+    auth: Literal["enabled", "disabled"] = Field(
+        "enabled",
+        description="`enabled`: every call but health, reflection and IssueToken needs an API "
+        "key or a token. `disabled` (development only; refused in production): every "
+        "caller is one anonymous administrator.",
+    )
+    jwt_algorithm: Literal["HS256", "RS256", "EdDSA"] = Field(
+        "HS256", description="Signature of access tokens; the only one accepted."
+    )
+    jwt_secret: SecretStr | None = Field(
+        None,
+        description="HS256 secret (at least 32 bytes in production). Unset in development: "
+        "generated once into data_dir/jwt.secret.",
+    )
+    jwt_private_key_file: Path | None = Field(
+        None, description="PEM private key that signs tokens (RS256 or EdDSA)."
+    )
+    jwt_public_key_file: Path | None = Field(
+        None,
+        description="PEM public key that verifies tokens (RS256 or EdDSA); default: derived "
+        "from the private key.",
+    )
+    jwt_issuer: str = Field("routeur", min_length=1, description="`iss` of issued tokens.")
+    jwt_audience: str = Field("routeur", min_length=1, description="`aud` of issued tokens.")
+    jwt_ttl_s: int = Field(3600, ge=60, description="Default lifetime of a token, seconds.")
+    jwt_max_ttl_s: int = Field(
+        86400, ge=60, description="Longest lifetime a caller may ask for, seconds."
+    )
+    auth_cache_ttl_s: float = Field(
+        5.0,
+        ge=0,
+        le=300,
+        description="How long users and keys read from the store are reused: a user "
+        "disabled or a key revoked through another instance stops working within this time.",
+    )
+    bootstrap_admin_key: SecretStr | None = Field(
+        None,
+        min_length=32,
+        description="API key of the admin created at first start on an empty store; unset: "
+        "one is generated, printed once and written to data_dir/admin.key.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "[::1]"],
+        description="Host names the REST gateway answers to (JSON list), against DNS "
+        "rebinding; add the public names it is reached by.",
     )
 
     # --- Requests ----------------------------------------------------------------------------

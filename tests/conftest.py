@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import grpc
 import pytest
-from support import RunningServer, server_settings, start_server
+from support import RunningServer, open_channel, server_settings, start_server
 
 MONGODB_URI_VARIABLE = "ROUTEUR_TEST_MONGODB_URI"
 
@@ -23,7 +23,7 @@ async def routeur(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Run
 
 @pytest.fixture(scope="session")
 async def channel(routeur: RunningServer) -> AsyncIterator[grpc.aio.Channel]:
-    async with grpc.aio.insecure_channel(routeur.address) as channel:
+    async with open_channel(routeur.address) as channel:
         yield channel
 
 

@@ -24,9 +24,7 @@ from routeur.v1 import (
 from routeur.v1 import (
     conversation_service_pb2_grpc as pb_grpc,
 )
-from support import LOCAL_MODEL, server_settings, start_server
-
-from routeur_grpc.request_context import ANONYMOUS_OWNER
+from support import LOCAL_MODEL, open_channel, server_settings, start_server, user_id_of
 
 
 @pytest.fixture(scope="module", params=["sqlite", "mongodb"])
@@ -38,7 +36,7 @@ async def server(request, tmp_path_factory):
     running = await start_server(
         server_settings(tmp_path_factory.mktemp(f"data-{request.param}"), **store_settings)
     )
-    async with grpc.aio.insecure_channel(running.address) as channel:
+    async with open_channel(running.address) as channel:
         yield running, channel
     await running.server.stop(grace=1.0)
 
@@ -197,12 +195,13 @@ async def test_every_completion_is_recorded_as_usage(server, completions):
     running, _ = server
     usage = running.server.app.store.usage
     today = datetime.now(UTC).date()
-    before = await usage.total(ANONYMOUS_OWNER, first_day=today, last_day=today)
+    owner = await user_id_of(running.address)
+    before = await usage.total(owner, first_day=today, last_day=today)
     response = await completions.Complete(
         completion_pb.CompleteRequest(message="Hi", model=LOCAL_MODEL, max_tokens=4), timeout=120
     )
     for _ in range(100):  # usage is written in the background, just after the answer
-        after = await usage.total(ANONYMOUS_OWNER, first_day=today, last_day=today)
+        after = await usage.total(owner, first_day=today, last_day=today)
         if after.requests > before.requests:
             break
         await asyncio.sleep(0.05)

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from routeur.v1 import completion_service_pb2 as pb
 from routeur.v1 import completion_service_pb2_grpc as pb_grpc
+from support import ADMIN_API_KEY, auth_metadata
 
 LOCAL_MODEL = "local/smollm2-135m-instruct"
 
@@ -30,6 +31,7 @@ def start_server(tmp_path) -> tuple[subprocess.Popen, str, str]:
         "ROUTEUR_SHUTDOWN_GRACE_S": "30",
         "ROUTEUR_REST_PORT": "0",
         "ROUTEUR_GATEWAY_ADMIN_PORT": "0",
+        "ROUTEUR_BOOTSTRAP_ADMIN_KEY": ADMIN_API_KEY,
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "routeur_grpc", "serve"],
@@ -73,6 +75,7 @@ def test_serve_answers_over_grpc_and_rest_and_sigterm_drains_an_in_flight_stream
             stream = stub.StreamCompletion(
                 pb.StreamCompletionRequest(message="Tell a story.", model=LOCAL_MODEL, max_tokens=40),
                 timeout=120,
+                metadata=auth_metadata(),
             )
             first = next(stream)
             process.send_signal(signal.SIGTERM)

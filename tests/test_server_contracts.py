@@ -9,8 +9,8 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from routeur.v1 import (
     agent_service_pb2,
     agent_service_pb2_grpc,
-    auth_service_pb2,
-    auth_service_pb2_grpc,
+    analysis_service_pb2,
+    analysis_service_pb2_grpc,
     health_service_pb2,
     health_service_pb2_grpc,
     realtime_service_pb2,
@@ -79,12 +79,12 @@ async def test_rest_health_has_the_seed_shape(channel):
 
 
 async def test_a_unary_call_to_a_service_not_built_yet_names_the_missing_feature(channel):
-    stub = auth_service_pb2_grpc.AuthServiceStub(channel)
+    stub = analysis_service_pb2_grpc.AnalysisServiceStub(channel)
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await stub.IssueToken(auth_service_pb2.IssueTokenRequest())
+        await stub.GetAnalysis(analysis_service_pb2.GetAnalysisRequest(analysis_id="x"))
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "routeur.v1.AuthService/IssueToken is not available yet" in caught.value.details()
-    assert "authentication" in caught.value.details()
+    assert "routeur.v1.AnalysisService/GetAnalysis is not available yet" in caught.value.details()
+    assert "text analysis" in caught.value.details()
     assert error_info(caught.value).reason == "NOT_IMPLEMENTED"
 
 

@@ -7,6 +7,27 @@ from dataclasses import dataclass
 ROLE_ADMIN = "admin"
 ROLE_USER = "user"
 
+# How a caller proved who they are.
+AUTH_API_KEY = "api_key"
+AUTH_JWT = "jwt"
+AUTH_PASSWORD = "password"  # only to obtain a token
+AUTH_NONE = "none"  # authentication disabled, or a public method
+
+ANONYMOUS_OWNER = "anonymous"
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """What authentication established about a caller, before any request detail."""
+
+    user_id: str
+    roles: frozenset[str] = frozenset()
+    api_key_id: str = ""
+    auth_method: str = AUTH_NONE
+
+
+ANONYMOUS = Identity(ANONYMOUS_OWNER)
+
 
 @dataclass(frozen=True, slots=True)
 class Caller:
@@ -22,7 +43,7 @@ class Caller:
     deadline: float | None = None  # on the time.monotonic() clock; None for no deadline
     roles: frozenset[str] = frozenset()
     api_key_id: str = ""
-    auth_method: str = "none"
+    auth_method: str = AUTH_NONE
 
     @property
     def user_id(self) -> str:

@@ -75,6 +75,7 @@ class ApiKey:
     create_time: datetime
     last_used_time: datetime | None
     revoked: bool
+    expire_time: datetime | None = None  # None: never expires
 
 
 # --- Conversations --------------------------------------------------------------------------

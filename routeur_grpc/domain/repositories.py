@@ -78,12 +78,30 @@ class UserRepository(Protocol):
         """Deletes the user and their API keys (not their conversations or usage)."""
         ...
 
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        """Stores the user's password hash ("" removes the password). Never returned by
+        `get` or `list`: only `password_hash` reads it."""
+        ...
+
+    async def password_hash(self, user_id: str) -> str:
+        """The user's password hash, "" when they have no password."""
+        ...
+
 
 class ApiKeyRepository(Protocol):
     """API keys of users. The secret itself is never stored, only its sha256 hex."""
 
-    async def create(self, *, user_id: str, name: str, prefix: str, secret_hash: str) -> ApiKey:
-        """NotFound if the user does not exist; AlreadyExists if the hash is known."""
+    async def create(
+        self,
+        *,
+        user_id: str,
+        name: str,
+        prefix: str,
+        secret_hash: str,
+        expire_time: datetime | None = None,
+    ) -> ApiKey:
+        """NotFound if the user does not exist; AlreadyExists if the hash is known.
+        `expire_time` None: the key never expires."""
         ...
 
     async def get(self, user_id: str, key_id: str) -> ApiKey: ...
@@ -323,6 +341,10 @@ class UsageRepository(Protocol):
 
     async def totals_by_owner(self, *, first_day: date, last_day: date) -> list[UsageTotal]:
         """One row per owner with usage in the range, by owner id (for admins)."""
+        ...
+
+    async def recent(self, owner_id: str, *, limit: int) -> list[UsageRecord]:
+        """The owner's last `limit` records (1 to 1000), newest first."""
         ...
 
 

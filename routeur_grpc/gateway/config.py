@@ -19,6 +19,7 @@ from typing import Any
 from google.protobuf import descriptor_pb2
 
 from routeur_grpc.gateway.openapi import API_PACKAGE
+from routeur_grpc.gateway.raw_bodies import raw_body_patterns
 from routeur_grpc.gateway.streaming import STREAM_SWITCHES
 from routeur_grpc.settings import Settings
 
@@ -31,7 +32,8 @@ OPENAPI_DOCUMENT = GATEWAY_DIR / "openapi.json"
 SWAGGER_UI_DIR = GATEWAY_DIR / "swagger-ui"
 SWAGGER_UI_FILES = ("index.html", "swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png")
 
-DEFAULT_CORS_ORIGINS = ("http://localhost:4200",)
+DEFAULT_CORS_ORIGINS = ("http://localhost:4200", "http://127.0.0.1:4200")
+DEFAULT_ALLOWED_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 
 class GatewayError(RuntimeError):
@@ -54,7 +56,10 @@ class GatewayConfig:
     admin_port: int = 9901
     """Admin interface, always on 127.0.0.1; 0 lets the system pick."""
     cors_origins: tuple[str, ...] = DEFAULT_CORS_ORIGINS
-    """Exact origins allowed to call from a browser; `*` allows any."""
+    """Exact origins allowed to call from a browser; `*` allows any (without credentials)."""
+    allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
+    """Host names (Host header, port aside) answered; others get 403, against DNS
+    rebinding. `*` answers any."""
     health_check_interval_s: float = 2.0
     healthy_panic_threshold_percent: float = 0.0
     """Below this share of healthy upstreams, route to all of them regardless of health
@@ -79,6 +84,7 @@ class GatewayConfig:
             "rest_port": settings.rest_port,
             "admin_port": settings.gateway_admin_port,
             "cors_origins": tuple(settings.cors_origins),
+            "allowed_hosts": _allowed_hosts(settings.allowed_hosts, settings.rest_host),
             "health_check_interval_s": settings.gateway_health_check_interval_s,
         }
         values.update(overrides)
@@ -137,6 +143,19 @@ def _origins(origins: Sequence[str]) -> list[dict[str, str]]:
     return [{"exact": origin.rstrip("/")} for origin in origins]
 
 
+def _allowed_hosts(configured: Sequence[str], rest_host: str) -> tuple[str, ...]:
+    """The configured names, and the address the gateway listens on when it is a name."""
+    hosts = [host.lower() for host in configured]
+    listen = rest_host.lower()
+    if listen not in ("0.0.0.0", "::", "[::]", "") and listen not in hosts:
+        hosts.append(f"[{listen}]" if ":" in listen and not listen.startswith("[") else listen)
+    return tuple(hosts)
+
+
+def _domains(hosts: Sequence[str]) -> list[str]:
+    return ["*"] if "*" in hosts else sorted(set(hosts))
+
+
 def _seconds(value: float) -> str:
     return f"{value:g}s"
 
@@ -183,6 +202,14 @@ def template_values(config: GatewayConfig, work_dir: Path) -> dict[str, str]:
         "rest_port": str(config.rest_port),
         "stream_idle_timeout": _seconds(config.stream_idle_timeout_s),
         "cors_origins": json.dumps(_origins(config.cors_origins)),
+        # Credentials (the Authorization header) only from origins named one by one.
+        "cors_allow_credentials": "false" if "*" in config.cors_origins else "true",
+        "allowed_domains": json.dumps(_domains(config.allowed_hosts)),
+        # `*` twice would be refused by Envoy: with every host allowed, refuse none.
+        "refused_domains": json.dumps(
+            ["refused-host.invalid"] if "*" in config.allowed_hosts else ["*"]
+        ),
+        "raw_body_paths": json.dumps(raw_body_patterns(config.descriptor_set)),
         "docs_dir": str(_docs_dir(config, work_dir)),
         "openapi_document": str(_openapi_document(config, work_dir)),
         "stream_switches": json.dumps(dict(STREAM_SWITCHES)),

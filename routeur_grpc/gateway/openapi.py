@@ -25,6 +25,7 @@ from google.protobuf import descriptor_pb2
 
 from routeur_grpc import __version__
 from routeur_grpc.gateway.streaming import STREAM_SWITCHES
+from routeur_grpc.method_access import Access, access_of
 
 FieldProto = descriptor_pb2.FieldDescriptorProto
 Schema = dict[str, Any]
@@ -352,7 +353,8 @@ def build_document(descriptor_set: bytes) -> dict[str, Any]:
             "description": (
                 "The REST/JSON face of Routeur's gRPC services, served by Envoy's gRPC-JSON "
                 "transcoder. Generated from the protos by `routeur_grpc.gateway.openapi`. "
-                "Send `Authorization: Bearer <token>` (see `POST /auth/token`)."
+                "Send `Authorization: Bearer <API key or token>` (see `POST /auth/token`); "
+                "operations marked without security need no credential."
             ),
         },
         "tags": tags,
@@ -361,7 +363,7 @@ def build_document(descriptor_set: bytes) -> dict[str, Any]:
             "schemas": dict(sorted(builder.schemas.items())),
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
         },
-        "security": [{"bearerAuth": []}, {}],
+        "security": [{"bearerAuth": []}],
     }
 
 
@@ -382,6 +384,8 @@ def _operation(
         "summary": comment.split(". ")[0].rstrip(".") if comment else method.name,
         "description": comment,
     }
+    if access_of(f"/{API_PACKAGE}.{service}/{method.name}") is Access.PUBLIC:
+        operation["security"] = []  # no credential needed
     parameters = [
         {
             "name": name,

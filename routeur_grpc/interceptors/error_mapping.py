@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, NoReturn
+from contextlib import asynccontextmanager
+from typing import NoReturn
 
 import grpc
 from grpc_status import rpc_status
 
 from routeur_grpc.api.rpc_status import to_rpc_status
 from routeur_grpc.errors import Internal, RouteurError
-from routeur_grpc.interceptors.handler_wrapping import (
-    Behaviour,
-    iterate_responses,
-    wrap_handler,
-)
+from routeur_grpc.interceptors.handler_wrapping import wrap_around
 from routeur_grpc.request_context import REQUEST_ID_METADATA_KEY, current_request_id
 from routeur_grpc.structured_logging import describe_exception
 
@@ -41,26 +38,14 @@ class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
             return None
         method = handler_call_details.method
 
-        def unary(behaviour: Behaviour) -> Callable[..., Awaitable[Any]]:
-            async def handle(request: Any, context: grpc.aio.ServicerContext) -> Any:
-                try:
-                    return await behaviour(request, context)
-                except Exception as error:  # noqa: BLE001 - this is the one place that maps
-                    await _abort(context, method, error)
+        @asynccontextmanager
+        async def mapping(context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
+            try:
+                yield
+            except Exception as error:  # noqa: BLE001 - this is the one place that maps
+                await _abort(context, method, error)
 
-            return handle
-
-        def stream(behaviour: Behaviour) -> Callable[..., AsyncIterator[Any]]:
-            async def handle(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-                try:
-                    async for response in iterate_responses(behaviour, request, context):
-                        yield response
-                except Exception as error:  # noqa: BLE001 - this is the one place that maps
-                    await _abort(context, method, error)
-
-            return handle
-
-        return wrap_handler(handler, unary, stream)
+        return wrap_around(handler, mapping)
 
 
 async def _abort(context: grpc.aio.ServicerContext, method: str, error: Exception) -> NoReturn:

@@ -2,29 +2,44 @@
 
 grpc.aio interceptors receive a `RpcMethodHandler` whose behaviour is one of four kinds.
 Unary-response behaviours are coroutines; streaming-response behaviours are async
-generators (or coroutines that write with `context.write`). These helpers rebuild a
-handler with each behaviour wrapped, so an interceptor writes its logic once per shape.
+generators (or coroutines that write with `context.write`). `wrap_around` rebuilds a
+handler so that one async context manager surrounds the whole call, whichever the kind:
+an interceptor writes its logic once (set up before, clean up or map errors after), and
+the unary and streaming paths cannot drift apart.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import grpc
 
 Behaviour = Callable[[Any, grpc.aio.ServicerContext], Any]
-UnaryWrapper = Callable[[Behaviour], Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]]
-StreamWrapper = Callable[
-    [Behaviour], Callable[[Any, grpc.aio.ServicerContext], AsyncIterator[Any]]
-]
+Around = Callable[[grpc.aio.ServicerContext], AbstractAsyncContextManager[None]]
+"""Makes the context manager that surrounds one call; it sees the call's exceptions."""
 
 
-def wrap_handler(
-    handler: grpc.RpcMethodHandler, unary: UnaryWrapper, stream: StreamWrapper
-) -> grpc.RpcMethodHandler:
-    """`handler` with its behaviour wrapped by `unary` or `stream`, by response kind."""
+def wrap_around(handler: grpc.RpcMethodHandler, around: Around) -> grpc.RpcMethodHandler:
+    """`handler` with each call run inside `around(context)`, for every handler kind."""
+
+    def unary(behaviour: Behaviour) -> Callable[..., Awaitable[Any]]:
+        async def handle(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            async with around(context):
+                return await behaviour(request, context)
+
+        return handle
+
+    def stream(behaviour: Behaviour) -> Callable[..., AsyncIterator[Any]]:
+        async def handle(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            async with around(context):
+                async for response in iterate_responses(behaviour, request, context):
+                    yield response
+
+        return handle
+
     codec = {
         "request_deserializer": handler.request_deserializer,
         "response_serializer": handler.response_serializer,

@@ -11,18 +11,15 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from contextlib import asynccontextmanager
 
 import grpc
 
-from routeur_grpc.interceptors.handler_wrapping import (
-    Behaviour,
-    iterate_responses,
-    wrap_handler,
-)
+from routeur_grpc.interceptors.handler_wrapping import wrap_around
 from routeur_grpc.request_context import (
     REQUEST_ID_METADATA_KEY,
     accept_request_id,
+    current_owner_id,
     set_request_id,
 )
 
@@ -44,34 +41,18 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
         metadata = dict(handler_call_details.invocation_metadata or ())
         incoming_id = metadata.get(REQUEST_ID_METADATA_KEY)
 
-        def begin(context: grpc.aio.ServicerContext) -> float:
+        @asynccontextmanager
+        async def call_context(context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
             request_id = accept_request_id(incoming_id if isinstance(incoming_id, str) else None)
             set_request_id(request_id)
             context.set_trailing_metadata(((REQUEST_ID_METADATA_KEY, request_id),))
-            return time.perf_counter()
+            started = time.perf_counter()
+            try:
+                yield
+            finally:
+                _log_outcome(method, context, started)
 
-        def unary(behaviour: Behaviour) -> Callable[..., Awaitable[Any]]:
-            async def handle(request: Any, context: grpc.aio.ServicerContext) -> Any:
-                started = begin(context)
-                try:
-                    return await behaviour(request, context)
-                finally:
-                    _log_outcome(method, context, started)
-
-            return handle
-
-        def stream(behaviour: Behaviour) -> Callable[..., AsyncIterator[Any]]:
-            async def handle(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-                started = begin(context)
-                try:
-                    async for response in iterate_responses(behaviour, request, context):
-                        yield response
-                finally:
-                    _log_outcome(method, context, started)
-
-            return handle
-
-        return wrap_handler(handler, unary, stream)
+        return wrap_around(handler, call_context)
 
 
 HEALTH_PROBE_PREFIX = "/grpc.health.v1.Health/"
@@ -93,6 +74,7 @@ def _log_outcome(method: str, context: grpc.aio.ServicerContext, started: float)
         extra={
             "rpc": method,
             "status": status,
+            "user": current_owner_id(),
             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
         },
     )

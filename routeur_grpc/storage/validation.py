@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from routeur_grpc.domain.records import MAX_NAME_CHARS
+from routeur_grpc.domain.records import MAX_NAME_CHARS, MAX_SECRET_CHARS
 from routeur_grpc.errors import InvalidArgument
 
 MAX_OWNER_ID_CHARS = 128
@@ -92,6 +92,19 @@ def secret_hash(value: object) -> str:
     if not isinstance(value, str) or not _SHA256_HEX.fullmatch(value):
         raise InvalidArgument("secret_hash must be a sha256 digest in lowercase hex.")
     return value
+
+
+def password_hash(value: object) -> str:
+    """An encoded password hash (argon2's PHC string), or "" for no password."""
+    if not isinstance(value, str) or len(value) > MAX_SECRET_CHARS:
+        raise InvalidArgument(
+            f"password_hash must be a string of at most {MAX_SECRET_CHARS} characters."
+        )
+    return value
+
+
+def optional_timestamp(field: str, value: object) -> datetime | None:
+    return None if value is None else timestamp(field, value)
 
 
 def choice(field: str, value: object, allowed: frozenset[str]) -> str:

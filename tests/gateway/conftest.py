@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from gateway_support import start_envoy
-from support import RunningServer
+from support import RunningServer, auth_headers
 
 from routeur_grpc.gateway import EnvoyProcess
 
@@ -30,5 +30,7 @@ async def gateway(
 @pytest.fixture(scope="session")
 async def rest(gateway: EnvoyProcess) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP/1.1 client of the gateway, as curl and browsers are."""
-    async with httpx.AsyncClient(base_url=gateway.rest_url, timeout=120.0) as client:
+    async with httpx.AsyncClient(
+        base_url=gateway.rest_url, timeout=120.0, headers=auth_headers()
+    ) as client:
         yield client

@@ -82,3 +82,19 @@ async def test_docs_serves_swagger_ui_from_local_files(rest: httpx.AsyncClient):
         assert response.content == (SWAGGER_UI_DIR / asset.rsplit("/", 1)[1]).read_bytes()
     bundle = await rest.get("/docs/swagger-ui-bundle.js")
     assert b"SwaggerUIBundle" in bundle.content
+
+
+def test_only_public_operations_are_marked_without_credential():
+    import json
+
+    from routeur_grpc.gateway.config import OPENAPI_DOCUMENT
+
+    document = json.loads(OPENAPI_DOCUMENT.read_text())
+    assert document["security"] == [{"bearerAuth": []}]
+    public = {
+        (path, verb)
+        for path, operations in document["paths"].items()
+        for verb, operation in operations.items()
+        if operation.get("security") == []
+    }
+    assert public == {("/auth/token", "post"), ("/health", "get")}

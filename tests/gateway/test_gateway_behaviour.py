@@ -14,6 +14,7 @@ from gateway_support import start_envoy
 from routeur.v1 import health_service_pb2
 from sse import read_events
 from stub_upstream import CHUNKS, start_stub_upstream
+from support import auth_headers
 
 from routeur_grpc.gateway import EnvoyProcess, GatewayConfig
 
@@ -31,7 +32,9 @@ async def stub_gateway(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
 
 @pytest.fixture(scope="module")
 async def client(stub_gateway: EnvoyProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stub_gateway.rest_url, timeout=30.0) as client:
+    async with httpx.AsyncClient(
+        base_url=stub_gateway.rest_url, timeout=30.0, headers=auth_headers()
+    ) as client:
         yield client
 
 
@@ -120,6 +123,8 @@ async def test_no_grpc_trailers_reach_http2_rest_clients(stub_gateway):
         "-X",
         "POST",
         f"{stub_gateway.rest_url}/completion/stream",
+        "-H",
+        "content-type: application/json",
         "-d",
         '{"message": "x"}',
         stdout=asyncio.subprocess.PIPE,

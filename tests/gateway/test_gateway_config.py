@@ -79,3 +79,43 @@ def test_settings_map_to_the_gateway(tmp_path):
     config = GatewayConfig.from_settings(settings)
     assert config.upstreams == ("127.0.0.1:6000",)
     assert config.rest_port == 9000
+
+
+def _virtual_hosts(config: dict) -> list[dict]:
+    manager = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
+    return manager["typed_config"]["route_config"]["virtual_hosts"]
+
+
+def test_only_local_host_names_are_answered_by_default(tmp_path):
+    routeur, refused = _virtual_hosts(_render(tmp_path))
+    assert sorted(routeur["domains"]) == ["127.0.0.1", "[::1]", "localhost"]
+    assert refused["domains"] == ["*"]
+    assert refused["routes"][0]["direct_response"]["status"] == 403
+
+
+def test_public_names_are_added_and_the_listen_name_too(tmp_path):
+    settings = server_settings(
+        tmp_path, allowed_hosts=["localhost", "routeur.example.org"], rest_host="gateway.lan"
+    )
+    hosts = GatewayConfig.from_settings(settings).allowed_hosts
+    assert hosts == ("localhost", "routeur.example.org", "gateway.lan")
+
+
+def test_every_host_may_be_allowed_explicitly(tmp_path):
+    routeur, refused = _virtual_hosts(_render(tmp_path, allowed_hosts=("*",)))
+    assert routeur["domains"] == ["*"] and refused["domains"] != ["*"]
+
+
+def test_credentials_are_never_allowed_from_any_origin(tmp_path):
+    def cors(config: dict) -> dict:
+        return _virtual_hosts(config)[0]["typed_per_filter_config"]["envoy.filters.http.cors"]
+
+    assert cors(_render(tmp_path))["allow_credentials"] is True
+    assert cors(_render(tmp_path, cors_origins=("*",)))["allow_credentials"] is False
+
+
+def test_upload_routes_are_the_only_ones_taking_other_bodies(tmp_path):
+    routeur = _virtual_hosts(_render(tmp_path))[0]
+    metadata = routeur["routes"][-1]["metadata"]["filter_metadata"]["envoy.filters.http.lua"]
+    assert "^/v1/audio/transcriptions$" in metadata["raw_body_paths"]
+    assert "^/completion$" not in metadata["raw_body_paths"]

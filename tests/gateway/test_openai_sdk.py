@@ -8,7 +8,7 @@ import openai
 import pytest
 from gateway_support import start_envoy
 from routeur.v1 import openai_compat_service_pb2_grpc
-from support import LOCAL_MODEL, server_settings
+from support import ADMIN_API_KEY, LOCAL_MODEL, auth_headers, server_settings
 
 from routeur_grpc.api.openai_compat import OpenAICompatServicer
 from routeur_grpc.gateway import EnvoyProcess
@@ -45,7 +45,7 @@ async def openai_gateway(
 async def sdk(openai_gateway: EnvoyProcess) -> AsyncIterator[openai.AsyncOpenAI]:
     client = openai.AsyncOpenAI(
         base_url=f"{openai_gateway.rest_url}/v1",
-        api_key="routeur-test",
+        api_key=ADMIN_API_KEY,  # a Routeur API key, as OpenAI's SDK sends its own
         max_retries=0,
         timeout=120.0,
     )
@@ -134,7 +134,9 @@ async def test_a_stream_refused_at_once_raises_before_any_chunk(sdk: openai.Asyn
 async def test_the_audio_route_is_mapped_and_not_built_yet(openai_gateway: EnvoyProcess):
     import httpx
 
-    async with httpx.AsyncClient(base_url=openai_gateway.rest_url) as client:
+    async with httpx.AsyncClient(
+        base_url=openai_gateway.rest_url, headers=auth_headers()
+    ) as client:
         response = await client.post(
             "/v1/audio/transcriptions",
             files={"file": ("a.mp3", b"ID3" + bytes(64), "audio/mpeg")},

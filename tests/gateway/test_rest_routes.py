@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 from sse import read_events
-from support import LOCAL_MODEL
+from support import LOCAL_MODEL, auth_headers
 
 from routeur_grpc.gateway.config import OPENAPI_DOCUMENT
 from routeur_grpc.server import SERVICES
@@ -71,7 +71,7 @@ async def test_plain_completion_has_seed_004_shape(rest: httpx.AsyncClient):
             "max_tokens": 8,
             "temperature": 0.7,
         },
-        headers={"Authorization": "Bearer test", "Content-Type": "application/json"},
+        headers={**auth_headers(), "Content-Type": "application/json"},
     )
     assert response.status_code == 200, response.text
     body = response.json()

@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 from gateway_support import start_envoy
-from support import server_settings, start_server
+from support import auth_headers, server_settings, start_server
 
 from routeur_grpc.gateway.envoy_process import healthy_upstreams
 
@@ -33,7 +33,7 @@ async def test_round_robin_and_failover(tmp_path_factory: pytest.TempPathFactory
     )
     try:
         async with (
-            httpx.AsyncClient(base_url=envoy.rest_url, timeout=30) as rest,
+            httpx.AsyncClient(base_url=envoy.rest_url, timeout=30, headers=auth_headers()) as rest,
             httpx.AsyncClient(timeout=5) as admin,
         ):
             await _until(lambda: _healthy(admin, envoy.admin_url, 2))

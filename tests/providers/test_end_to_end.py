@@ -16,9 +16,9 @@ import pytest
 from routeur.v1 import completion_service_pb2 as pb
 from routeur.v1 import completion_service_pb2_grpc as pb_grpc
 from routeur.v1 import model_service_pb2, model_service_pb2_grpc
+from support import user_id_of
 
 from routeur_grpc.accounting.pricing import DEFAULT_USD_TO_EUR
-from routeur_grpc.request_context import ANONYMOUS_OWNER
 from routeur_grpc.routing.catalog import ModelCatalog
 
 from .conftest import EndToEnd
@@ -179,9 +179,10 @@ async def test_client_cancel_closes_the_upstream_connection(e2e: EndToEnd) -> No
     assert close.at - cancelled_at < 1.0
     # The tokens produced before the cancel are accounted and recorded in the store.
     usage = e2e.server.server.app.store.usage
+    owner = await user_id_of(e2e.server.address)
     today = datetime.now(UTC).date()
     for _ in range(200):
-        total = await usage.total(ANONYMOUS_OWNER, first_day=today, last_day=today)
+        total = await usage.total(owner, first_day=today, last_day=today)
         if total.requests:
             break
         await asyncio.sleep(0.01)

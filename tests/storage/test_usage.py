@@ -130,3 +130,17 @@ async def test_a_day_range_is_two_ordered_dates(
 async def test_usage_fields_are_checked(store: Store, overrides: dict[str, object]) -> None:
     with pytest.raises(InvalidArgument):
         await record(store, "req-1", "alice", at(MAY_1), **overrides)
+
+
+async def test_an_owners_recent_requests_come_newest_first(store: Store) -> None:
+    for hour in (9, 11, 10):
+        await record(store, f"req-{hour}", "alice", at(MAY_1, hour))
+    await record(store, "req-bob", "bob", at(MAY_1, 12))
+
+    recent = await store.usage.recent("alice", limit=2)
+
+    assert [r.request_id for r in recent] == ["req-11", "req-10"]
+    assert recent[0].create_time == at(MAY_1, 11) and recent[0].owner_id == "alice"
+    assert await store.usage.recent("nobody", limit=5) == []
+    with pytest.raises(InvalidArgument):
+        await store.usage.recent("alice", limit=0)

@@ -172,3 +172,37 @@ async def test_deleting_a_user_deletes_their_keys(store: Store) -> None:
 async def test_a_secret_hash_is_64_lowercase_hex_digits(store: Store, secret_hash: object) -> None:
     with pytest.raises(InvalidArgument):
         await store.api_keys.find_by_secret_hash(secret_hash)  # type: ignore[arg-type]
+
+
+async def test_a_password_hash_is_kept_apart_from_the_user(store: Store) -> None:
+    user = await store.users.create(username="ada")
+    assert await store.users.password_hash(user.user_id) == ""
+
+    await store.users.set_password_hash(user.user_id, "$argon2id$v=19$m=65536,t=3,p=4$abc$def")
+
+    assert await store.users.password_hash(user.user_id) == "$argon2id$v=19$m=65536,t=3,p=4$abc$def"
+    assert "argon2" not in repr(await store.users.get(user.user_id))
+    await store.users.set_password_hash(user.user_id, "")
+    assert await store.users.password_hash(user.user_id) == ""
+
+
+async def test_a_password_of_a_missing_user_is_not_found(store: Store) -> None:
+    with pytest.raises(NotFound):
+        await store.users.password_hash("01jzzzzzzzzzzzzzzzzzzzzzzz")
+    with pytest.raises(NotFound):
+        await store.users.set_password_hash("01jzzzzzzzzzzzzzzzzzzzzzzz", "x")
+
+
+async def test_a_key_may_expire(store: Store) -> None:
+    user = await store.users.create(username="ada")
+    expiry = datetime(2030, 1, 2, 3, 4, 5, 678_000, tzinfo=UTC)
+    key = await store.api_keys.create(
+        user_id=user.user_id, name="ci", prefix="rk_1", secret_hash=sha256("a"), expire_time=expiry
+    )
+    forever = await store.api_keys.create(
+        user_id=user.user_id, name="laptop", prefix="rk_2", secret_hash=sha256("b")
+    )
+
+    assert key.expire_time == expiry and forever.expire_time is None
+    assert await store.api_keys.find_by_secret_hash(sha256("a")) == key
+    assert await store.api_keys.get(user.user_id, forever.key_id) == forever

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1drouteur/v1/auth_service.proto\x12\nrouteur.v1\x1a\x1cgoogle/api/annotations.proto\"8\n\x11IssueTokenRequest\x12\x0f\n\x07\x61pi_key\x18\x01 \x01(\t\x12\x12\n\nexpires_in\x18\x02 \x01(\r\"R\n\x12IssueTokenResponse\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12\x12\n\ntoken_type\x18\x02 \x01(\t\x12\x12\n\nexpires_in\x18\x03 \x01(\r\"#\n\x12VerifyTokenRequest\x12\r\n\x05token\x18\x01 \x01(\t\"K\n\x13VerifyTokenResponse\x12\r\n\x05valid\x18\x01 \x01(\x08\x12%\n\x04user\x18\x02 \x01(\x0b\x32\x17.routeur.v1.TokenClaims\"C\n\x0bTokenClaims\x12\x0b\n\x03sub\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0b\n\x03\x65xp\x18\x03 \x01(\r\x12\x0c\n\x04role\x18\x04 \x01(\t2\xd8\x01\n\x0b\x41uthService\x12\x63\n\nIssueToken\x12\x1d.routeur.v1.IssueTokenRequest\x1a\x1e.routeur.v1.IssueTokenResponse\"\x16\x82\xd3\xe4\x93\x02\x10\"\x0b/auth/token:\x01*\x12\x64\n\x0bVerifyToken\x12\x1e.routeur.v1.VerifyTokenRequest\x1a\x1f.routeur.v1.VerifyTokenResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/auth/verifyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1drouteur/v1/auth_service.proto\x12\nrouteur.v1\x1a\x1cgoogle/api/annotations.proto\"\\\n\x11IssueTokenRequest\x12\x0f\n\x07\x61pi_key\x18\x01 \x01(\t\x12\x12\n\nexpires_in\x18\x02 \x01(\r\x12\x10\n\x08username\x18\x03 \x01(\t\x12\x10\n\x08password\x18\x04 \x01(\t\"R\n\x12IssueTokenResponse\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12\x12\n\ntoken_type\x18\x02 \x01(\t\x12\x12\n\nexpires_in\x18\x03 \x01(\r\"#\n\x12VerifyTokenRequest\x12\r\n\x05token\x18\x01 \x01(\t\"K\n\x13VerifyTokenResponse\x12\r\n\x05valid\x18\x01 \x01(\x08\x12%\n\x04user\x18\x02 \x01(\x0b\x32\x17.routeur.v1.TokenClaims\"R\n\x0bTokenClaims\x12\x0b\n\x03sub\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0b\n\x03\x65xp\x18\x03 \x01(\r\x12\x0c\n\x04role\x18\x04 \x01(\t\x12\r\n\x05roles\x18\x05 \x03(\t2\xd8\x01\n\x0b\x41uthService\x12\x63\n\nIssueToken\x12\x1d.routeur.v1.IssueTokenRequest\x1a\x1e.routeur.v1.IssueTokenResponse\"\x16\x82\xd3\xe4\x93\x02\x10\"\x0b/auth/token:\x01*\x12\x64\n\x0bVerifyToken\x12\x1e.routeur.v1.VerifyTokenRequest\x1a\x1f.routeur.v1.VerifyTokenResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/auth/verifyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,15 +37,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AUTHSERVICE'].methods_by_name['VerifyToken']._loaded_options = None
   _globals['_AUTHSERVICE'].methods_by_name['VerifyToken']._serialized_options = b'\202\323\344\223\002\016\022\014/auth/verify'
   _globals['_ISSUETOKENREQUEST']._serialized_start=75
-  _globals['_ISSUETOKENREQUEST']._serialized_end=131
-  _globals['_ISSUETOKENRESPONSE']._serialized_start=133
-  _globals['_ISSUETOKENRESPONSE']._serialized_end=215
-  _globals['_VERIFYTOKENREQUEST']._serialized_start=217
-  _globals['_VERIFYTOKENREQUEST']._serialized_end=252
-  _globals['_VERIFYTOKENRESPONSE']._serialized_start=254
-  _globals['_VERIFYTOKENRESPONSE']._serialized_end=329
-  _globals['_TOKENCLAIMS']._serialized_start=331
-  _globals['_TOKENCLAIMS']._serialized_end=398
-  _globals['_AUTHSERVICE']._serialized_start=401
-  _globals['_AUTHSERVICE']._serialized_end=617
+  _globals['_ISSUETOKENREQUEST']._serialized_end=167
+  _globals['_ISSUETOKENRESPONSE']._serialized_start=169
+  _globals['_ISSUETOKENRESPONSE']._serialized_end=251
+  _globals['_VERIFYTOKENREQUEST']._serialized_start=253
+  _globals['_VERIFYTOKENREQUEST']._serialized_end=288
+  _globals['_VERIFYTOKENRESPONSE']._serialized_start=290
+  _globals['_VERIFYTOKENRESPONSE']._serialized_end=365
+  _globals['_TOKENCLAIMS']._serialized_start=367
+  _globals['_TOKENCLAIMS']._serialized_end=449
+  _globals['_AUTHSERVICE']._serialized_start=452
+  _globals['_AUTHSERVICE']._serialized_end=668
 # @@protoc_insertion_point(module_scope)

@@ -1,18 +1,23 @@
 from google.api import annotations_pb2 as _annotations_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class IssueTokenRequest(_message.Message):
-    __slots__ = ("api_key", "expires_in")
+    __slots__ = ("api_key", "expires_in", "username", "password")
     API_KEY_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_IN_FIELD_NUMBER: _ClassVar[int]
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
     api_key: str
     expires_in: int
-    def __init__(self, api_key: _Optional[str] = ..., expires_in: _Optional[int] = ...) -> None: ...
+    username: str
+    password: str
+    def __init__(self, api_key: _Optional[str] = ..., expires_in: _Optional[int] = ..., username: _Optional[str] = ..., password: _Optional[str] = ...) -> None: ...
 
 class IssueTokenResponse(_message.Message):
     __slots__ = ("access_token", "token_type", "expires_in")
@@ -39,13 +44,15 @@ class VerifyTokenResponse(_message.Message):
     def __init__(self, valid: _Optional[bool] = ..., user: _Optional[_Union[TokenClaims, _Mapping]] = ...) -> None: ...
 
 class TokenClaims(_message.Message):
-    __slots__ = ("sub", "type", "exp", "role")
+    __slots__ = ("sub", "type", "exp", "role", "roles")
     SUB_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     EXP_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
+    ROLES_FIELD_NUMBER: _ClassVar[int]
     sub: str
     type: str
     exp: int
     role: str
-    def __init__(self, sub: _Optional[str] = ..., type: _Optional[str] = ..., exp: _Optional[int] = ..., role: _Optional[str] = ...) -> None: ...
+    roles: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, sub: _Optional[str] = ..., type: _Optional[str] = ..., exp: _Optional[int] = ..., role: _Optional[str] = ..., roles: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -27,8 +27,9 @@ if _version_not_supported:
 
 class AuthServiceStub:
     """Authentication: exchange a credential for a short-lived bearer token, and check a token.
-    Every other call carries the token as `authorization: Bearer <token>` metadata (the
-    HTTP `Authorization` header through the REST gateway).
+    Every other call (but health checks and reflection) carries an API key or a token as
+    `authorization: Bearer <credential>` metadata (the HTTP `Authorization` header through
+    the REST gateway).
     """
 
     def __init__(self, channel):
@@ -51,19 +52,21 @@ class AuthServiceStub:
 
 class AuthServiceServicer:
     """Authentication: exchange a credential for a short-lived bearer token, and check a token.
-    Every other call carries the token as `authorization: Bearer <token>` metadata (the
-    HTTP `Authorization` header through the REST gateway).
+    Every other call (but health checks and reflection) carries an API key or a token as
+    `authorization: Bearer <credential>` metadata (the HTTP `Authorization` header through
+    the REST gateway).
     """
 
     def IssueToken(self, request, context):
-        """Issues a signed access token (JWT) for an API key.
+        """Issues a signed access token (JWT) for an API key, or for a username and password.
+        Needs no other credential.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def VerifyToken(self, request, context):
-        """Tells whether a token is valid, and whose it is.
+        """Tells whether a token is valid, and whose it is. Needs a credential itself.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -92,8 +95,9 @@ def add_AuthServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class AuthService:
     """Authentication: exchange a credential for a short-lived bearer token, and check a token.
-    Every other call carries the token as `authorization: Bearer <token>` metadata (the
-    HTTP `Authorization` header through the REST gateway).
+    Every other call (but health checks and reflection) carries an API key or a token as
+    `authorization: Bearer <credential>` metadata (the HTTP `Authorization` header through
+    the REST gateway).
     """
 
     @staticmethod

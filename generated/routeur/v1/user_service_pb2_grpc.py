@@ -26,8 +26,9 @@ if _version_not_supported:
 
 
 class UserServiceStub:
-    """Administration of users, their roles, API keys and usage (seed 000's admin functions).
-    Admin only.
+    """Users, their roles, API keys and usage. Listing, creating, changing and deleting users is
+    for admins; any user may read their own account, manage their own API keys and read their
+    own usage, with their own user id or `me` as `user_id` (someone else's answers NOT_FOUND).
     """
 
     def __init__(self, channel):
@@ -81,11 +82,17 @@ class UserServiceStub:
                 request_serializer=routeur_dot_v1_dot_user__service__pb2.GetUserUsageRequest.SerializeToString,
                 response_deserializer=routeur_dot_v1_dot_user__service__pb2.GetUserUsageResponse.FromString,
                 _registered_method=True)
+        self.ListUserRequests = channel.unary_unary(
+                '/routeur.v1.UserService/ListUserRequests',
+                request_serializer=routeur_dot_v1_dot_user__service__pb2.ListUserRequestsRequest.SerializeToString,
+                response_deserializer=routeur_dot_v1_dot_user__service__pb2.ListUserRequestsResponse.FromString,
+                _registered_method=True)
 
 
 class UserServiceServicer:
-    """Administration of users, their roles, API keys and usage (seed 000's admin functions).
-    Admin only.
+    """Users, their roles, API keys and usage. Listing, creating, changing and deleting users is
+    for admins; any user may read their own account, manage their own API keys and read their
+    own usage, with their own user id or `me` as `user_id` (someone else's answers NOT_FOUND).
     """
 
     def ListUsers(self, request, context):
@@ -151,6 +158,14 @@ class UserServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListUserRequests(self, request, context):
+        """A user's most recent requests: model, tokens, cost, emissions, latency; never the
+        messages themselves.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_UserServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -199,6 +214,11 @@ def add_UserServiceServicer_to_server(servicer, server):
                     request_deserializer=routeur_dot_v1_dot_user__service__pb2.GetUserUsageRequest.FromString,
                     response_serializer=routeur_dot_v1_dot_user__service__pb2.GetUserUsageResponse.SerializeToString,
             ),
+            'ListUserRequests': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListUserRequests,
+                    request_deserializer=routeur_dot_v1_dot_user__service__pb2.ListUserRequestsRequest.FromString,
+                    response_serializer=routeur_dot_v1_dot_user__service__pb2.ListUserRequestsResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'routeur.v1.UserService', rpc_method_handlers)
@@ -208,8 +228,9 @@ def add_UserServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class UserService:
-    """Administration of users, their roles, API keys and usage (seed 000's admin functions).
-    Admin only.
+    """Users, their roles, API keys and usage. Listing, creating, changing and deleting users is
+    for admins; any user may read their own account, manage their own API keys and read their
+    own usage, with their own user id or `me` as `user_id` (someone else's answers NOT_FOUND).
     """
 
     @staticmethod
@@ -445,6 +466,33 @@ class UserService:
             '/routeur.v1.UserService/GetUserUsage',
             routeur_dot_v1_dot_user__service__pb2.GetUserUsageRequest.SerializeToString,
             routeur_dot_v1_dot_user__service__pb2.GetUserUsageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListUserRequests(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/routeur.v1.UserService/ListUserRequests',
+            routeur_dot_v1_dot_user__service__pb2.ListUserRequestsRequest.SerializeToString,
+            routeur_dot_v1_dot_user__service__pb2.ListUserRequestsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -54,6 +54,8 @@ INDEXES: Mapping[str, tuple[IndexModel, ...]] = {
     "usage": (
         IndexModel([("owner_id", ASCENDING), ("day", ASCENDING)], name="by_owner_day"),
         IndexModel([("day", ASCENDING)], name="by_day"),
+        # A user's recent requests, newest first.
+        IndexModel([("owner_id", ASCENDING), ("create_time", DESCENDING)], name="by_owner_time"),
     ),
 }
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from pymongo import DESCENDING
+
 from routeur_grpc.domain.records import DailyUsage, UsageRecord, UsageTotal
 from routeur_grpc.storage import validation as check
 from routeur_grpc.storage.fields import day_from_number, day_number, usage_record
@@ -133,3 +135,30 @@ class MongoUsageRepository:
         match = {"day": {"$gte": day_number(first), "$lte": day_number(last)}}
         docs = await self._aggregate(match, "$owner_id")
         return sorted((_total(doc["_id"], doc) for doc in docs), key=lambda t: t.owner_id)
+
+    async def recent(self, owner_id: str, *, limit: int) -> list[UsageRecord]:
+        owner_id = check.owner_id(owner_id)
+        limit = check.recent_limit(limit)
+        with mongo_errors():
+            cursor = (
+                self._db.usage.find({"owner_id": owner_id})
+                .sort([("create_time", DESCENDING), ("_id", DESCENDING)])
+                .limit(limit)
+            )
+            docs = await cursor.to_list()
+        return [
+            UsageRecord(
+                request_id=doc["_id"],
+                owner_id=doc["owner_id"],
+                model=doc["model"],
+                provider=doc["provider"],
+                prompt_tokens=doc["prompt_tokens"],
+                completion_tokens=doc["completion_tokens"],
+                cost=float(doc["cost"]),
+                currency=doc["currency"],
+                emissions_g=doc["emissions_g"],
+                latency_s=float(doc["latency_s"]),
+                create_time=doc["create_time"],
+            )
+            for doc in docs
+        ]

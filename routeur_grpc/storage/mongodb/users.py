@@ -38,6 +38,7 @@ def _key(doc: Document) -> ApiKey:
         create_time=doc["create_time"],
         last_used_time=doc["last_used_time"],
         revoked=doc["revoked"],
+        expire_time=doc.get("expire_time"),
     )
 
 
@@ -62,6 +63,7 @@ class MongoUserRepository:
                     "display_name": display_name,
                     "role": role,
                     "disabled": False,
+                    "password_hash": "",
                     "create_time": now,
                     "update_time": now,
                 }
@@ -126,6 +128,25 @@ class MongoUserRepository:
         if result.deleted_count == 0:
             raise not_found("user", user_id)
 
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        user_id = check_id("user", user_id)
+        password_hash = check.password_hash(password_hash)
+        with mongo_errors():
+            result = await self._db.users.update_one(
+                {"_id": user_id},
+                {"$set": {"password_hash": password_hash, "update_time": utc_now()}},
+            )
+        if result.matched_count == 0:
+            raise not_found("user", user_id)
+
+    async def password_hash(self, user_id: str) -> str:
+        user_id = check_id("user", user_id)
+        with mongo_errors():
+            doc = await self._db.users.find_one({"_id": user_id}, projection={"password_hash": 1})
+        if doc is None:
+            raise not_found("user", user_id)
+        return str(doc.get("password_hash", ""))
+
 
 class MongoApiKeyRepository:
     """`ApiKeyRepository` over the `api_keys` collection."""
@@ -134,13 +155,25 @@ class MongoApiKeyRepository:
         self._db = db
         self._ids = ids
 
-    async def create(self, *, user_id: str, name: str, prefix: str, secret_hash: str) -> ApiKey:
+    async def create(
+        self,
+        *,
+        user_id: str,
+        name: str,
+        prefix: str,
+        secret_hash: str,
+        expire_time: datetime | None = None,
+    ) -> ApiKey:
         user_id = check_id("user", user_id)
         name = check.name("name", name)
         prefix = check.name("prefix", prefix, max_chars=MAX_NAME_CHARS)
         secret_hash = check.secret_hash(secret_hash)
+        expire_time = check.optional_timestamp("expire_time", expire_time)
         now = utc_now()
-        key = ApiKey(self._ids.new_id(now), user_id, name, prefix, secret_hash, now, None, False)
+        key = ApiKey(
+            self._ids.new_id(now), user_id, name, prefix, secret_hash, now, None, False,
+            expire_time,
+        )
         with mongo_errors(conflict="An API key with this secret exists already."):
             if await self._db.users.find_one({"_id": user_id}, projection={"_id": 1}) is None:
                 raise not_found("user", user_id)
@@ -154,6 +187,7 @@ class MongoApiKeyRepository:
                     "create_time": now,
                     "last_used_time": None,
                     "revoked": False,
+                    "expire_time": expire_time,
                 }
             )
         return key

@@ -123,8 +123,15 @@ _V1 = (
     "CREATE INDEX usage_by_day ON usage (day)",
 )
 
+# Passwords (an argon2id hash; "" for none), API key expiry, a user's recent requests.
+_V2 = (
+    "ALTER TABLE users ADD COLUMN password_hash TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE api_keys ADD COLUMN expire_time INTEGER",
+    "CREATE INDEX usage_by_owner_time ON usage (owner_id, create_time)",
+)
+
 # MIGRATIONS[n] takes the schema from version n to version n + 1.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

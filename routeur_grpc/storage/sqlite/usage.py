@@ -8,7 +8,7 @@ from datetime import date, datetime
 from routeur_grpc.domain.records import DailyUsage, UsageRecord, UsageTotal
 from routeur_grpc.storage import validation as check
 from routeur_grpc.storage.fields import day_from_number, day_number, usage_record
-from routeur_grpc.storage.ids import to_millis
+from routeur_grpc.storage.ids import from_millis, to_millis
 from routeur_grpc.storage.sqlite.database import SqliteDatabase
 
 _COLUMNS = (
@@ -124,6 +124,31 @@ class SqliteUsageRepository:
             (day_number(first), day_number(last)),
         )
         return [_total(row["owner_id"], row) for row in rows]
+
+    async def recent(self, owner_id: str, *, limit: int) -> list[UsageRecord]:
+        owner_id = check.owner_id(owner_id)
+        limit = check.recent_limit(limit)
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM usage WHERE owner_id = ?"
+            " ORDER BY create_time DESC, request_id DESC LIMIT ?",
+            (owner_id, limit),
+        )
+        return [
+            UsageRecord(
+                request_id=row["request_id"],
+                owner_id=row["owner_id"],
+                model=row["model"],
+                provider=row["provider"],
+                prompt_tokens=row["prompt_tokens"],
+                completion_tokens=row["completion_tokens"],
+                cost=row["cost"],
+                currency=row["currency"],
+                emissions_g=row["emissions_g"],
+                latency_s=row["latency_s"],
+                create_time=from_millis(row["create_time"]),
+            )
+            for row in rows
+        ]
 
 
 def _total(owner_id: str, row: sqlite3.Row) -> UsageTotal:

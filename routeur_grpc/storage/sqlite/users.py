@@ -21,7 +21,10 @@ from routeur_grpc.storage.paging import build_page, id_page
 from routeur_grpc.storage.sqlite.database import SqliteDatabase
 
 _USER_COLUMNS = "user_id, username, display_name, role, disabled, create_time, update_time"
-_KEY_COLUMNS = "key_id, user_id, name, prefix, secret_hash, create_time, last_used_time, revoked"
+_KEY_COLUMNS = (
+    "key_id, user_id, name, prefix, secret_hash, create_time, last_used_time, revoked,"
+    " expire_time"
+)
 
 
 def _user(row: sqlite3.Row) -> User:
@@ -38,6 +41,7 @@ def _user(row: sqlite3.Row) -> User:
 
 def _key(row: sqlite3.Row) -> ApiKey:
     last_used = row["last_used_time"]
+    expires = row["expire_time"]
     return ApiKey(
         key_id=row["key_id"],
         user_id=row["user_id"],
@@ -47,6 +51,7 @@ def _key(row: sqlite3.Row) -> ApiKey:
         create_time=from_millis(row["create_time"]),
         last_used_time=None if last_used is None else from_millis(last_used),
         revoked=bool(row["revoked"]),
+        expire_time=None if expires is None else from_millis(expires),
     )
 
 
@@ -134,6 +139,26 @@ class SqliteUserRepository:
         if not deleted:
             raise not_found("user", user_id)
 
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        user_id = check_id("user", user_id)
+        password_hash = check.password_hash(password_hash)
+        async with self._db.write() as tx:
+            changed = await tx.execute(
+                "UPDATE users SET password_hash = ?, update_time = ? WHERE user_id = ?",
+                (password_hash, to_millis(utc_now()), user_id),
+            )
+        if not changed:
+            raise not_found("user", user_id)
+
+    async def password_hash(self, user_id: str) -> str:
+        user_id = check_id("user", user_id)
+        row = await self._db.fetchone(
+            "SELECT password_hash FROM users WHERE user_id = ?", (user_id,)
+        )
+        if row is None:
+            raise not_found("user", user_id)
+        return str(row["password_hash"])
+
 
 class SqliteApiKeyRepository:
     """`ApiKeyRepository` over the `api_keys` table."""
@@ -142,20 +167,35 @@ class SqliteApiKeyRepository:
         self._db = db
         self._ids = ids
 
-    async def create(self, *, user_id: str, name: str, prefix: str, secret_hash: str) -> ApiKey:
+    async def create(
+        self,
+        *,
+        user_id: str,
+        name: str,
+        prefix: str,
+        secret_hash: str,
+        expire_time: datetime | None = None,
+    ) -> ApiKey:
         user_id = check_id("user", user_id)
         name = check.name("name", name)
         prefix = check.name("prefix", prefix, max_chars=MAX_NAME_CHARS)
         secret_hash = check.secret_hash(secret_hash)
+        expire_time = check.optional_timestamp("expire_time", expire_time)
         now = utc_now()
-        key = ApiKey(self._ids.new_id(now), user_id, name, prefix, secret_hash, now, None, False)
+        key = ApiKey(
+            self._ids.new_id(now), user_id, name, prefix, secret_hash, now, None, False,
+            expire_time,
+        )
         async with self._db.write(
             conflict="An API key with this secret exists already.",
             reference=f"user {user_id} not found.",
         ) as tx:
             await tx.execute(
-                f"INSERT INTO api_keys ({_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, NULL, 0)",
-                (key.key_id, user_id, name, prefix, secret_hash, to_millis(now)),
+                f"INSERT INTO api_keys ({_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, NULL, 0, ?)",
+                (
+                    key.key_id, user_id, name, prefix, secret_hash, to_millis(now),
+                    None if expire_time is None else to_millis(expire_time),
+                ),
             )
         return key
 
