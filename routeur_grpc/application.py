@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from routeur_grpc.domain.repositories import Store
+from routeur_grpc.observability.metrics import Metrics, MetricsOptions
 from routeur_grpc.providers.base import ChatProvider
 from routeur_grpc.providers.local_llama import (
     LocalLlamaProvider,
@@ -39,6 +40,7 @@ class Application:
     conversations: ConversationService
     usage: UsageRecorder
     health: HealthChecker
+    metrics: Metrics
 
     async def aclose(self) -> None:
         await self.router.aclose()
@@ -78,7 +80,14 @@ async def build_application(settings: Settings) -> Application:
     )
     await router.start()
     conversations = ConversationService(store.conversations)
-    usage = UsageRecorder(store.usage, settings.currency)
+    metrics = Metrics(MetricsOptions(per_user_labels=settings.metrics_per_user_labels))
+    usage = UsageRecorder(
+        store.usage,
+        settings.currency,
+        observer=lambda caller, provider, metadata: metrics.completion_accounted(
+            provider, metadata, caller.owner_id
+        ),
+    )
     completions = CompletionService(
         router,
         CompletionLimits(max_message_chars=settings.max_message_chars),
@@ -99,6 +108,7 @@ async def build_application(settings: Settings) -> Application:
         conversations=conversations,
         usage=usage,
         health=HealthChecker(checks),
+        metrics=metrics,
     )
 
 
