@@ -1,12 +1,13 @@
 """Processes for the provider benchmarks: a fake upstream, and Routeur wired to fakes.
 
-    .venv/bin/python bench/fake_stack.py upstream openai
-    .venv/bin/python bench/fake_stack.py routeur --openai-url URL [--mistral-url URL]
+    .venv/bin/python bench/fake_stack.py upstream openai [--reply-words N] [--stream-delay S]
+    .venv/bin/python bench/fake_stack.py routeur --openai-url URL [--mistral-url URL] [--rest]
         [--auth enabled|disabled] [--auth-cache-ttl SECONDS]
 
-Each prints one JSON line on stdout once listening ({"url": ...} or {"address": ...}) and
-serves until SIGTERM. The Routeur process is the real server (`build_server`) configured
-with one remote provider per fake URL, without the embedded model; its admin's API key is
+Each prints one JSON line on stdout once listening ({"url": ...} or {"address": ...}, plus
+"rest_url" with `--rest`) and serves until SIGTERM. The Routeur process is the real server
+(`build_server`) configured with one remote provider per fake URL, without the embedded
+model; with `--rest`, Envoy runs beside it as `serve` starts it. Its admin's API key is
 `bench_support.BENCH_ADMIN_KEY`.
 """
 
@@ -25,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from bench_support import BENCH_ADMIN_KEY
 from fakes import FakeMistral, FakeOpenAI
 
+from routeur_grpc.gateway import start_gateway
 from routeur_grpc.server import build_server
 from routeur_grpc.settings import Settings
 from routeur_grpc.structured_logging import configure_logging
@@ -40,8 +42,11 @@ async def _until_terminated() -> None:
     await stop.wait()
 
 
-async def serve_upstream(kind: str) -> None:
+async def serve_upstream(kind: str, reply_words: int, stream_delay_s: float) -> None:
     async with FAKES[kind]() as fake:
+        if reply_words:
+            fake.reply_text = " ".join(f"w{i}" for i in range(reply_words))
+        fake.stream_delay_s = stream_delay_s
         print(json.dumps({"url": fake.url}), flush=True)
         await _until_terminated()
 
@@ -51,6 +56,7 @@ async def serve_routeur(
     mistral_url: str | None,
     auth: str = "enabled",
     auth_cache_ttl_s: float = 5.0,
+    rest: bool = False,
 ) -> None:
     providers = []
     if openai_url:
@@ -71,13 +77,22 @@ async def serve_routeur(
             auth=auth,  # type: ignore[arg-type]
             auth_cache_ttl_s=auth_cache_ttl_s,
             bootstrap_admin_key=BENCH_ADMIN_KEY,  # type: ignore[arg-type]
+            rest_port=0,
+            gateway_admin_port=0,
         )
         configure_logging(settings.log_level, settings.log_format)
         routeur, port = await build_server(settings)
         await routeur.start()
-        print(json.dumps({"address": f"127.0.0.1:{port}"}), flush=True)
+        info = {"address": f"127.0.0.1:{port}"}
+        gateway = None
+        if rest:
+            gateway = await start_gateway(settings, grpc_port=port)
+            info["rest_url"] = gateway.rest_url
+        print(json.dumps(info), flush=True)
         await _until_terminated()
         await routeur.stop(1)
+        if gateway is not None:
+            await gateway.stop()
 
 
 def main() -> None:
@@ -85,17 +100,22 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     upstream = sub.add_parser("upstream")
     upstream.add_argument("kind", choices=sorted(FAKES))
+    upstream.add_argument("--reply-words", type=int, default=0, help="words per answer")
+    upstream.add_argument("--stream-delay", type=float, default=0.0, help="seconds per frame")
     routeur = sub.add_parser("routeur")
     routeur.add_argument("--openai-url")
     routeur.add_argument("--mistral-url")
     routeur.add_argument("--auth", choices=["enabled", "disabled"], default="enabled")
     routeur.add_argument("--auth-cache-ttl", type=float, default=5.0)
+    routeur.add_argument("--rest", action="store_true", help="start Envoy beside the server")
     args = parser.parse_args()
     if args.command == "upstream":
-        asyncio.run(serve_upstream(args.kind))
+        asyncio.run(serve_upstream(args.kind, args.reply_words, args.stream_delay))
     else:
         asyncio.run(
-            serve_routeur(args.openai_url, args.mistral_url, args.auth, args.auth_cache_ttl)
+            serve_routeur(
+                args.openai_url, args.mistral_url, args.auth, args.auth_cache_ttl, args.rest
+            )
         )
 
 

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from routeur_grpc.domain.repositories import Store
+from routeur_grpc.observability.metrics import Metrics, MetricsOptions
 from routeur_grpc.providers.base import ChatProvider
 from routeur_grpc.providers.local_llama import (
     LocalLlamaProvider,
@@ -55,6 +56,7 @@ class Application:
     auth_enabled: bool
     token_exchange: TokenExchange
     user_administration: UserAdministration
+    metrics: Metrics
 
     async def aclose(self) -> None:
         await self.router.aclose()
@@ -112,7 +114,14 @@ async def build_application(settings: Settings) -> Application:
     )
     await router.start()
     conversations = ConversationService(store.conversations)
-    usage = UsageRecorder(store.usage, settings.currency)
+    metrics = Metrics(MetricsOptions(per_user_labels=settings.metrics_per_user_labels))
+    usage = UsageRecorder(
+        store.usage,
+        settings.currency,
+        observer=lambda caller, provider, metadata: metrics.completion_accounted(
+            provider, metadata, caller.owner_id
+        ),
+    )
     completions = CompletionService(
         router,
         CompletionLimits(max_message_chars=settings.max_message_chars),
@@ -139,6 +148,7 @@ async def build_application(settings: Settings) -> Application:
         user_administration=UserAdministration(
             store.users, store.api_keys, store.usage, authenticator
         ),
+        metrics=metrics,
     )
 
 

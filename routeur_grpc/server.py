@@ -16,6 +16,8 @@ from types import ModuleType
 from typing import Any
 
 import grpc
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SpanExporter
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from routeur.v1 import (
@@ -58,6 +60,13 @@ from routeur_grpc.gateway import GatewayError, start_gateway
 from routeur_grpc.interceptors.authentication import AuthenticationInterceptor
 from routeur_grpc.interceptors.error_mapping import ErrorMappingInterceptor
 from routeur_grpc.interceptors.request_context import RequestContextInterceptor
+from routeur_grpc.observability.metrics_interceptor import MetricsInterceptor
+from routeur_grpc.observability.metrics_server import MetricsServer, start_metrics_server
+from routeur_grpc.observability.tracing import (
+    build_tracer_provider,
+    server_interceptors,
+    shutdown_tracing,
+)
 from routeur_grpc.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -116,37 +125,64 @@ class RouteurServer:
     """A started-or-not gRPC server and the application behind it."""
 
     def __init__(
-        self, server: grpc.aio.Server, app: Application, health_servicer: health.aio.HealthServicer
+        self,
+        server: grpc.aio.Server,
+        app: Application,
+        health_servicer: health.aio.HealthServicer,
+        tracer_provider: TracerProvider | None = None,
     ) -> None:
         self.grpc_server = server
         self.app = app
         self._health = health_servicer
+        self.tracer_provider = tracer_provider
+        self.metrics_server: MetricsServer | None = None
 
     async def start(self) -> None:
         await self.grpc_server.start()
+        settings = self.app.settings
+        if settings.metrics_port is not None:
+            self.metrics_server = start_metrics_server(
+                self.app.metrics, settings.metrics_host, settings.metrics_port
+            )
 
     async def stop(self, grace: float | None) -> None:
         """Refuse new calls, give in-flight ones `grace` seconds, then release everything."""
         await self._health.enter_graceful_shutdown()
         await self.grpc_server.stop(grace)
         await self.app.aclose()
+        if self.metrics_server is not None:
+            self.metrics_server.stop()
+        if self.tracer_provider is not None:
+            shutdown_tracing(self.tracer_provider)
 
     async def wait_for_termination(self) -> None:
         await self.grpc_server.wait_for_termination()
 
 
-async def build_server(settings: Settings) -> tuple[RouteurServer, int]:
-    """Wire every service and bind the listen address. Returns the server and its port."""
+async def build_server(
+    settings: Settings, *, span_exporter: SpanExporter | None = None
+) -> tuple[RouteurServer, int]:
+    """Wire every service and bind the listen address. Returns the server and its port.
+
+    `span_exporter` receives the traces instead of the OTLP endpoint (tests use an
+    in-memory one).
+    """
     try:
         app = await build_application(settings)
     except AuthSetupError as error:
         raise StartupError(str(error)) from None
-    # Outermost first. Authentication sits inside the error mapping, so its refusals get
-    # the same status details as every other error; the access rule of each method is in
-    # `method_access.METHOD_ACCESS`.
+    tracer_provider = build_tracer_provider(
+        settings.otel_service_name, settings.otlp_endpoint, span_exporter
+    )
+    # Outermost first. Tracing opens the call's span; metrics sit outside the error mapping
+    # to see final status codes. Authentication sits inside the error mapping, so its
+    # refusals get the same status details as every other error; the access rule of each
+    # method is in `method_access.METHOD_ACCESS`.
     server = grpc.aio.server(
         interceptors=[
+            *server_interceptors(tracer_provider),
             RequestContextInterceptor(),
+            MetricsInterceptor(app.metrics),
             ErrorMappingInterceptor(),
             AuthenticationInterceptor(app.authenticator if app.auth_enabled else None),
         ],
@@ -183,7 +219,7 @@ async def build_server(settings: Settings) -> tuple[RouteurServer, int]:
             f"Cannot listen on {settings.grpc_address} (ROUTEUR_GRPC_ADDRESS): {error}. "
             "Is another process using that port?"
         ) from None
-    return RouteurServer(server, app, health_servicer), port
+    return RouteurServer(server, app, health_servicer, tracer_provider), port
 
 
 async def serve(settings: Settings) -> None:

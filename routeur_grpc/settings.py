@@ -224,6 +224,21 @@ class Settings(BaseSettings):
         "rebinding; add the public names it is reached by.",
     )
 
+    # --- Observability ------------------------------------------------------------------------
+    metrics_port: int | None = Field(
+        None, ge=0, le=65535,
+        description="Port of the Prometheus `/metrics` endpoint (0: any free port; unset: off).",
+    )
+    metrics_host: str = Field("127.0.0.1", description="Address the metrics endpoint listens on.")
+    metrics_per_user_labels: bool = Field(
+        False, description="Label token, cost and carbon metrics by user (one series per user)."
+    )
+    otlp_endpoint: str = Field(
+        "", description="OTLP/HTTP collector base URL for traces, e.g. http://127.0.0.1:4318 "
+        "(empty: tracing off)."
+    )
+    otel_service_name: str = Field("routeur", description="`service.name` of exported spans.")
+
     # --- Requests ----------------------------------------------------------------------------
     max_message_chars: int = Field(
         200_000, ge=1, description="Longest accepted message or history entry, in characters."

@@ -18,8 +18,12 @@ from typing import Any
 import grpc
 
 Behaviour = Callable[[Any, grpc.aio.ServicerContext], Any]
-Around = Callable[[grpc.aio.ServicerContext], AbstractAsyncContextManager[None]]
-"""Makes the context manager that surrounds one call; it sees the call's exceptions."""
+ResponseObserver = Callable[[Any], None]
+Around = Callable[
+    [grpc.aio.ServicerContext], AbstractAsyncContextManager[ResponseObserver | None]
+]
+"""Makes the context manager that surrounds one call; it sees the call's exceptions. It may
+yield a function, then called with each message a streaming call sends (first included)."""
 
 
 def wrap_around(handler: grpc.RpcMethodHandler, around: Around) -> grpc.RpcMethodHandler:
@@ -34,8 +38,10 @@ def wrap_around(handler: grpc.RpcMethodHandler, around: Around) -> grpc.RpcMetho
 
     def stream(behaviour: Behaviour) -> Callable[..., AsyncIterator[Any]]:
         async def handle(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            async with around(context):
+            async with around(context) as observe:
                 async for response in iterate_responses(behaviour, request, context):
+                    if observe is not None:
+                        observe(response)
                     yield response
 
         return handle

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 
 from routeur_grpc.domain.caller import Caller
 from routeur_grpc.domain.completion import CompletionMetadata
@@ -23,12 +24,20 @@ log = logging.getLogger(__name__)
 class UsageRecorder:
     """Writes one usage record per request to the store, in the background."""
 
-    def __init__(self, usage: UsageRepository, currency: str) -> None:
+    def __init__(
+        self,
+        usage: UsageRepository,
+        currency: str,
+        observer: Callable[[Caller, str, CompletionMetadata], None] | None = None,
+    ) -> None:
         self._usage = usage
         self._currency = currency
+        self._observer = observer  # e.g. the metrics, told of every record as it is made
         self._pending: set[asyncio.Task[None]] = set()
 
     def record_soon(self, caller: Caller, provider: str, metadata: CompletionMetadata) -> None:
+        if self._observer is not None:
+            self._observer(caller, provider, metadata)
         task = asyncio.get_running_loop().create_task(self._record(caller, provider, metadata))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)

@@ -1,0 +1,503 @@
+"""Routeur against the upstream alone and against LiteLLM's proxy, side by side, in one run.
+
+    .venv/bin/python bench/bench_gateway.py [--quick] [--no-litellm] [--streams 100,1000]
+
+Processes, each on 127.0.0.1: the fake OpenAI upstream (the floor), Routeur wired to it with
+Envoy beside it (`fake_stack.py routeur --rest`), and LiteLLM's proxy (installed from PyPI
+into its own virtual environment under ~/.cache/routeur/bench, pointed at the same upstream,
+no database, no spend logs). Measured, paths interleaved in blocks so that drift on a shared
+machine hits every path alike:
+
+- unary latency at concurrency 1 (`--requests`, default 2,000 per path): p50/p99 and the
+  latency added over the upstream alone;
+- stream time to first token at concurrency 1;
+- throughput at saturation: `wrk` (HTTP paths) and `h2load` (gRPC, a pre-encoded
+  `Complete` request), from Debian; the upstream alone is measured first to show the load
+  generator is not the bottleneck;
+- concurrent slow streams (one token a second): errors, time to first token p99 and the
+  server's peak RSS, for each level of `--streams`;
+- per-token relay cost: one 2,000-token burst, tokens/s seen by the client and the CPU time
+  the server (and Envoy) spent per 1,000 tokens, from /proc.
+
+Writes bench/results/gateway-<date>.json and a PNG chart beside it (matplotlib, when
+installed); prints a Markdown table. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import http.client
+import json
+import os
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+from bench_support import AUTH_METADATA, BENCH_ADMIN_KEY, percentile, start_stack
+from routeur.v1 import completion_service_pb2 as pb
+from routeur.v1 import completion_service_pb2_grpc as pb_grpc
+
+MODEL = "gpt-4o"
+MESSAGE = "Say hello."
+BLOCK = 100
+RESULTS = Path(__file__).with_name("results")
+LITELLM_VENV = Path.home() / ".cache" / "routeur" / "bench" / "litellm"
+LITELLM_SPEC = "litellm[proxy]"
+CHAT_BODY = json.dumps(
+    {"model": MODEL, "messages": [{"role": "user", "content": MESSAGE}]}
+).encode()
+STREAM_BODY = json.dumps(
+    {"model": MODEL, "messages": [{"role": "user", "content": MESSAGE}], "stream": True}
+).encode()
+
+
+# --- processes ---------------------------------------------------------------------------------
+
+
+def proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_peak_rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(r"VmHWM:\s+(\d+) kB", status)
+    return int(match.group(1)) / 1024 if match else 0.0
+
+
+def proc_rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(r"VmRSS:\s+(\d+) kB", status)
+    return int(match.group(1)) / 1024 if match else 0.0
+
+
+def children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        found += [int(child) for child in text]
+    return found
+
+
+def start_litellm(upstream_url: str) -> tuple[subprocess.Popen[bytes], str] | None:
+    """LiteLLM's proxy, one worker, in its own virtual environment (created once)."""
+    python = LITELLM_VENV / "bin" / "python"
+    if not python.exists():
+        print(f"installing {LITELLM_SPEC} into {LITELLM_VENV} (once)", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(LITELLM_VENV)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", LITELLM_SPEC], check=True
+        )
+    config = Path(tempfile.mkdtemp()) / "litellm.yaml"
+    config.write_text(
+        "model_list:\n"
+        f"  - model_name: {MODEL}\n"
+        "    litellm_params:\n"
+        f"      model: openai/{MODEL}\n"
+        f"      api_base: {upstream_url}/v1\n"
+        "      api_key: sk-bench\n"
+        "general_settings:\n"
+        "  disable_spend_logs: true\n"
+        "litellm_settings:\n"
+        "  telemetry: false\n"
+    )
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "ROUTEUR_"))}
+    env.update({"LITELLM_LOG": "ERROR", "LITELLM_TELEMETRY": "False"})
+    process = subprocess.Popen(
+        [str(LITELLM_VENV / "bin" / "litellm"), "--config", str(config), "--host", "127.0.0.1",
+         "--port", str(port), "--num_workers", "1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/health/liveliness")
+            if connection.getresponse().status == 200:
+                return process, url
+        except OSError:
+            time.sleep(0.5)
+    process.terminate()
+    print("LiteLLM did not start within 120 s; its column is left out", flush=True)
+    return None
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --- clients ------------------------------------------------------------------------------------
+
+
+class HttpPath:
+    """An OpenAI-compatible `/v1/chat/completions` on one keep-alive HTTP/1.1 connection."""
+
+    def __init__(self, name: str, url: str) -> None:
+        self.name = name
+        self.url = url.rstrip("/")
+        host, port = self.url.removeprefix("http://").split(":")
+        self._connection = http.client.HTTPConnection(host, int(port), timeout=60)
+
+    def unary(self) -> float:
+        started = time.perf_counter()
+        self._connection.request(
+            "POST", "/v1/chat/completions", CHAT_BODY,
+            {"Content-Type": "application/json", "Authorization": f"Bearer {BENCH_ADMIN_KEY}"},
+        )
+        response = self._connection.getresponse()
+        body = response.read()
+        elapsed = time.perf_counter() - started
+        if response.status != 200:
+            raise RuntimeError(f"{self.name}: HTTP {response.status} {body[:200]!r}")
+        return elapsed
+
+    def first_token(self) -> float:
+        started = time.perf_counter()
+        self._connection.request(
+            "POST", "/v1/chat/completions", STREAM_BODY,
+            {"Content-Type": "application/json", "Authorization": f"Bearer {BENCH_ADMIN_KEY}"},
+        )
+        response = self._connection.getresponse()
+        first = None
+        while True:
+            line = response.readline()
+            if not line:
+                break
+            if first is None and line.startswith(b"data:") and b'"content"' in line:
+                first = time.perf_counter() - started
+        if response.status != 200 or first is None:
+            raise RuntimeError(f"{self.name}: stream failed ({response.status})")
+        return first
+
+
+class GrpcPath:
+    name = "Routeur gRPC"
+
+    def __init__(self, address: str) -> None:
+        self._channel = grpc.insecure_channel(address)
+        self._stub = pb_grpc.CompletionServiceStub(self._channel)
+
+    def unary(self) -> float:
+        started = time.perf_counter()
+        self._stub.Complete(pb.CompleteRequest(message=MESSAGE, model=MODEL), timeout=60,
+                           metadata=AUTH_METADATA)
+        return time.perf_counter() - started
+
+    def first_token(self) -> float:
+        started = time.perf_counter()
+        first = None
+        for chunk in self._stub.StreamCompletion(
+            pb.StreamCompletionRequest(message=MESSAGE, model=MODEL), timeout=60,
+            metadata=AUTH_METADATA,
+        ):
+            if first is None and chunk.content:
+                first = time.perf_counter() - started
+        assert first is not None
+        return first
+
+
+# --- measurements -------------------------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    date: str = field(default_factory=lambda: datetime.date.today().isoformat())
+    cores: int = field(default_factory=lambda: os.cpu_count() or 0)
+    latency_ms: dict[str, dict[str, float]] = field(default_factory=dict)
+    ttft_ms: dict[str, dict[str, float]] = field(default_factory=dict)
+    throughput_rps: dict[str, dict[str, float]] = field(default_factory=dict)
+    streams: dict[str, dict[str, float]] = field(default_factory=dict)
+    relay: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+def interleaved(paths: list[Any], method: str, requests: int, warmup: int) -> dict[str, list[float]]:
+    for path in paths:
+        for _ in range(warmup):
+            getattr(path, method)()
+    samples: dict[str, list[float]] = {path.name: [] for path in paths}
+    while len(samples[paths[0].name]) < requests:
+        n = min(BLOCK, requests - len(samples[paths[0].name]))
+        for path in paths:
+            call = getattr(path, method)
+            samples[path.name] += [call() for _ in range(n)]
+    return samples
+
+
+def summarise(samples: dict[str, list[float]], floor: str) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    base50 = percentile(samples[floor], 50) * 1000 if floor in samples else 0.0
+    base99 = percentile(samples[floor], 99) * 1000 if floor in samples else 0.0
+    for name, values in samples.items():
+        p50, p99 = percentile(values, 50) * 1000, percentile(values, 99) * 1000
+        out[name] = {"p50": round(p50, 3), "p99": round(p99, 3),
+                     "added_p50": round(p50 - base50, 3), "added_p99": round(p99 - base99, 3),
+                     "n": len(values)}
+    return out
+
+
+def wrk(url: str, duration_s: int, connections: int) -> dict[str, float]:
+    script = Path(tempfile.mkdtemp()) / "post.lua"
+    script.write_text(
+        'wrk.method = "POST"\n'
+        f"wrk.body = {json.dumps(CHAT_BODY.decode())}\n"
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["Authorization"] = "Bearer {BENCH_ADMIN_KEY}"\n'
+    )
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration_s}s", "-s", str(script),
+         f"{url}/v1/chat/completions"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", out))
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    return {"rps": rps, "errors": errors, "connections": connections}
+
+
+def h2load(address: str, duration_s: int, clients: int, streams: int) -> dict[str, float]:
+    message = pb.CompleteRequest(message=MESSAGE, model=MODEL).SerializeToString()
+    data = Path(tempfile.mkdtemp()) / "complete.bin"
+    data.write_bytes(struct.pack(">?I", False, len(message)) + message)
+    out = subprocess.run(
+        ["h2load", "-D", str(duration_s), "-c", str(clients), "-m", str(streams), "-t", "1",
+         "-d", str(data), "-H", "content-type: application/grpc", "-H", "te: trailers",
+         "-H", f"authorization: Bearer {BENCH_ADMIN_KEY}",
+         f"http://{address}/routeur.v1.CompletionService/Complete"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    rps = float(re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out).group(1))
+    failed = re.search(r"requests: .* (\d+) failed, (\d+) errored", out)
+    errors = int(failed.group(1)) + int(failed.group(2)) if failed else 0
+    return {"rps": rps, "errors": errors, "connections": clients, "streams_per_connection": streams}
+
+
+async def concurrent_streams(address: str, count: int, pid: int) -> dict[str, float]:
+    """`count` streams at once against an upstream sending one token a second."""
+    channel = grpc.aio.insecure_channel(address, options=[("grpc.max_concurrent_streams", 0)])
+    stub = pb_grpc.CompletionServiceStub(channel)
+    ttft: list[float] = []
+    errors = 0
+
+    async def one() -> None:
+        nonlocal errors
+        started = time.perf_counter()
+        first = True
+        try:
+            async for chunk in stub.StreamCompletion(
+                pb.StreamCompletionRequest(message=MESSAGE, model=MODEL, max_tokens=3),
+                timeout=120, metadata=AUTH_METADATA,
+            ):
+                if first and chunk.content:
+                    ttft.append(time.perf_counter() - started)
+                    first = False
+                if chunk.HasField("error"):
+                    errors += 1
+        except grpc.aio.AioRpcError:
+            errors += 1
+
+    await asyncio.gather(*(one() for _ in range(count)))
+    await channel.close()
+    return {"streams": count, "errors": errors,
+            "ttft_p99_ms": round(percentile(ttft, 99) * 1000, 1) if ttft else -1,
+            "peak_rss_mb": round(proc_peak_rss_mb(pid), 1)}
+
+
+def relay_cost(path: Any, pids: list[int]) -> dict[str, float]:
+    """One burst stream: tokens/s at the client, CPU ms per 1,000 tokens in `pids`."""
+    before = sum(proc_cpu_s(pid) for pid in pids)
+    started = time.perf_counter()
+    tokens = 0
+    if isinstance(path, GrpcPath):
+        for chunk in path._stub.StreamCompletion(
+            pb.StreamCompletionRequest(message=MESSAGE, model=MODEL), timeout=120,
+            metadata=AUTH_METADATA,
+        ):
+            if chunk.done:
+                tokens = chunk.metadata.usage.output_tokens or tokens
+    else:
+        path._connection.request(
+            "POST", "/v1/chat/completions",
+            json.dumps({"model": MODEL, "messages": [{"role": "user", "content": MESSAGE}],
+                        "stream": True, "stream_options": {"include_usage": True}}).encode(),
+            {"Content-Type": "application/json", "Authorization": f"Bearer {BENCH_ADMIN_KEY}"},
+        )
+        response = path._connection.getresponse()
+        for line in response:
+            if line.startswith(b"data:") and b'"usage"' in line and b"completion_tokens" in line:
+                match = re.search(rb'"completion_tokens":\s*(\d+)', line)
+                if match:
+                    tokens = int(match.group(1))
+    elapsed = time.perf_counter() - started
+    cpu = sum(proc_cpu_s(pid) for pid in pids) - before
+    return {"tokens": tokens, "tokens_per_s": round(tokens / elapsed) if elapsed else 0,
+            "cpu_ms_per_1000_tokens": round(cpu * 1000 / tokens * 1000, 1) if tokens else -1}
+
+
+# --- main ---------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--warmup", type=int, default=100)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per throughput run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--streams", default="100,1000", help="concurrent stream levels")
+    parser.add_argument("--no-litellm", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="300 requests, 5 s runs")
+    args = parser.parse_args()
+    if args.quick:
+        args.requests, args.warmup, args.duration, args.streams = 300, 30, 5, "100"
+    report = Report()
+    stack: list[subprocess.Popen[Any]] = []
+    try:
+        upstream, info = start_stack("upstream", "openai")
+        stack.append(upstream)
+        upstream_url = info["url"]
+        routeur, rinfo = start_stack("routeur", "--openai-url", upstream_url, "--rest")
+        stack.append(routeur)
+        envoy_pids = children(routeur.pid)
+        litellm = None if args.no_litellm else start_litellm(upstream_url)
+        if litellm is not None:
+            stack.append(litellm[0])
+
+        grpc_path = GrpcPath(rinfo["address"])
+        http_paths = [HttpPath("upstream", upstream_url),
+                      HttpPath("Routeur REST", rinfo["rest_url"])]
+        if litellm is not None:
+            http_paths.append(HttpPath("LiteLLM", litellm[1]))
+        paths: list[Any] = [http_paths[0], grpc_path, *http_paths[1:]]
+
+        print("unary latency, concurrency 1 …", flush=True)
+        report.latency_ms = summarise(
+            interleaved(paths, "unary", args.requests, args.warmup), "upstream")
+        print("stream time to first token, concurrency 1 …", flush=True)
+        report.ttft_ms = summarise(
+            interleaved(paths, "first_token", max(200, args.requests // 10), 10), "upstream")
+
+        print("throughput at saturation …", flush=True)
+        report.throughput_rps["upstream"] = wrk(upstream_url, args.duration, args.connections)
+        report.throughput_rps["Routeur gRPC"] = h2load(
+            rinfo["address"], args.duration, 4, max(1, args.connections // 4))
+        report.throughput_rps["Routeur REST"] = wrk(
+            rinfo["rest_url"], args.duration, args.connections)
+        if litellm is not None:
+            report.throughput_rps["LiteLLM"] = wrk(litellm[1], args.duration, args.connections)
+
+        print("per-token relay cost …", flush=True)
+        for process in stack[:1]:
+            process.terminate()
+            process.wait(timeout=30)
+        burst, binfo = start_stack("upstream", "openai", "--reply-words", "2000")
+        stack[0] = burst
+        burst_routeur, brinfo = start_stack("routeur", "--openai-url", binfo["url"], "--rest")
+        stack.append(burst_routeur)
+        benvoy = children(burst_routeur.pid)
+        report.relay["upstream"] = relay_cost(HttpPath("upstream", binfo["url"]), [])
+        report.relay["Routeur gRPC"] = relay_cost(GrpcPath(brinfo["address"]),
+                                                  [burst_routeur.pid])
+        report.relay["Routeur REST"] = relay_cost(HttpPath("REST", brinfo["rest_url"]),
+                                                  [burst_routeur.pid, *benvoy])
+
+        print("concurrent slow streams …", flush=True)
+        slow, sinfo = start_stack("upstream", "openai", "--reply-words", "3",
+                                  "--stream-delay", "1.0")
+        stack.append(slow)
+        slow_routeur, srinfo = start_stack("routeur", "--openai-url", sinfo["url"])
+        stack.append(slow_routeur)
+        for level in [int(n) for n in args.streams.split(",") if n]:
+            report.streams[str(level)] = asyncio.run(
+                concurrent_streams(srinfo["address"], level, slow_routeur.pid))
+        del envoy_pids
+    finally:
+        for process in reversed(stack):
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    write(report)
+
+
+def write(report: Report) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    target = RESULTS / f"gateway-{report.date}.json"
+    target.write_text(json.dumps(report.__dict__, indent=2) + "\n")
+    print(markdown(report))
+    print(f"\nresults: {target}")
+    try:
+        chart(report, target.with_suffix(".png"))
+        print(f"chart:   {target.with_suffix('.png')}")
+    except ImportError:
+        print("chart skipped: pip install matplotlib")
+
+
+def markdown(report: Report) -> str:
+    lines = [f"Measured {report.date} on {report.cores} cores "
+             "(`.venv/bin/python bench/bench_gateway.py`):", "",
+             "| path | p50 / p99 ms | added p50 / p99 ms | TTFT p50 ms | requests/s (errors) "
+             "| relay tokens/s | CPU ms / 1,000 tokens |",
+             "|---|---|---|---|---|---|---|"]
+    for name, lat in report.latency_ms.items():
+        ttft = report.ttft_ms.get(name, {})
+        tput = report.throughput_rps.get(name, {})
+        relay = report.relay.get(name, {})
+        lines.append(
+            f"| {name} | {lat['p50']:.2f} / {lat['p99']:.2f} | {lat['added_p50']:+.2f} / "
+            f"{lat['added_p99']:+.2f} | {ttft.get('p50', float('nan')):.2f} | "
+            f"{tput.get('rps', float('nan')):,.0f} ({tput.get('errors', '-')}) | "
+            f"{relay.get('tokens_per_s', '-')} | {relay.get('cpu_ms_per_1000_tokens', '-')} |"
+        )
+    if report.streams:
+        lines += ["", "| concurrent slow streams (gRPC) | errors | TTFT p99 ms | peak RSS MB |",
+                  "|---|---|---|---|"]
+        for level, row in report.streams.items():
+            lines.append(f"| {level} | {row['errors']} | {row['ttft_p99_ms']} | "
+                         f"{row['peak_rss_mb']} |")
+    return "\n".join(lines)
+
+
+def chart(report: Report, target: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(report.latency_ms)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    axes[0].bar(names, [report.latency_ms[n]["added_p50"] for n in names], label="p50")
+    axes[0].bar(names, [report.latency_ms[n]["added_p99"] for n in names], alpha=0.4,
+                label="p99")
+    axes[0].set_ylabel("added latency, ms (concurrency 1)")
+    axes[0].legend()
+    rps_names = list(report.throughput_rps)
+    axes[1].bar(rps_names, [report.throughput_rps[n]["rps"] for n in rps_names])
+    axes[1].set_ylabel("completions/s at saturation")
+    for axis in axes:
+        axis.tick_params(axis="x", rotation=20)
+    fig.suptitle(f"Routeur vs LiteLLM, fake OpenAI upstream, {report.cores} cores, "
+                 f"{report.date}")
+    fig.tight_layout()
+    fig.savefig(target, dpi=110)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""Prometheus metrics, named after OpenTelemetry's semantic conventions where they apply.
+
+Names follow the OpenTelemetry semantic conventions for generative AI (v1.37: the
+`gen_ai.provider.name`, `gen_ai.request.model`, `gen_ai.token.type` attributes;
+`gen_ai.client.token.usage`, `gen_ai.client.operation.duration`,
+`gen_ai.server.time_to_first_token`) and for RPC (`rpc.method`, `rpc.grpc.status_code`),
+written the Prometheus way: dots become underscores and the unit is a suffix. Routeur's own
+figures (cost, carbon, in-flight streams) are prefixed `routeur_`.
+
+Labels never carry a user id by default: one series per user would grow without bound
+(`per_user_labels` turns it on for small deployments).
+
+Each server owns its `CollectorRegistry`, so several servers in one process (the tests)
+do not collide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from routeur_grpc.domain.completion import CompletionMetadata
+
+SEMCONV_VERSION = "1.37.0"
+
+# Buckets for request durations: LLM calls run from milliseconds (a cache hit) to minutes.
+DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+                    30, 60, 120, 300)
+# The GenAI conventions' advised buckets for token counts.
+TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576)
+
+OPERATION_CHAT = "chat"
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsOptions:
+    per_user_labels: bool = False
+
+
+class Metrics:
+    """Every metric the server exposes, in one registry."""
+
+    def __init__(self, options: MetricsOptions | None = None) -> None:
+        self.options = options or MetricsOptions()
+        self.registry = CollectorRegistry()
+        r = self.registry
+        rpc = ["rpc_service", "rpc_method"]
+        self.rpc_requests = Counter(
+            "routeur_rpc_requests", "Finished calls by RPC and gRPC status.",
+            [*rpc, "rpc_grpc_status_code"], registry=r,
+        )
+        self.rpc_duration = Histogram(
+            "rpc_server_duration_seconds", "Duration of each call, by RPC.",
+            rpc, buckets=DURATION_BUCKETS, registry=r,
+        )
+        self.rpc_first_message = Histogram(
+            "routeur_rpc_time_to_first_message_seconds",
+            "For server-streaming RPCs, time from the call to its first message.",
+            rpc, buckets=DURATION_BUCKETS, registry=r,
+        )
+        self.inflight_streams = Gauge(
+            "routeur_inflight_streams", "Server-streaming calls in progress, by RPC.",
+            rpc, registry=r,
+        )
+        genai = ["gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model"]
+        if self.options.per_user_labels:
+            genai.append("user_id")
+        self._genai_labels = genai
+        self.token_usage = Histogram(
+            "gen_ai_client_token_usage", "Tokens used per request, by type (input, output).",
+            [*genai, "gen_ai_token_type"], buckets=TOKEN_BUCKETS, registry=r,
+        )
+        self.tokens_total = Counter(
+            "routeur_tokens", "Tokens used, by type (input, output).",
+            [*genai, "gen_ai_token_type"], registry=r,
+        )
+        self.operation_duration = Histogram(
+            "gen_ai_client_operation_duration_seconds",
+            "Duration of a model operation as Routeur saw it (all attempts).",
+            genai, buckets=DURATION_BUCKETS, registry=r,
+        )
+        self.time_to_first_token = Histogram(
+            "gen_ai_server_time_to_first_token_seconds",
+            "Time from a streamed completion's call to its first piece of text.",
+            ["rpc_method"], buckets=DURATION_BUCKETS, registry=r,
+        )
+        self.cost = Counter(
+            "routeur_cost", "Money spent, in the configured currency.",
+            [*genai, "currency"], registry=r,
+        )
+        self.emissions = Counter(
+            "routeur_emissions_gco2eq", "Estimated carbon footprint, grams CO2-equivalent.",
+            genai, registry=r,
+        )
+
+    # --- RPC level ----------------------------------------------------------------------------
+    def rpc_finished(self, method: str, status: str, duration_s: float) -> None:
+        service, name = split_method(method)
+        self.rpc_requests.labels(service, name, status).inc()
+        self.rpc_duration.labels(service, name).observe(duration_s)
+
+    def stream_started(self, method: str) -> None:
+        self.inflight_streams.labels(*split_method(method)).inc()
+
+    def stream_ended(self, method: str) -> None:
+        self.inflight_streams.labels(*split_method(method)).dec()
+
+    def first_message(self, method: str, delay_s: float) -> None:
+        service, name = split_method(method)
+        self.rpc_first_message.labels(service, name).observe(delay_s)
+        if service.endswith("CompletionService") or name.startswith("Stream"):
+            self.time_to_first_token.labels(name).observe(delay_s)
+
+    # --- Model level ----------------------------------------------------------------------------
+    def completion_accounted(
+        self, provider: str, metadata: CompletionMetadata, owner_id: str = ""
+    ) -> None:
+        """One finished (or failed, or cancelled) completion's tokens, cost and carbon."""
+        labels = [OPERATION_CHAT, provider or "unknown", metadata.model]
+        if self.options.per_user_labels:
+            labels.append(owner_id)
+        usage = metadata.usage
+        for token_type, count in (("input", usage.prompt_tokens),
+                                  ("output", usage.completion_tokens)):
+            self.token_usage.labels(*labels, token_type).observe(count)
+            self.tokens_total.labels(*labels, token_type).inc(count)
+        self.operation_duration.labels(*labels).observe(metadata.latency_s)
+        if metadata.pricing is not None and metadata.pricing.total_cost > 0:
+            self.cost.labels(*labels, metadata.pricing.currency).inc(metadata.pricing.total_cost)
+        if metadata.emissions_kg_co2eq:
+            self.emissions.labels(*labels).inc(metadata.emissions_kg_co2eq * 1000)
+
+    # --- Exposition -------------------------------------------------------------------------------
+    def exposition(self) -> tuple[bytes, str]:
+        """The text format Prometheus scrapes, and its content type."""
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+def split_method(method: str) -> tuple[str, str]:
+    """`/routeur.v1.CompletionService/Complete` → (`routeur.v1.CompletionService`, `Complete`)."""
+    service, _, name = method.lstrip("/").rpartition("/")
+    return service or "unknown", name or method

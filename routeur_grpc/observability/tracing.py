@@ -1,0 +1,106 @@
+"""OpenTelemetry traces: one trace from the caller through the router to the upstream call.
+
+Off unless an OTLP endpoint is configured (or a test hands an exporter in). When on, the
+gRPC server interceptor opens a server span per call, continuing the caller's W3C
+`traceparent` (Envoy forwards it from REST clients as gRPC metadata), and the httpx and
+httpx2 instrumentations add a client span for every upstream HTTP request the provider
+SDKs make.
+Every span carries the request id (`routeur.request_id`), the key of the log lines too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+
+from routeur_grpc.request_context import current_request_id
+
+REQUEST_ID_ATTRIBUTE = "routeur.request_id"
+
+
+class RequestIdSpanProcessor(SpanProcessor):
+    """Stamps each span started inside a call with that call's request id."""
+
+    def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
+        request_id = current_request_id()
+        if request_id != "-":
+            span.set_attribute(REQUEST_ID_ATTRIBUTE, request_id)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        pass
+
+
+def build_tracer_provider(
+    service_name: str, otlp_endpoint: str = "", exporter: SpanExporter | None = None
+) -> TracerProvider | None:
+    """A tracer provider exporting to `exporter` or OTLP/HTTP at `otlp_endpoint`; None if off."""
+    if exporter is None and not otlp_endpoint:
+        return None
+    if exporter is None:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        exporter = OTLPSpanExporter(endpoint=otlp_endpoint.rstrip("/") + "/v1/traces")
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    provider.add_span_processor(RequestIdSpanProcessor())
+    provider.add_span_processor(BatchSpanProcessor(exporter))
+    _instrument_httpx(provider)
+    return provider
+
+
+def server_interceptors(provider: TracerProvider | None) -> list[grpc.aio.ServerInterceptor]:
+    """The interceptor that opens a span per call (outermost), when tracing is on."""
+    if provider is None:
+        return []
+    from opentelemetry.instrumentation.grpc import aio_server_interceptor
+
+    return [aio_server_interceptor(tracer_provider=provider)]
+
+
+def annotate_current_span(request_id: str) -> None:
+    """Put the request id on the call's server span (it is known only once the call began)."""
+    span = trace.get_current_span()
+    if span.is_recording():
+        span.set_attribute(REQUEST_ID_ATTRIBUTE, request_id)
+
+
+def shutdown_tracing(provider: TracerProvider) -> None:
+    """Flush the spans still buffered and take the httpx instrumentation off."""
+    provider.shutdown()
+    from opentelemetry.instrumentation.httpx import (
+        HTTPX2ClientInstrumentor,
+        HTTPXClientInstrumentor,
+    )
+
+    for instrumentor in (HTTPXClientInstrumentor(), HTTPX2ClientInstrumentor()):
+        name = type(instrumentor).__name__
+        if _instrumented.get(name) is provider:
+            instrumentor.uninstrument()
+            _instrumented[name] = None
+
+
+_instrumented: dict[str, Any] = {}
+
+
+def _instrument_httpx(provider: TracerProvider) -> None:
+    """Client spans for the SDKs' upstream calls, made with httpx or its fork httpx2.
+
+    Instrumentation patches the transport classes once per process; a later server (the
+    tests start several) moves it to its own provider.
+    """
+    from opentelemetry.instrumentation.httpx import (
+        HTTPX2ClientInstrumentor,
+        HTTPXClientInstrumentor,
+    )
+
+    for instrumentor in (HTTPXClientInstrumentor(), HTTPX2ClientInstrumentor()):
+        name = type(instrumentor).__name__
+        if _instrumented.get(name) is not None:
+            instrumentor.uninstrument()
+        instrumentor.instrument(tracer_provider=provider)
+        _instrumented[name] = provider
