@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -50,12 +50,14 @@ from routeur_grpc.api.conversations import ConversationServicer
 from routeur_grpc.api.health import HealthServicer
 from routeur_grpc.api.models import ModelServicer
 from routeur_grpc.api.openai_compat import OpenAICompatServicer
+from routeur_grpc.api.transcription import TranscriptionServicer
 from routeur_grpc.api.unimplemented import unimplemented_servicer
 from routeur_grpc.application import Application, build_application
 from routeur_grpc.gateway import GatewayError, start_gateway
 from routeur_grpc.interceptors.error_mapping import ErrorMappingInterceptor
 from routeur_grpc.interceptors.request_context import RequestContextInterceptor
 from routeur_grpc.settings import Settings
+from routeur_grpc.transcription.engine import TranscriptionEngine
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +91,11 @@ SERVICES: tuple[_Service, ...] = (
     _Service(health_service_pb2_grpc, health_service_pb2, "HealthService",
              lambda app: HealthServicer(app.health, app.settings.environment)),
     _Service(openai_compat_service_pb2_grpc, openai_compat_service_pb2, "OpenAICompatService",
-             lambda app: OpenAICompatServicer(app.completions, app.router)),
+             lambda app: OpenAICompatServicer(app.completions, app.router, app.transcription)),
     _Service(auth_service_pb2_grpc, auth_service_pb2, "AuthService", None,
              "authentication (API keys exchanged for JWT bearer tokens)"),
-    _Service(transcription_service_pb2_grpc, transcription_service_pb2,
-             "TranscriptionService", None, "speech-to-text transcription"),
+    _Service(transcription_service_pb2_grpc, transcription_service_pb2, "TranscriptionService",
+             lambda app: TranscriptionServicer(app.transcription, app.transcription_jobs)),
     _Service(agent_service_pb2_grpc, agent_service_pb2, "AgentService", None,
              "the agent registry"),
     _Service(conversation_service_pb2_grpc, conversation_service_pb2, "ConversationService",
@@ -132,9 +134,13 @@ class RouteurServer:
         await self.grpc_server.wait_for_termination()
 
 
-async def build_server(settings: Settings) -> tuple[RouteurServer, int]:
-    """Wire every service and bind the listen address. Returns the server and its port."""
-    app = await build_application(settings)
+async def build_server(
+    settings: Settings, transcription_engines: Mapping[str, TranscriptionEngine] | None = None
+) -> tuple[RouteurServer, int]:
+    """Wire every service and bind the listen address. Returns the server and its port.
+
+    `transcription_engines` replaces the engines the settings describe (tests use it)."""
+    app = await build_application(settings, transcription_engines)
     server = grpc.aio.server(
         interceptors=[RequestContextInterceptor(), ErrorMappingInterceptor()],
         options=[
@@ -173,13 +179,15 @@ async def build_server(settings: Settings) -> tuple[RouteurServer, int]:
     return RouteurServer(server, app, health_servicer), port
 
 
-async def serve(settings: Settings) -> None:
+async def serve(
+    settings: Settings, transcription_engines: Mapping[str, TranscriptionEngine] | None = None
+) -> None:
     """Run until SIGTERM/SIGINT, then drain in-flight calls for `shutdown_grace_s`.
 
     With `gateway_enabled`, Envoy (the REST face) starts once the gRPC server listens and
     stops after it has drained.
     """
-    routeur, port = await build_server(settings)
+    routeur, port = await build_server(settings, transcription_engines)
     await routeur.start()
     host = settings.grpc_address.rpartition(":")[0]
     log.info("gRPC server listening", extra={"address": f"{host}:{port}"})
