@@ -68,7 +68,9 @@ def stt(stt_channel: grpc.aio.Channel) -> pb_grpc.TranscriptionServiceStub:
 
 @pytest.fixture(scope="session")
 async def stt_gateway(
-    stt_server: RunningServer, tmp_path_factory: pytest.TempPathFactory
+    stt_server: RunningServer,
+    tmp_path_factory: pytest.TempPathFactory,
+    recordings: dict[str, Path],  # made first: ffmpeg blocks the loop Envoy health-checks
 ) -> AsyncIterator[EnvoyProcess]:
     envoy = EnvoyProcess(
         GatewayConfig(
