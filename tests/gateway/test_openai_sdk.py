@@ -129,16 +129,3 @@ async def test_a_stream_refused_at_once_raises_before_any_chunk(sdk: openai.Asyn
         await sdk.chat.completions.create(
             model=LOCAL_MODEL, messages=[{"role": "assistant", "content": "Hi"}], stream=True
         )
-
-
-async def test_the_audio_route_is_mapped_and_not_built_yet(openai_gateway: EnvoyProcess):
-    import httpx
-
-    async with httpx.AsyncClient(base_url=openai_gateway.rest_url) as client:
-        response = await client.post(
-            "/v1/audio/transcriptions",
-            files={"file": ("a.mp3", b"ID3" + bytes(64), "audio/mpeg")},
-            data={"model": "whisper-1"},
-        )
-    assert response.status_code == 501
-    assert response.json()["code"] == 12
