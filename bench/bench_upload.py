@@ -48,8 +48,21 @@ MB = 1024 * 1024
 def make_wav(path: Path, megabytes: int) -> Path:
     seconds = megabytes * MB / 32_000  # 16 kHz, 16-bit mono
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono",
-         "-t", f"{seconds:.0f}", "-c:a", "pcm_s16le", str(path)],
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "anullsrc=r=16000:cl=mono",
+            "-t",
+            f"{seconds:.0f}",
+            "-c:a",
+            "pcm_s16le",
+            str(path),
+        ],
         check=True,
     )
     return path
@@ -70,7 +83,7 @@ class PeakRss:
         self.peak_kb = 0
         self._stop = threading.Event()
 
-    def __enter__(self) -> PeakRss:
+    def __enter__(self) -> PeakRss:  # noqa: PYI034 - a plain class, not subclassed
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
         return self
@@ -95,9 +108,12 @@ def grpc_requests(path: Path) -> Iterator[pb.TranscribeAudioRequest]:
 async def run(path: Path, runs: int) -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-upload-"))
     env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'generated'}"}
-    server = subprocess.Popen(
+    server = subprocess.Popen(  # noqa: ASYNC220 - started once, before anything is timed
         [sys.executable, str(SERVER_SCRIPT), str(work / "data"), "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
     )
     assert server.stdout is not None
     line = server.stdout.readline()
@@ -105,7 +121,8 @@ async def run(path: Path, runs: int) -> None:
         raise SystemExit("the server did not start")
     address = f"127.0.0.1:{line.split()[1]}"
     envoy = EnvoyProcess(
-        GatewayConfig(upstreams=(address,), rest_port=0, admin_port=0), concurrency=1,
+        GatewayConfig(upstreams=(address,), rest_port=0, admin_port=0),
+        concurrency=1,
         log_path=work / "envoy.log",
     )
     await envoy.start()
@@ -124,8 +141,9 @@ async def run(path: Path, runs: int) -> None:
 
         def via_rest_raw() -> None:
             with path.open("rb") as file:
-                response = rest.post("/transcription", content=file,
-                                     headers={"content-type": "audio/wav"})
+                response = rest.post(
+                    "/transcription", content=file, headers={"content-type": "audio/wav"}
+                )
             response.raise_for_status()
 
         def via_rest_multipart() -> None:
@@ -133,8 +151,11 @@ async def run(path: Path, runs: int) -> None:
                 response = rest.post("/transcription", files={"file": (path.name, file)})
             response.raise_for_status()
 
-        ways = {"gRPC": via_grpc, "REST raw body": via_rest_raw,
-                "REST multipart": via_rest_multipart}
+        ways = {
+            "gRPC": via_grpc,
+            "REST raw body": via_rest_raw,
+            "REST multipart": via_rest_multipart,
+        }
         for _ in range(runs):
             for label, call in ways.items():
                 with PeakRss(server.pid) as peak:
@@ -149,13 +170,17 @@ async def run(path: Path, runs: int) -> None:
         server.kill()
         server.wait()
 
-    print(f"{size_mb:.0f} MB WAV, {runs} run(s) each, {os.cpu_count()} cores; server idle RSS "
-          f"{baseline_kb / 1024:.0f} MB")
+    print(
+        f"{size_mb:.0f} MB WAV, {runs} run(s) each, {os.cpu_count()} cores; server idle RSS "
+        f"{baseline_kb / 1024:.0f} MB"
+    )
     for label, values in results.items():
         best = min(elapsed for elapsed, _ in values)
         peak = max(kb for _, kb in values)
-        print(f"{label:<16} {size_mb / best:7.1f} MB/s (best of {len(values)}: {best:.2f} s)   "
-              f"server peak RSS {peak / 1024:6.0f} MB (+{(peak - baseline_kb) / 1024:.0f} MB)")
+        print(
+            f"{label:<16} {size_mb / best:7.1f} MB/s (best of {len(values)}: {best:.2f} s)   "
+            f"server peak RSS {peak / 1024:6.0f} MB (+{(peak - baseline_kb) / 1024:.0f} MB)"
+        )
 
 
 def main() -> None:

@@ -45,7 +45,9 @@ def transcribe(args: argparse.Namespace, address: str) -> int:
         print(f"error: no such file: {path}", file=sys.stderr)
         return 2
     options: dict[str, Any] = {
-        "file_name": path.name, "language": args.language, "model": args.model,
+        "file_name": path.name,
+        "language": args.language,
+        "model": args.model,
         "prompt": args.prompt,
     }
     if args.meeting:
@@ -68,15 +70,20 @@ def transcribe(args: argparse.Namespace, address: str) -> int:
                 timeout=args.timeout,
             )
         except grpc.RpcError as error:
-            print(f"error: {error.code().name}: {error.details()}", file=sys.stderr)  # type: ignore[attr-defined]
+            code = error.code().name  # type: ignore[attr-defined]
+            print(f"error: {code}: {error.details()}", file=sys.stderr)  # type: ignore[attr-defined]
             return 1
     print(answer.text)
     print(f"[{answer.model}, {answer.language}, {answer.duration:.1f} s]", file=sys.stderr)
     return 0
 
 
-def _job(stub: pb_grpc.TranscriptionServiceStub, path: Path, options: dict[str, Any],
-         args: argparse.Namespace) -> int:
+def _job(
+    stub: pb_grpc.TranscriptionServiceStub,
+    path: Path,
+    options: dict[str, Any],
+    args: argparse.Namespace,
+) -> int:
     if args.meeting:
         options["kind"] = "meeting"
     created = stub.CreateTranscriptionJob(
@@ -85,8 +92,9 @@ def _job(stub: pb_grpc.TranscriptionServiceStub, path: Path, options: dict[str, 
     )
     print(f"job {created.job_id} queued", file=sys.stderr)
     job = pb.TranscriptionJob()
-    with tqdm(total=100, desc="transcription", unit="%", file=sys.stderr,
-              disable=args.no_progress) as bar:
+    with tqdm(
+        total=100, desc="transcription", unit="%", file=sys.stderr, disable=args.no_progress
+    ) as bar:
         for change in stub.WatchTranscriptionJob(
             pb.WatchTranscriptionJobRequest(job_id=created.job_id), timeout=args.timeout
         ):
@@ -97,16 +105,27 @@ def _job(stub: pb_grpc.TranscriptionServiceStub, path: Path, options: dict[str, 
         print(f"job {job.status}: {job.error}", file=sys.stderr)
         return 1
     print(job.transcript_text)
-    print(f"[{job.transcript_model}, {job.transcript_language}, "
-          f"{job.transcript_duration:.1f} s]", file=sys.stderr)
+    print(
+        f"[{job.transcript_model}, {job.transcript_language}, {job.transcript_duration:.1f} s]",
+        file=sys.stderr,
+    )
     return 0
 
 
 def _upload(path: Path, message: type, options: dict[str, Any], quiet: bool) -> Iterator[Any]:
     """The client stream: the options, then the file in chunks, with an upload bar."""
     yield message(**options)
-    with tqdm(total=path.stat().st_size, desc="upload", unit="B", unit_scale=True,
-              file=sys.stderr, disable=quiet) as bar, path.open("rb") as file:
+    with (
+        tqdm(
+            total=path.stat().st_size,
+            desc="upload",
+            unit="B",
+            unit_scale=True,
+            file=sys.stderr,
+            disable=quiet,
+        ) as bar,
+        path.open("rb") as file,
+    ):
         while chunk := file.read(CHUNK_BYTES):
             bar.update(len(chunk))
             yield message(audio=httpbody_pb2.HttpBody(data=chunk))

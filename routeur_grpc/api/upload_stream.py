@@ -119,17 +119,16 @@ def _typed(name: str, value: Any) -> Any:
     try:
         return wanted(str(value).strip())
     except ValueError:
+        expected = "a number" if wanted is float else "an integer"
         raise InvalidArgument(
-            f"`{name}` is {str(value)[:40]!r}: expected {'a number' if wanted is float else 'an integer'}.",
+            f"`{name}` is {str(value)[:40]!r}: expected {expected}.",
             reason="INVALID_ARGUMENT",
             metadata={"field": name},
         ) from None
 
 
 def _set_fields(message: Message, exclude: str) -> dict[str, Any]:
-    return {
-        field.name: value for field, value in message.ListFields() if field.name != exclude
-    }
+    return {field.name: value for field, value in message.ListFields() if field.name != exclude}
 
 
 class _FormReader:

@@ -72,7 +72,9 @@ def _brand(report: dict[str, Any]) -> str:
 
 def _duration(report: dict[str, Any]) -> float:
     candidates = [report.get("format", {}).get("duration")]
-    candidates += [s.get("duration") for s in report.get("streams", []) if s.get("codec_type") == "audio"]
+    candidates += [
+        s.get("duration") for s in report.get("streams", []) if s.get("codec_type") == "audio"
+    ]
     for value in candidates:
         try:
             seconds = float(value)
@@ -92,7 +94,13 @@ async def _run_ffprobe(path: Path) -> dict[str, Any]:
             reason="FFPROBE_MISSING",
         )
     process = await asyncio.create_subprocess_exec(
-        executable, "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
+        executable,
+        "-v",
+        "error",
+        "-print_format",
+        "json",
+        "-show_format",
+        "-show_streams",
         str(path),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

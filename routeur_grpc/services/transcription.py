@@ -79,20 +79,18 @@ class TranscriptionService:
 
     async def transcribe(self, upload: AudioUpload, caller: Caller) -> Transcript:
         self.engines.default_engine()  # refuse before the upload when nothing can answer
-        async with self.admission.now(caller):
-            async with self.spool.receive(upload.chunks()) as audio:
-                options = check_options(upload.options())
-                info = await probe_audio(audio.path, declared_format(options))
-                return await self.run(audio.path, info, options, caller)
+        async with self.admission.now(caller), self.spool.receive(upload.chunks()) as audio:
+            options = check_options(upload.options())
+            info = await probe_audio(audio.path, declared_format(options))
+            return await self.run(audio.path, info, options, caller)
 
     async def transcribe_meeting(self, upload: AudioUpload, caller: Caller) -> MeetingTranscript:
         self.engines.default_engine(meeting=True)
-        async with self.admission.now(caller):
-            async with self.spool.receive(upload.chunks()) as audio:
-                options = check_options(upload.options())
-                info = await probe_audio(audio.path, declared_format(options))
-                self.check_meeting_duration(info, options)
-                transcript = await self.run(audio.path, info, options, caller, meeting=True)
+        async with self.admission.now(caller), self.spool.receive(upload.chunks()) as audio:
+            options = check_options(upload.options())
+            info = await probe_audio(audio.path, declared_format(options))
+            self.check_meeting_duration(info, options)
+            transcript = await self.run(audio.path, info, options, caller, meeting=True)
         report = await self.reporter.report(transcript.text, caller, options.project_id)
         return MeetingTranscript(transcript, report, options.project_id)
 
@@ -149,7 +147,7 @@ class TranscriptionService:
         )
 
     def supported_formats(self) -> SupportedFormats:
-        engine, model = self.engines.resolve("")
+        _, model = self.engines.resolve("")
         limit_mb = self.spool.max_bytes // MEGABYTE
         return SupportedFormats(
             supported_formats=SUPPORTED_FORMATS,

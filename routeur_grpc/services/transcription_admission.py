@@ -39,9 +39,7 @@ class TranscriptionAdmission:
     async def now(self, caller: Caller) -> AsyncIterator[None]:
         """A slot for a synchronous transcription, at once, or ResourceExhausted."""
         if self._by_owner[caller.owner_id] >= self.max_per_caller:
-            raise self._refusal(
-                f"You already have {self.max_per_caller} transcription(s) running"
-            )
+            raise self._refusal(f"You already have {self.max_per_caller} transcription(s) running")
         if self._running >= self.max_running:
             raise self._refusal(
                 f"This server is running its {self.max_running} transcription(s) at once"

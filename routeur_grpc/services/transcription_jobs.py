@@ -24,8 +24,8 @@ from routeur_grpc.services.job_changes import JobChanges
 from routeur_grpc.services.transcription import (
     AudioUpload,
     TranscriptionService,
-    declared_format,
     check_options,
+    declared_format,
 )
 
 log = logging.getLogger(__name__)

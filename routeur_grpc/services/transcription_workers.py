@@ -33,7 +33,7 @@ from routeur_grpc.services.job_changes import JobChanges
 from routeur_grpc.services.transcription import TranscriptionService
 from routeur_grpc.services.transcription_admission import TranscriptionAdmission
 from routeur_grpc.structured_logging import describe_exception
-from routeur_grpc.transcription.engine import TranscriptionProgress
+from routeur_grpc.transcription.engine import ProgressCallback, TranscriptionProgress
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,9 @@ class JobWorkerPool:
                 async with self._admission.when_free():
                     job = await self._jobs.claim_next(worker_id, self._lease_s)
                     if job is not None:
-                        log.info("job claimed", extra={"job_id": job.job_id, "attempt": job.attempts})
+                        log.info(
+                            "job claimed", extra={"job_id": job.job_id, "attempt": job.attempts}
+                        )
                         await self._run(job, worker_id)
                         continue
             except RouteurError as error:  # the store is unreachable: try again later
@@ -120,9 +122,12 @@ class JobWorkerPool:
             await self._jobs.fail(job.job_id, worker_id, error.message)
             log.info("job failed", extra={"job_id": job.job_id, "reason": error.reason})
         except Exception as error:  # noqa: BLE001 - recorded on the job, not raised
-            log.error("job failed unexpectedly", extra={"job_id": job.job_id, **describe_exception(error)})
+            log.error(
+                "job failed unexpectedly", extra={"job_id": job.job_id, **describe_exception(error)}
+            )
             await self._jobs.fail(
-                job.job_id, worker_id,
+                job.job_id,
+                worker_id,
                 f"Internal error while transcribing (job {job.job_id}); it was logged.",
             )
         else:
@@ -136,7 +141,9 @@ class JobWorkerPool:
         if not self._retention:
             await self._audio.delete(job.audio_path)
 
-    async def _transcribe(self, job: TranscriptionJob, on_progress: object) -> TranscriptResult:
+    async def _transcribe(
+        self, job: TranscriptionJob, on_progress: ProgressCallback
+    ) -> TranscriptResult:
         options = UploadOptions(**{k: v for k, v in job.options.items() if k in _OPTION_NAMES})
         info = AudioInfo(
             format=str(job.options.get("format", "")),
@@ -146,7 +153,12 @@ class JobWorkerPool:
         meeting = job.job_type == "transcription_meeting"
         async with self._audio.local_copy(job.audio_path) as path:
             transcript = await self._transcription.run(
-                path, info, options, caller, meeting=meeting, on_progress=on_progress  # type: ignore[arg-type]
+                path,
+                info,
+                options,
+                caller,
+                meeting=meeting,
+                on_progress=on_progress,
             )
         text = transcript.text
         if meeting:

@@ -34,8 +34,21 @@ def convert(source: Path, fmt: str, target: Path) -> Path:
 def long_recording(source: Path, seconds: int, target: Path) -> Path:
     """`source` looped for `seconds`, as WAV."""
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(source), "-t",
-         str(seconds), "-f", "wav", str(target)],
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-stream_loop",
+            "-1",
+            "-i",
+            str(source),
+            "-t",
+            str(seconds),
+            "-f",
+            "wav",
+            str(target),
+        ],
         check=True,
     )
     return target

@@ -74,7 +74,9 @@ async def stt_gateway(
 ) -> AsyncIterator[EnvoyProcess]:
     envoy = EnvoyProcess(
         GatewayConfig(
-            upstreams=(stt_server.address,), rest_port=0, admin_port=0,
+            upstreams=(stt_server.address,),
+            rest_port=0,
+            admin_port=0,
             health_check_interval_s=0.3,
         ),
         concurrency=1,

@@ -82,8 +82,13 @@ class ScriptedEngine:
 
 async def _duration(path: Path) -> float:
     process = await asyncio.create_subprocess_exec(
-        shutil.which("ffprobe") or "ffprobe", "-v", "error", "-print_format", "json",
-        "-show_format", str(path),
+        shutil.which("ffprobe") or "ffprobe",
+        "-v",
+        "error",
+        "-print_format",
+        "json",
+        "-show_format",
+        str(path),
         stdout=asyncio.subprocess.PIPE,
     )
     stdout, _ = await process.communicate()

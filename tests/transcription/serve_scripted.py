@@ -14,15 +14,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: support, transcription
 
-from support import server_settings  # noqa: E402
-from transcription.scripted_engine import ScriptedEngine  # noqa: E402
+from support import server_settings
 
-from routeur_grpc.server import build_server  # noqa: E402
+from routeur_grpc.server import build_server
+from routeur_grpc.settings import Settings
+from transcription.scripted_engine import ScriptedEngine
 
 LEASE_S = 2.0
 
 
-def settings_for(data_dir: Path, mongodb_uri: str = "", **overrides: object):  # type: ignore[no-untyped-def]
+def settings_for(data_dir: Path, mongodb_uri: str = "", **overrides: object) -> Settings:
     values: dict[str, object] = {
         "local_model_enabled": False,
         "gateway_enabled": False,
@@ -45,4 +46,6 @@ async def main(data_dir: Path, step_delay_s: float, mongodb_uri: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else ""))
+    asyncio.run(
+        main(Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else "")
+    )

@@ -19,7 +19,9 @@ async def test_a_caller_at_its_limit_is_told_to_retry_or_queue_a_job(
 ):
     admission = stt_server.server.app.transcription.admission
     with slow(engine, 1.0):
-        busy = [asyncio.ensure_future(stt.TranscribeAudio(upload(recordings["wav"]))) for _ in range(2)]
+        busy = [
+            asyncio.ensure_future(stt.TranscribeAudio(upload(recordings["wav"]))) for _ in range(2)
+        ]
         try:
             for _ in range(400):
                 if admission.running >= 2:

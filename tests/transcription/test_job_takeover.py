@@ -27,11 +27,16 @@ SCRIPT = Path(__file__).with_name("serve_scripted.py")
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start_subprocess_server(data_dir: Path, step_delay_s: float, mongodb_uri: str = "") -> tuple[subprocess.Popen[str], str]:
+def start_subprocess_server(
+    data_dir: Path, step_delay_s: float, mongodb_uri: str = ""
+) -> tuple[subprocess.Popen[str], str]:
     env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'generated'}"}
     process = subprocess.Popen(
         [sys.executable, str(SCRIPT), str(data_dir), str(step_delay_s), mongodb_uri],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
     )
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -50,9 +55,7 @@ async def wait_until_running(stub: pb_grpc.TranscriptionServiceStub, job_id: str
 
 async def killed_and_taken_over(tmp_path: Path, recordings, mongodb_uri: str = "") -> None:
     first_dir = tmp_path / "first"
-    process, address = await asyncio.to_thread(
-        start_subprocess_server, first_dir, 0.5, mongodb_uri
-    )
+    process, address = await asyncio.to_thread(start_subprocess_server, first_dir, 0.5, mongodb_uri)
     try:
         async with open_channel(address) as channel:
             stub = pb_grpc.TranscriptionServiceStub(channel)

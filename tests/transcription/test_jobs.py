@@ -27,7 +27,9 @@ def slow(engine, step_delay_s: float):
 
 
 async def create(stt, path, **options) -> pb.CreateTranscriptionJobResponse:
-    return await stt.CreateTranscriptionJob(upload(path, pb.CreateTranscriptionJobRequest, **options))
+    return await stt.CreateTranscriptionJob(
+        upload(path, pb.CreateTranscriptionJobRequest, **options)
+    )
 
 
 async def watch(stt, job_id: str) -> list[pb.TranscriptionJob]:
@@ -70,7 +72,9 @@ async def test_a_cancelled_job_stops_and_stays_cancelled(stt, recordings, engine
     with slow(engine, 1.0):
         created = await create(stt, recordings["wav"])
         for _ in range(200):
-            job = await stt.GetTranscriptionJob(pb.GetTranscriptionJobRequest(job_id=created.job_id))
+            job = await stt.GetTranscriptionJob(
+                pb.GetTranscriptionJobRequest(job_id=created.job_id)
+            )
             if job.status == "running":
                 break
             await asyncio.sleep(0.05)
@@ -80,7 +84,9 @@ async def test_a_cancelled_job_stops_and_stays_cancelled(stt, recordings, engine
         assert cancelled.job.status == "cancelled"
         changes = await watch(stt, created.job_id)
     assert changes[-1].status == "cancelled"
-    again = await stt.CancelTranscriptionJob(pb.CancelTranscriptionJobRequest(job_id=created.job_id))
+    again = await stt.CancelTranscriptionJob(
+        pb.CancelTranscriptionJobRequest(job_id=created.job_id)
+    )
     assert again.job.status == "cancelled"  # idempotent
 
 

@@ -18,8 +18,12 @@ from .test_sync_transcription import upload
 
 async def test_a_meeting_gets_its_transcript_and_a_report_by_the_chat_model(stt, recordings):
     answer = await stt.TranscribeMeeting(
-        upload(recordings["mp3"], pb.TranscribeMeetingRequest, project_id="proj-abc123",
-               max_duration_seconds=3600)
+        upload(
+            recordings["mp3"],
+            pb.TranscribeMeetingRequest,
+            project_id="proj-abc123",
+            max_duration_seconds=3600,
+        )
     )
     assert answer.text == SPOKEN_TEXT
     assert answer.project_id == "proj-abc123"

@@ -19,8 +19,10 @@ def test_a_clean_json_answer_is_read_whole():
 
 
 def test_json_in_prose_and_code_fences_is_found():
-    answer = 'Here is the report:\n```json\n{"summary": "S", "decisions": [], ' \
-             '"action_items": ["Call Bob"]}\n```\nHope it helps {not json}'
+    answer = (
+        'Here is the report:\n```json\n{"summary": "S", "decisions": [], '
+        '"action_items": ["Call Bob"]}\n```\nHope it helps {not json}'
+    )
     report = parse_report(answer)
     assert report.summary == "S"
     assert report.action_items == (ActionItem("Call Bob"),)

@@ -12,7 +12,9 @@ from .scripted_engine import SPOKEN_TEXT
 @pytest.fixture
 async def sdk(stt_gateway):
     async with openai.AsyncOpenAI(
-        base_url=f"{stt_gateway.rest_url}/v1", api_key="unused", default_headers=auth_headers(),
+        base_url=f"{stt_gateway.rest_url}/v1",
+        api_key="unused",
+        default_headers=auth_headers(),
         max_retries=0,
     ) as client:
         yield client
@@ -35,8 +37,12 @@ async def test_text(sdk, recordings):
 async def test_verbose_json_has_segment_timestamps(sdk, recordings, engine):
     with recordings["wav"].open("rb") as file:
         result = await sdk.audio.transcriptions.create(
-            model="scripted-1", file=file, response_format="verbose_json", language="fr",
-            prompt="CAPL", temperature=0.2,
+            model="scripted-1",
+            file=file,
+            response_format="verbose_json",
+            language="fr",
+            prompt="CAPL",
+            temperature=0.2,
         )
     assert result.text == SPOKEN_TEXT
     assert result.language == "fr"
@@ -49,10 +55,14 @@ async def test_verbose_json_has_segment_timestamps(sdk, recordings, engine):
 
 async def test_srt_and_vtt_subtitles(sdk, recordings):
     with recordings["wav"].open("rb") as file:
-        srt = await sdk.audio.transcriptions.create(model="scripted-1", file=file, response_format="srt")
+        srt = await sdk.audio.transcriptions.create(
+            model="scripted-1", file=file, response_format="srt"
+        )
     assert srt.startswith("1\n00:00:00,000 --> 00:00:0")
     with recordings["wav"].open("rb") as file:
-        vtt = await sdk.audio.transcriptions.create(model="scripted-1", file=file, response_format="vtt")
+        vtt = await sdk.audio.transcriptions.create(
+            model="scripted-1", file=file, response_format="vtt"
+        )
     assert vtt.startswith("WEBVTT\n\n00:00:00.000 --> ")
     assert "part 4" in vtt
 

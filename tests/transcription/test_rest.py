@@ -17,7 +17,9 @@ async def test_curl_form_upload(stt_rest: httpx.AsyncClient, recordings):
         response = await stt_rest.post("/transcription", files={"file": ("audio.mp3", file)})
     assert response.status_code == 200, response.text
     assert response.json() == {
-        "text": SPOKEN_TEXT, "language": "en", "duration": response.json()["duration"],
+        "text": SPOKEN_TEXT,
+        "language": "en",
+        "duration": response.json()["duration"],
         "model": "scripted-1",
     }
 
@@ -25,8 +27,11 @@ async def test_curl_form_upload(stt_rest: httpx.AsyncClient, recordings):
 async def test_form_fields_after_the_file_are_honoured(stt_rest, recordings, engine):
     # curl -F "file=@audio.mp3" -F "language=fr": the field comes after the file part.
     body, content_type = _multipart(
-        [("file", "audio.wav", recordings["wav"].read_bytes()), ("language", None, b"fr"),
-         ("prompt", None, "Contexte de la réunion".encode())]
+        [
+            ("file", "audio.wav", recordings["wav"].read_bytes()),
+            ("language", None, b"fr"),
+            ("prompt", None, "Contexte de la réunion".encode()),
+        ]
     )
     response = await stt_rest.post(
         "/transcription", content=body, headers={"content-type": content_type}
@@ -48,7 +53,9 @@ async def test_language_in_the_query_string(stt_rest, recordings):
 
 async def test_a_raw_audio_body(stt_rest, recordings):
     response = await stt_rest.post(
-        "/transcription", params={"language": "de"}, content=recordings["webm"].read_bytes(),
+        "/transcription",
+        params={"language": "de"},
+        content=recordings["webm"].read_bytes(),
         headers={"content-type": "audio/webm"},
     )
     assert response.status_code == 200, response.text
@@ -106,7 +113,8 @@ async def test_jobs_over_rest_with_sse_watch(stt_rest, recordings):
     # curl -X POST .../transcription/jobs -F file=@audio.mp3 -F language=fr -F prompt=...
     with recordings["mp3"].open("rb") as file:
         created = await stt_rest.post(
-            "/transcription/jobs", data={"language": "fr", "prompt": "Contexte"},
+            "/transcription/jobs",
+            data={"language": "fr", "prompt": "Contexte"},
             files={"file": ("audio.mp3", file)},
         )
     assert created.status_code == 200, created.text

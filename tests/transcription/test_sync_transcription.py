@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,7 +44,11 @@ async def test_the_language_prompt_and_model_reach_the_engine(stt, recordings, e
     )
     assert (answer.language, answer.model) == ("fr", "scripted-meeting")
     request = engine.requests[-1]
-    assert (request.language, request.prompt, request.model) == ("fr", "Réunion CAPL", "scripted-meeting")
+    assert (request.language, request.prompt, request.model) == (
+        "fr",
+        "Réunion CAPL",
+        "scripted-meeting",
+    )
 
 
 async def test_auto_means_detect(stt, recordings, engine):
@@ -70,11 +76,12 @@ async def test_a_truncated_recording_is_refused(stt, recordings, tmp_path):
 
 
 async def test_an_audio_format_not_accepted_is_named(stt, recordings, tmp_path):
-    import subprocess
-
     ogg = tmp_path / "audio.ogg"
-    subprocess.run(["ffmpeg", "-v", "error", "-i", str(recordings["wav"]), "-c:a", "libvorbis",
-                    str(ogg)], check=True)
+    await asyncio.to_thread(
+        subprocess.run,
+        ["ffmpeg", "-v", "error", "-i", str(recordings["wav"]), "-c:a", "libvorbis", str(ogg)],
+        check=True,
+    )
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await stt.TranscribeAudio(upload(ogg))
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
