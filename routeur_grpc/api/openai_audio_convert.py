@@ -2,7 +2,9 @@
 
 `json` is `{"text": ...}`; `text` the bare text; `srt` and `vtt` subtitles from the
 segments; `verbose_json` the text with its language, duration and timestamped segments,
-in the fields OpenAI's SDKs read. A transcript without segments (some engines give none)
+in the fields OpenAI's SDKs read. `whisper-1`, which OpenAI's clients send by habit, means
+the default engine when no engine here serves it; the model that answered is always named
+in the `x-routeur-model` response header. A transcript without segments (some engines give none)
 is one segment covering the whole recording.
 """
 
@@ -16,6 +18,10 @@ from routeur_grpc.domain.transcription import Transcript
 from routeur_grpc.errors import InvalidArgument
 
 RESPONSE_FORMATS = ("json", "text", "srt", "vtt", "verbose_json")
+# OpenAI's model names that its clients send by habit: when no engine here serves them, the
+# server's default engine answers, and the model that did is named in this header.
+OPENAI_DEFAULT_MODELS = frozenset({"whisper-1"})
+MODEL_HEADER = "x-routeur-model"
 
 
 def check_response_format(value: str) -> str:

@@ -80,7 +80,9 @@ class OpenAICompatServicer(pb_grpc.OpenAICompatServiceServicer):
             )
         upload = IncomingUpload(request_iterator, "body")
         await upload.start()
-        transcript = await self._transcription.transcribe(upload, caller_of(context))
-        return audio_convert.transcription_body(
-            transcript, upload.form.get("response_format", "")
+        transcript = await self._transcription.transcribe(
+            upload, caller_of(context), default_aliases=audio_convert.OPENAI_DEFAULT_MODELS
         )
+        # OpenAI's `json` and `text` answers have no model field: say which one answered.
+        await context.send_initial_metadata(((audio_convert.MODEL_HEADER, transcript.model),))
+        return audio_convert.transcription_body(transcript, upload.form.get("response_format", ""))

@@ -77,10 +77,17 @@ class TranscriptionService:
         self.reporter = reporter
         self.limits = limits
 
-    async def transcribe(self, upload: AudioUpload, caller: Caller) -> Transcript:
+    async def transcribe(
+        self, upload: AudioUpload, caller: Caller, *, default_aliases: frozenset[str] = frozenset()
+    ) -> Transcript:
+        """`default_aliases`: model names that mean "the default" when no engine serves them
+        (OpenAI's clients send `whisper-1` whatever the server); the transcript names the
+        model that really answered."""
         self.engines.default_engine()  # refuse before the upload when nothing can answer
         async with self.admission.now(caller), self.spool.receive(upload.chunks()) as audio:
             options = check_options(upload.options())
+            if options.model in default_aliases and not self.engines.serves(options.model):
+                options = replace(options, model="")
             info = await probe_audio(audio.path, declared_format(options))
             return await self.run(audio.path, info, options, caller)
 

@@ -70,5 +70,12 @@ class EngineRegistry:
             metadata={"model": model[:100]},
         )
 
+    def serves(self, model: str) -> bool:
+        try:
+            self.resolve(model)
+        except InvalidArgument:
+            return False
+        return True
+
     def model_names(self) -> list[str]:
         return [model for engine in self.engines.values() for model in engine.models]

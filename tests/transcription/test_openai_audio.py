@@ -71,3 +71,10 @@ async def test_an_unknown_model_raises_bad_request(sdk, recordings):
     with recordings["wav"].open("rb") as file, pytest.raises(openai.BadRequestError) as caught:
         await sdk.audio.transcriptions.create(model="whisper-9", file=file)
     assert "whisper-9" in str(caught.value)
+
+
+async def test_whisper_1_means_the_default_engine_and_the_answer_says_which(sdk, recordings):
+    with recordings["mp3"].open("rb") as file:
+        raw = await sdk.audio.transcriptions.with_raw_response.create(model="whisper-1", file=file)
+    assert raw.parse().text == SPOKEN_TEXT
+    assert raw.headers["x-routeur-model"] == "scripted-1"
