@@ -10,6 +10,7 @@ Jobs belong to their creator: another owner's job is NOT_FOUND, like a missing o
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import asdict
 
@@ -30,6 +31,7 @@ from routeur_grpc.services.transcription import (
 
 log = logging.getLogger(__name__)
 
+WATCH_HEARTBEAT_S = 60.0
 QUEUE_SCAN = 1000  # the newest jobs of a caller looked at to count those still waiting
 
 
@@ -107,13 +109,18 @@ class TranscriptionJobService:
         return job
 
     async def watch(self, caller: Caller, job_id: str) -> AsyncIterator[TranscriptionJob]:
-        """The job now, then each time it changes, until it has ended."""
+        """The job now, then each time it changes, until it has ended.
+
+        A job that waits long in the queue does not change: it is sent again every
+        WATCH_HEARTBEAT_S, so that proxies (Envoy's idle timeout) keep the stream open.
+        """
         seen: tuple[object, ...] = ()
+        sent_at = 0.0
         while True:
             job = await self._jobs.get(caller.owner_id, job_id)
             state = (job.status, job.progress_percent, job.update_time)
-            if state != seen:
-                seen = state
+            if state != seen or time.monotonic() - sent_at >= WATCH_HEARTBEAT_S:
+                seen, sent_at = state, time.monotonic()
                 yield job
             if job.status in FINISHED_JOB_STATUSES:
                 return
