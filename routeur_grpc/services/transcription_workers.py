@@ -9,7 +9,9 @@ its job back (`release`) so that another instance can take it without waiting fo
 lease to expire. A worker takes a slot from admission control before claiming, so jobs
 and synchronous requests share the instance's capacity.
 
-The audio of a finished job is removed after the retention period by a sweeper.
+A job claimed more than MAX_ATTEMPTS times (every instance running it died) is failed
+rather than handed on forever. The audio of a finished job is removed after the retention
+period by a sweeper.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from routeur_grpc.transcription.engine import ProgressCallback, TranscriptionPro
 log = logging.getLogger(__name__)
 
 PROGRESS_WRITE_INTERVAL_S = 0.2
+MAX_ATTEMPTS = 5  # claims of one job (each after an instance died or stopped holding it)
 ORPHAN_AUDIO_AGE = timedelta(hours=1)  # audio whose job was never created (a crash between)
 _OPTION_NAMES = {field.name for field in fields(UploadOptions)}
 
@@ -103,6 +106,17 @@ class JobWorkerPool:
             await self._changes.wait(self._poll_s)
 
     async def _run(self, job: TranscriptionJob, worker_id: str) -> None:
+        if job.attempts > MAX_ATTEMPTS:
+            # Every instance that took it stopped part-way: the file may be what kills them.
+            await self._jobs.fail(
+                job.job_id,
+                worker_id,
+                f"Given up after {MAX_ATTEMPTS} attempts: the servers running this job stopped "
+                "before it finished. Retry with a shorter recording or contact the operator.",
+            )
+            log.warning("job given up", extra={"job_id": job.job_id, "attempts": job.attempts})
+            self._changes.notify()
+            return
         lost = asyncio.Event()
         progress = _ProgressWriter(self._jobs, job.job_id, worker_id, self._changes)
         work = asyncio.create_task(self._transcribe(job, progress.report))

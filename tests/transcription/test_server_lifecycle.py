@@ -16,6 +16,7 @@ from support import error_info, open_channel, server_settings
 
 from routeur_grpc.request_context import ANONYMOUS_OWNER
 from routeur_grpc.server import RouteurServer, build_server
+from routeur_grpc.services.transcription_workers import MAX_ATTEMPTS
 from routeur_grpc.storage import open_store
 
 from .scripted_engine import ScriptedEngine
@@ -126,3 +127,26 @@ async def test_a_finished_jobs_audio_is_removed_after_the_retention(tmp_path, re
 
 def spool_files_of(data_dir: Path) -> list[Path]:
     return sorted((data_dir / "uploads").iterdir())
+
+
+async def test_a_job_whose_servers_keep_dying_is_given_up_not_handed_on_forever(
+    tmp_path, recordings
+):
+    async with serving(tmp_path, ScriptedEngine(), transcription_job_workers=0) as (server, stub):
+        created = await stub.CreateTranscriptionJob(
+            upload(recordings["wav"], pb.CreateTranscriptionJobRequest)
+        )
+        jobs = server.app.store.jobs
+        for attempt in range(MAX_ATTEMPTS):  # instances that took it and stopped
+            claimed = await jobs.claim_next(f"dead-{attempt}", 30)
+            assert claimed is not None and claimed.job_id == created.job_id
+            await jobs.release(created.job_id, f"dead-{attempt}")
+    engine = ScriptedEngine()
+    async with serving(tmp_path, engine) as (_, stub):
+        async for change in stub.WatchTranscriptionJob(
+            pb.WatchTranscriptionJobRequest(job_id=created.job_id)
+        ):
+            pass
+    assert change.job.status == "failed"
+    assert "Given up after" in change.job.error
+    assert engine.requests == []
