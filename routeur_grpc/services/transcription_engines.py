@@ -28,9 +28,12 @@ class EngineRegistry:
     meeting_default: str = ""
 
     def __post_init__(self) -> None:
-        for name in (self.default, self.meeting_default):
+        for setting, name in (("default", self.default), ("meeting", self.meeting_default)):
             if name and name not in self.engines:
-                raise ValueError(f"no transcription engine named {name!r} is configured")
+                raise ValueError(
+                    f"the {setting} transcription engine {name!r} is not configured (engines: "
+                    f"{', '.join(self.engines) or 'none'}); see ROUTEUR_TRANSCRIPTION_*_ENGINE"
+                )
 
     @property
     def configured(self) -> bool:
