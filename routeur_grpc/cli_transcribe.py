@@ -62,7 +62,6 @@ def transcribe(args: argparse.Namespace, address: str) -> int:
                     _upload(path, pb.TranscribeMeetingRequest, options, args.no_progress),
                     timeout=args.timeout,
                 )
-                print(meeting.report.text, end="\n\n---\n\n")
                 print(meeting.text)
                 return 0
             answer = stub.TranscribeAudio(

@@ -26,7 +26,8 @@ def transcribe_response(transcript: Transcript) -> pb.TranscribeAudioResponse:
 def meeting_response(meeting: MeetingTranscript) -> pb.TranscribeMeetingResponse:
     transcript = meeting.transcript
     return pb.TranscribeMeetingResponse(
-        text=transcript.text,
+        text=meeting.text,
+        transcript=transcript.text,
         language=transcript.language,
         duration=transcript.duration,
         model=transcript.model,

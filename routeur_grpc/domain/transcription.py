@@ -100,6 +100,15 @@ class MeetingTranscript:
     report: MeetingReport
     project_id: str = ""
 
+    @property
+    def text(self) -> str:
+        """The report, then the transcript: one text for clients that show only `text`."""
+        return meeting_text(self.report, self.transcript.text)
+
+
+def meeting_text(report: MeetingReport, transcript: str) -> str:
+    return f"{report.render()}\n\n---\n\n{transcript}"
+
 
 @dataclass(frozen=True, slots=True)
 class SupportedFormats:

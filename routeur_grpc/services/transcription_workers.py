@@ -29,7 +29,7 @@ from routeur_grpc.domain.caller import Caller
 from routeur_grpc.domain.job_audio import JobAudioStore
 from routeur_grpc.domain.records import FINISHED_JOB_STATUSES, TranscriptionJob, TranscriptResult
 from routeur_grpc.domain.repositories import JobRepository
-from routeur_grpc.domain.transcription import AudioInfo, UploadOptions
+from routeur_grpc.domain.transcription import AudioInfo, UploadOptions, meeting_text
 from routeur_grpc.errors import NotFound, RouteurError
 from routeur_grpc.services.job_changes import JobChanges
 from routeur_grpc.services.transcription import TranscriptionService
@@ -177,7 +177,7 @@ class JobWorkerPool:
         text = transcript.text
         if meeting:
             report = await self._transcription.reporter.report(text, caller, options.project_id)
-            text = f"{report.render()}\n\n---\n\n{transcript.text}"
+            text = meeting_text(report, transcript.text)
         return TranscriptResult(
             text=text,
             language=transcript.language,

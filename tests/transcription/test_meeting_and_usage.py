@@ -25,7 +25,8 @@ async def test_a_meeting_gets_its_transcript_and_a_report_by_the_chat_model(stt,
             max_duration_seconds=3600,
         )
     )
-    assert answer.text == SPOKEN_TEXT
+    assert answer.transcript == SPOKEN_TEXT
+    assert answer.text == f"{answer.report.text}\n\n---\n\n{SPOKEN_TEXT}"
     assert answer.project_id == "proj-abc123"
     assert answer.report.model == LOCAL_MODEL
     assert answer.report.text  # whatever the small model wrote, it is there

@@ -71,7 +71,8 @@ async def test_meeting_with_project_and_max_duration_fields(stt_rest, recordings
         )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["text"] == SPOKEN_TEXT
+    assert body["transcript"] == SPOKEN_TEXT
+    assert body["text"].startswith(body["report"]["text"])
     assert body["project_id"] == "proj-abc123"
     assert body["report"]["text"]
 

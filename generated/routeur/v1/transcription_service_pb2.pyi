@@ -60,20 +60,22 @@ class TranscribeMeetingRequest(_message.Message):
     def __init__(self, file_name: _Optional[str] = ..., format: _Optional[str] = ..., language: _Optional[str] = ..., prompt: _Optional[str] = ..., model: _Optional[str] = ..., project_id: _Optional[str] = ..., max_duration_seconds: _Optional[int] = ..., audio: _Optional[_Union[_httpbody_pb2.HttpBody, _Mapping]] = ...) -> None: ...
 
 class TranscribeMeetingResponse(_message.Message):
-    __slots__ = ("text", "language", "duration", "model", "report", "project_id")
+    __slots__ = ("text", "language", "duration", "model", "report", "project_id", "transcript")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     DURATION_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     REPORT_FIELD_NUMBER: _ClassVar[int]
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    TRANSCRIPT_FIELD_NUMBER: _ClassVar[int]
     text: str
     language: str
     duration: float
     model: str
     report: MeetingReport
     project_id: str
-    def __init__(self, text: _Optional[str] = ..., language: _Optional[str] = ..., duration: _Optional[float] = ..., model: _Optional[str] = ..., report: _Optional[_Union[MeetingReport, _Mapping]] = ..., project_id: _Optional[str] = ...) -> None: ...
+    transcript: str
+    def __init__(self, text: _Optional[str] = ..., language: _Optional[str] = ..., duration: _Optional[float] = ..., model: _Optional[str] = ..., report: _Optional[_Union[MeetingReport, _Mapping]] = ..., project_id: _Optional[str] = ..., transcript: _Optional[str] = ...) -> None: ...
 
 class MeetingReport(_message.Message):
     __slots__ = ("summary", "decisions", "action_items", "model", "text")
