@@ -189,7 +189,9 @@ def _job_audio_store(settings: Settings, spool: AudioSpool) -> JobAudioStore:
     if settings.store == "mongodb":
         from routeur_grpc.storage.mongodb.job_audio import GridFsJobAudioStore
 
-        return GridFsJobAudioStore(settings.mongodb_uri, settings.mongodb_database, spool)
+        return GridFsJobAudioStore(
+            settings.mongodb_uri, settings.mongodb_database, spool.temporary_file
+        )
     return FileJobAudioStore(settings.data_dir / "job-audio")
 
 

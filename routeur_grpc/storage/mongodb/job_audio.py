@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,6 @@ from pymongo import AsyncMongoClient
 
 from routeur_grpc.domain.job_audio import StoredAudio
 from routeur_grpc.errors import NotFound
-from routeur_grpc.media.spool import AudioSpool
 from routeur_grpc.storage.mongodb.errors import mongo_errors
 
 BUCKET = "job_audio"
@@ -27,9 +27,15 @@ READ_SIZE = 1024 * 1024
 
 
 class GridFsJobAudioStore:
-    """`JobAudioStore` over one GridFS bucket; local copies go to the upload spool."""
+    """`JobAudioStore` over one GridFS bucket; local copies go to `temporary_file()` paths
+    (the upload spool's), removed when their block ends."""
 
-    def __init__(self, uri: str, database: str, spool: AudioSpool) -> None:
+    def __init__(
+        self,
+        uri: str,
+        database: str,
+        temporary_file: Callable[[], AbstractAsyncContextManager[Path]],
+    ) -> None:
         with mongo_errors():
             self._client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
                 uri, tz_aware=True, appname="routeur-audio", serverSelectionTimeoutMS=5000
@@ -37,7 +43,7 @@ class GridFsJobAudioStore:
         db = self._client[database]
         self._bucket = AsyncGridFSBucket(db, bucket_name=BUCKET)
         self._files = db[f"{BUCKET}.files"]
-        self._spool = spool
+        self._temporary_file = temporary_file
 
     async def put(self, owner_id: str, source: Path) -> str:
         key = uuid.uuid4().hex
@@ -59,7 +65,7 @@ class GridFsJobAudioStore:
 
     @contextlib.asynccontextmanager
     async def local_copy(self, key: str) -> AsyncIterator[Path]:
-        async with self._spool.temporary_file() as path:
+        async with self._temporary_file() as path:
             with mongo_errors():
                 try:
                     stream = await self._bucket.open_download_stream_by_name(str(key))
