@@ -149,6 +149,8 @@ async def test_meeting_jobs_and_cancel_over_rest(stt_rest, recordings):
     )
     missing = await stt_rest.get("/transcription/jobs/unknown")
     assert missing.status_code == 404
+    watched = await stt_rest.get("/transcription/jobs/unknown:watch")
+    assert watched.status_code == 404
 
 
 def _multipart(parts: list[tuple[str, str | None, bytes]]) -> tuple[bytes, str]:
