@@ -58,6 +58,7 @@ class Application:
 
     async def aclose(self) -> None:
         await self.job_workers.stop()
+        self.transcription.spool.remove_all()
         for engine in self.transcription.engines.engines.values():
             await engine.aclose()
         close_audio = getattr(self.job_audio, "close", None)

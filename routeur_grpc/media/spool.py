@@ -5,7 +5,8 @@ directory, so memory stays flat whatever its size. The cap is checked on every c
 an oversized upload is refused as soon as it passes the limit, not after it has all
 arrived. The file is removed when the `receive` block ends, however it ends: success, an
 error, the client going away (the handler's task is cancelled) or the server shutting
-down (the same cancellation). A process killed outright cannot clean up: its files carry
+down (the same cancellation, and `remove_all` at the end of the shutdown for calls not
+yet unwound). A process killed outright cannot clean up: its files carry
 its pid, and the next start removes the files of processes that no longer exist.
 """
 
@@ -33,6 +34,7 @@ class AudioSpool:
     def __init__(self, directory: Path, max_bytes: int) -> None:
         self.directory = directory
         self.max_bytes = max_bytes
+        self._active: set[Path] = set()
 
     def prepare(self) -> None:
         """Creates the directory and removes what dead processes left behind."""
@@ -54,9 +56,17 @@ class AudioSpool:
     async def temporary_file(self, suffix: str = "") -> AsyncIterator[Path]:
         """A path in the spool that is removed when the block ends."""
         path = self.new_path(suffix)
+        self._active.add(path)
         try:
             yield path
         finally:
+            path.unlink(missing_ok=True)
+            self._active.discard(path)
+
+    def remove_all(self) -> None:
+        """Removes every file still in use (at shutdown: the calls using them were
+        cancelled, but may not have run their own cleanup yet)."""
+        for path in list(self._active):
             path.unlink(missing_ok=True)
 
     @contextlib.asynccontextmanager
