@@ -6,7 +6,7 @@ so running too many at once makes every one of them slow. An instance runs at mo
 ones. A synchronous request that finds no free slot is refused at once, before its upload,
 with RESOURCE_EXHAUSTED and a Retry-After, and told that a job waits its turn instead:
 a short file is never stuck silently behind a long one. Jobs are the visible queue; the
-job workers wait here for a slot rather than being refused.
+job workers wait here for a free slot before they claim a job, rather than being refused.
 """
 
 from __future__ import annotations
@@ -50,12 +50,17 @@ class TranscriptionAdmission:
         finally:
             await self._give_back(caller.owner_id)
 
-    @contextlib.asynccontextmanager
-    async def when_free(self) -> AsyncIterator[None]:
-        """A slot for a job worker, once one is free."""
+    async def wait_until_free(self) -> None:
+        """Returns once a slot is free (a job worker then looks for a job)."""
         async with self._freed:
             await self._freed.wait_for(lambda: self._running < self.max_running)
-            self._take("")
+
+    @contextlib.asynccontextmanager
+    async def held(self) -> AsyncIterator[None]:
+        """A slot for a job a worker has claimed. Taken even if a synchronous call took the
+        last one meanwhile (briefly one over): an idle worker never holds a slot, so it
+        never makes a synchronous call be refused."""
+        self._take("")
         try:
             yield
         finally:

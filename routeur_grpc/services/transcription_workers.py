@@ -91,14 +91,13 @@ class JobWorkerPool:
     async def _work(self, worker_id: str) -> None:
         while True:
             try:
-                async with self._admission.when_free():
-                    job = await self._jobs.claim_next(worker_id, self._lease_s)
-                    if job is not None:
-                        log.info(
-                            "job claimed", extra={"job_id": job.job_id, "attempt": job.attempts}
-                        )
+                await self._admission.wait_until_free()
+                job = await self._jobs.claim_next(worker_id, self._lease_s)
+                if job is not None:
+                    log.info("job claimed", extra={"job_id": job.job_id, "attempt": job.attempts})
+                    async with self._admission.held():
                         await self._run(job, worker_id)
-                        continue
+                    continue
             except RouteurError as error:  # the store is unreachable: try again later
                 log.warning("job worker cannot reach the store", extra={"reason": error.reason})
             except Exception as error:  # noqa: BLE001 - a worker must outlive one bad job
