@@ -30,11 +30,19 @@ EXTRA_DESCRIPTOR_PROTOS := google/rpc/error_details.proto
 # Swagger UI for the gateway's /docs, from the swagger-ui-dist npm package (not committed).
 SWAGGER_UI_VERSION := 5.35.0
 
-.PHONY: install run serve gateway test lint-protos protos openapi swagger-ui check-generated \
+.PHONY: install system-packages run serve gateway test lint-protos protos openapi swagger-ui check-generated \
 	proto-deps breaking bench clean
 
 ## install: virtual environment and every Python package (llama-cpp-python compiles once, then pip caches it)
-install: $(STAMP)
+install: system-packages $(STAMP)
+
+## system-packages: Debian's ffmpeg (ffprobe recognises uploaded audio) and espeak-ng (the tests' recordings), when missing
+system-packages:
+	@missing=""; command -v ffprobe >/dev/null || missing="$$missing ffmpeg"; \
+	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y $$missing; \
+	  else echo "Missing Debian packages:$$missing; as root: apt-get update && apt-get install -y$$missing" >&2; exit 1; fi; fi
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from routeur_grpc.domain.job_audio import JobAudioStore
 from routeur_grpc.domain.repositories import Store
 from routeur_grpc.observability.metrics import Metrics, MetricsOptions
+from routeur_grpc.media.spool import MEGABYTE, AudioSpool
 from routeur_grpc.providers.base import ChatProvider
 from routeur_grpc.providers.local_llama import (
     LocalLlamaProvider,
@@ -26,10 +29,19 @@ from routeur_grpc.services.health import HealthCheck, HealthChecker
 from routeur_grpc.services.token_exchange import TokenExchange
 from routeur_grpc.services.token_keys import TokenKeyError, load_token_keys
 from routeur_grpc.services.tokens import TokenCodec
+from routeur_grpc.services.job_changes import JobChanges
+from routeur_grpc.services.meeting_report import MeetingReporter
+from routeur_grpc.services.transcription import TranscriptionLimits, TranscriptionService
+from routeur_grpc.services.transcription_admission import TranscriptionAdmission
+from routeur_grpc.services.transcription_engines import EngineRegistry
+from routeur_grpc.services.transcription_jobs import TranscriptionJobService
+from routeur_grpc.services.transcription_workers import JobWorkerPool
 from routeur_grpc.services.usage import UsageRecorder
 from routeur_grpc.services.users import UserAdministration
 from routeur_grpc.settings import Settings
 from routeur_grpc.storage import open_store
+from routeur_grpc.storage.job_audio_files import FileJobAudioStore
+from routeur_grpc.transcription.engine import TranscriptionEngine
 
 log = logging.getLogger(__name__)
 
@@ -57,15 +69,31 @@ class Application:
     token_exchange: TokenExchange
     user_administration: UserAdministration
     metrics: Metrics
+    transcription: TranscriptionService
+    transcription_jobs: TranscriptionJobService
+    job_workers: JobWorkerPool
+    job_audio: JobAudioStore
 
     async def aclose(self) -> None:
+        await self.job_workers.stop()
+        self.transcription.spool.remove_all()
+        for engine in self.transcription.engines.engines.values():
+            await engine.aclose()
+        close_audio = getattr(self.job_audio, "close", None)
+        if close_audio is not None:
+            await close_audio()
         await self.router.aclose()
         await self.usage.aclose()
         await self.store.close()
 
 
-async def build_application(settings: Settings) -> Application:
-    """Create and start every domain component. Raises if one cannot start."""
+async def build_application(
+    settings: Settings, transcription_engines: Mapping[str, TranscriptionEngine] | None = None
+) -> Application:
+    """Create and start every domain component. Raises if one cannot start.
+
+    `transcription_engines` replaces the engines the settings describe (tests use it).
+    """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     tokens = _token_codec(settings)
     store = await open_store(settings)
@@ -133,6 +161,57 @@ async def build_application(settings: Settings) -> Application:
             else None
         ),
     )
+    engines = EngineRegistry(
+        dict(transcription_engines or {}),
+        default=settings.transcription_default_engine,
+        meeting_default=settings.transcription_meeting_engine,
+    )
+    spool = AudioSpool(settings.data_dir / "uploads", settings.max_upload_mb * MEGABYTE)
+    spool.prepare()
+    admission = TranscriptionAdmission(
+        settings.transcription_max_running,
+        settings.transcription_max_running_per_caller,
+        settings.transcription_retry_after_s,
+    )
+    transcription = TranscriptionService(
+        engines,
+        spool,
+        admission,
+        usage,
+        MeetingReporter(
+            completions,
+            settings.meeting_report_model or settings.local_model_name,
+            settings.meeting_report_max_chars,
+            settings.meeting_report_max_tokens,
+        ),
+        TranscriptionLimits(
+            max_meeting_duration_s=settings.meeting_max_duration_s,
+            usd_to_currency=1.0 if settings.currency == "USD" else settings.usd_to_eur_rate,
+        ),
+    )
+    job_audio = _job_audio_store(settings, spool)
+    changes = JobChanges()
+    transcription_jobs = TranscriptionJobService(
+        store.jobs,
+        job_audio,
+        transcription,
+        changes,
+        max_waiting_per_caller=settings.transcription_max_waiting_jobs_per_caller,
+        poll_interval_s=settings.transcription_job_poll_s,
+        retry_after_s=settings.transcription_retry_after_s,
+    )
+    job_workers = JobWorkerPool(
+        store.jobs,
+        job_audio,
+        transcription,
+        admission,
+        changes,
+        workers=settings.transcription_job_workers,
+        lease_s=settings.transcription_job_lease_s,
+        poll_interval_s=settings.transcription_job_poll_s,
+        audio_retention_s=settings.transcription_audio_retention_s,
+    )
+    job_workers.start()
     return Application(
         settings=settings,
         store=store,
@@ -149,6 +228,10 @@ async def build_application(settings: Settings) -> Application:
             store.users, store.api_keys, store.usage, authenticator
         ),
         metrics=metrics,
+        transcription=transcription,
+        transcription_jobs=transcription_jobs,
+        job_workers=job_workers,
+        job_audio=job_audio,
     )
 
 
@@ -183,6 +266,17 @@ def _token_codec(settings: Settings) -> TokenCodec:
         default_ttl_s=settings.jwt_ttl_s,
         max_ttl_s=settings.jwt_max_ttl_s,
     )
+
+
+def _job_audio_store(settings: Settings, spool: AudioSpool) -> JobAudioStore:
+    """Job audio beside the store: data_dir files for SQLite, GridFS for MongoDB."""
+    if settings.store == "mongodb":
+        from routeur_grpc.storage.mongodb.job_audio import GridFsJobAudioStore
+
+        return GridFsJobAudioStore(
+            settings.mongodb_uri, settings.mongodb_database, spool.temporary_file
+        )
+    return FileJobAudioStore(settings.data_dir / "job-audio")
 
 
 def router_config(settings: Settings) -> RouterConfig:

@@ -3,6 +3,7 @@
     routeur-grpc serve
     routeur-grpc complete "Bonjour !" --model local/smollm2-135m-instruct --stream
     routeur-grpc models
+    routeur-grpc transcribe meeting.mp3 --language fr [--meeting] [--job]
 
 The client commands authenticate with `--api-key`, else the `ROUTEUR_API_KEY` variable,
 else the admin key the server wrote at its first start (`data_dir/admin.key`).
@@ -25,6 +26,7 @@ from routeur.v1 import (
     model_service_pb2_grpc,
 )
 
+from routeur_grpc import cli_transcribe
 from routeur_grpc.settings import SettingsError, load_settings
 from routeur_grpc.structured_logging import configure_logging
 
@@ -61,13 +63,18 @@ def _parser() -> argparse.ArgumentParser:
     models = commands.add_parser("models", help="list the models")
     models.set_defaults(run=_models)
 
+    transcribe = cli_transcribe.add_parser(commands)
+    transcribe.set_defaults(
+        run=lambda args: cli_transcribe.transcribe(args, _address(args), _credentials(args))
+    )
+
     # REST gateway alone (routeur_grpc.gateway), for servers running elsewhere.
     gateway = commands.add_parser(
         "gateway", help="run only the REST gateway (Envoy) in front of the gRPC server(s)"
     )
     gateway.set_defaults(run=_gateway)
 
-    for client in (complete, models):
+    for client in (complete, models, transcribe):
         client.add_argument("--address", default=None, help="server host:port "
                             "(default: ROUTEUR_GRPC_ADDRESS or 127.0.0.1:50051)")
         client.add_argument("--timeout", type=float, default=300.0, help="deadline, seconds")

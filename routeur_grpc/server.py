@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -53,6 +53,7 @@ from routeur_grpc.api.conversations import ConversationServicer
 from routeur_grpc.api.health import HealthServicer
 from routeur_grpc.api.models import ModelServicer
 from routeur_grpc.api.openai_compat import OpenAICompatServicer
+from routeur_grpc.api.transcription import TranscriptionServicer
 from routeur_grpc.api.unimplemented import unimplemented_servicer
 from routeur_grpc.api.users import UserServicer
 from routeur_grpc.application import Application, AuthSetupError, build_application
@@ -68,6 +69,7 @@ from routeur_grpc.observability.tracing import (
     shutdown_tracing,
 )
 from routeur_grpc.settings import Settings
+from routeur_grpc.transcription.engine import TranscriptionEngine
 
 log = logging.getLogger(__name__)
 
@@ -101,11 +103,11 @@ SERVICES: tuple[_Service, ...] = (
     _Service(health_service_pb2_grpc, health_service_pb2, "HealthService",
              lambda app: HealthServicer(app.health, app.settings.environment)),
     _Service(openai_compat_service_pb2_grpc, openai_compat_service_pb2, "OpenAICompatService",
-             lambda app: OpenAICompatServicer(app.completions, app.router)),
+             lambda app: OpenAICompatServicer(app.completions, app.router, app.transcription)),
     _Service(auth_service_pb2_grpc, auth_service_pb2, "AuthService",
              lambda app: AuthServicer(app.token_exchange)),
-    _Service(transcription_service_pb2_grpc, transcription_service_pb2,
-             "TranscriptionService", None, "speech-to-text transcription"),
+    _Service(transcription_service_pb2_grpc, transcription_service_pb2, "TranscriptionService",
+             lambda app: TranscriptionServicer(app.transcription, app.transcription_jobs)),
     _Service(agent_service_pb2_grpc, agent_service_pb2, "AgentService", None,
              "the agent registry"),
     _Service(conversation_service_pb2_grpc, conversation_service_pb2, "ConversationService",
@@ -160,15 +162,18 @@ class RouteurServer:
 
 
 async def build_server(
-    settings: Settings, *, span_exporter: SpanExporter | None = None
+    settings: Settings,
+    transcription_engines: Mapping[str, TranscriptionEngine] | None = None,
+    *,
+    span_exporter: SpanExporter | None = None,
 ) -> tuple[RouteurServer, int]:
     """Wire every service and bind the listen address. Returns the server and its port.
 
-    `span_exporter` receives the traces instead of the OTLP endpoint (tests use an
-    in-memory one).
+    `transcription_engines` replaces the engines the settings describe, and `span_exporter`
+    receives the traces instead of the OTLP endpoint (tests use both).
     """
     try:
-        app = await build_application(settings)
+        app = await build_application(settings, transcription_engines)
     except AuthSetupError as error:
         raise StartupError(str(error)) from None
     tracer_provider = build_tracer_provider(
@@ -222,13 +227,15 @@ async def build_server(
     return RouteurServer(server, app, health_servicer, tracer_provider), port
 
 
-async def serve(settings: Settings) -> None:
+async def serve(
+    settings: Settings, transcription_engines: Mapping[str, TranscriptionEngine] | None = None
+) -> None:
     """Run until SIGTERM/SIGINT, then drain in-flight calls for `shutdown_grace_s`.
 
     With `gateway_enabled`, Envoy (the REST face) starts once the gRPC server listens and
     stops after it has drained.
     """
-    routeur, port = await build_server(settings)
+    routeur, port = await build_server(settings, transcription_engines)
     await routeur.start()
     host = settings.grpc_address.rpartition(":")[0]
     log.info("gRPC server listening", extra={"address": f"{host}:{port}"})

@@ -239,6 +239,56 @@ class Settings(BaseSettings):
     )
     otel_service_name: str = Field("routeur", description="`service.name` of exported spans.")
 
+    # --- Transcription (uploads, admission control, jobs) -------------------------------------
+    max_upload_mb: int = Field(
+        500, ge=1, le=100_000, description="Largest audio upload accepted, MB; refused as soon "
+        "as an upload passes it."
+    )
+    transcription_default_engine: str = Field(
+        "", description="Engine answering when a request names no model (default: the first)."
+    )
+    transcription_meeting_engine: str = Field(
+        "", description="Engine for meetings when no model is named (default: the default one)."
+    )
+    transcription_max_running: int = Field(
+        2, ge=1, le=256, description="Transcriptions running at once in this instance (synchronous "
+        "calls and jobs together); a synchronous call beyond it is refused with a retry delay."
+    )
+    transcription_max_running_per_caller: int = Field(
+        1, ge=1, le=256, description="Synchronous transcriptions one caller may run at once."
+    )
+    transcription_retry_after_s: float = Field(
+        10.0, gt=0, description="Retry-After given to a transcription refused for capacity."
+    )
+    transcription_job_workers: int = Field(
+        1, ge=0, le=64, description="Job workers in this instance (0: this instance runs no jobs)."
+    )
+    transcription_job_lease_s: float = Field(
+        30.0, ge=1, le=3600, description="Lease on a running job; renewed every third of it. An "
+        "instance that dies loses its jobs to another instance after at most this long."
+    )
+    transcription_job_poll_s: float = Field(
+        1.0, gt=0, le=60, description="How often idle workers and job watchers read the store."
+    )
+    transcription_max_waiting_jobs_per_caller: int = Field(
+        20, ge=1, description="Queued and running jobs one caller may have; more are refused."
+    )
+    transcription_audio_retention_s: float = Field(
+        86_400.0, ge=0, description="How long a finished job's audio is kept (0: removed at once)."
+    )
+    meeting_max_duration_s: int = Field(
+        4 * 3600, ge=1, description="Longest meeting recording accepted, seconds."
+    )
+    meeting_report_model: str = Field(
+        "", description="Chat model that writes meeting reports (default: the local model)."
+    )
+    meeting_report_max_chars: int = Field(
+        6000, ge=500, description="Transcript characters given to the report model (the start)."
+    )
+    meeting_report_max_tokens: int = Field(
+        400, ge=50, le=8192, description="Longest meeting report, tokens."
+    )
+
     # --- Requests ----------------------------------------------------------------------------
     max_message_chars: int = Field(
         200_000, ge=1, description="Longest accepted message or history entry, in characters."

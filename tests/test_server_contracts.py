@@ -95,15 +95,6 @@ async def test_a_list_on_a_service_not_built_yet_is_refused_not_empty(channel):
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
 
-async def test_a_client_streaming_call_not_built_yet_is_refused(channel):
-    stub = transcription_service_pb2_grpc.TranscriptionServiceStub(channel)
-    first = transcription_service_pb2.TranscribeAudioRequest(file_name="a.wav")
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await stub.TranscribeAudio(iter([first]))
-    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "speech-to-text" in caught.value.details()
-
-
 async def test_a_bidirectional_call_not_built_yet_is_refused(channel):
     stub = realtime_service_pb2_grpc.RealtimeServiceStub(channel)
     ping = realtime_service_pb2.RunSessionRequest(ping=realtime_service_pb2.RealtimePing())

@@ -1,4 +1,4 @@
-"""OpenAICompatService servicer: OpenAI's chat and models API over Routeur's domain.
+"""OpenAICompatService servicer: OpenAI's chat, models and audio API over Routeur's domain.
 
 Only translates (see `openai_compat_convert`); the completion service and the router do the
 work, so OpenAI's SDKs reach every provider Routeur routes to.
@@ -11,20 +11,30 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 
 import grpc
+from google.api import httpbody_pb2
 from routeur.v1 import openai_compat_service_pb2 as pb
 from routeur.v1 import openai_compat_service_pb2_grpc as pb_grpc
 
+from routeur_grpc.api import openai_audio_convert as audio_convert
 from routeur_grpc.api import openai_compat_convert as convert
 from routeur_grpc.api.caller import caller_of
+from routeur_grpc.api.upload_stream import IncomingUpload
 from routeur_grpc.errors import InvalidArgument, NotImplementedFeature
 from routeur_grpc.routing.router import ModelRouter
 from routeur_grpc.services.completion import CompletionService
+from routeur_grpc.services.transcription import TranscriptionService
 
 
 class OpenAICompatServicer(pb_grpc.OpenAICompatServiceServicer):
-    def __init__(self, completions: CompletionService, router: ModelRouter) -> None:
+    def __init__(
+        self,
+        completions: CompletionService,
+        router: ModelRouter,
+        transcription: TranscriptionService | None = None,
+    ) -> None:
         self._completions = completions
         self._router = router
+        self._transcription = transcription
 
     async def CreateChatCompletion(
         self, request: pb.CreateChatCompletionRequest, context: grpc.aio.ServicerContext
@@ -61,9 +71,18 @@ class OpenAICompatServicer(pb_grpc.OpenAICompatServiceServicer):
         self,
         request_iterator: AsyncIterator[pb.CreateAudioTranscriptionRequest],
         context: grpc.aio.ServicerContext,
-    ) -> pb.CreateAudioTranscriptionResponse:
-        raise NotImplementedFeature(
-            "POST /v1/audio/transcriptions is not available yet: audio transcription is not "
-            "built in this version of Routeur.",
-            metadata={"method": "routeur.v1.OpenAICompatService/CreateAudioTranscription"},
+    ) -> httpbody_pb2.HttpBody:
+        if self._transcription is None:
+            raise NotImplementedFeature(
+                "POST /v1/audio/transcriptions is not available: this server has no "
+                "transcription service.",
+                metadata={"method": "routeur.v1.OpenAICompatService/CreateAudioTranscription"},
+            )
+        upload = IncomingUpload(request_iterator, "body")
+        await upload.start()
+        transcript = await self._transcription.transcribe(
+            upload, caller_of(context), default_aliases=audio_convert.OPENAI_DEFAULT_MODELS
         )
+        # OpenAI's `json` and `text` answers have no model field: say which one answered.
+        await context.send_initial_metadata(((audio_convert.MODEL_HEADER, transcript.model),))
+        return audio_convert.transcription_body(transcript, upload.form.get("response_format", ""))

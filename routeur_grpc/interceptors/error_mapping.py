@@ -1,7 +1,8 @@
 """One place where errors become gRPC status.
 
 A `RouteurError` becomes its own code and message, with `google.rpc.ErrorInfo` (and
-`RetryInfo` when it says when to retry) in the `grpc-status-details-bin` trailer. Anything
+`RetryInfo` when it says when to retry, also as a `retry-after` trailer that REST callers
+get as the Retry-After header) in the `grpc-status-details-bin` trailer. Anything
 else is a bug: it is logged with the request id (type and location only) and the caller
 gets INTERNAL with a generic message and the request id to quote.
 """
@@ -9,6 +10,7 @@ gets INTERNAL with a generic message and the request id to quote.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import NoReturn
@@ -60,5 +62,8 @@ async def _abort(context: grpc.aio.ServicerContext, method: str, error: Exceptio
         log.error("internal error", extra={"rpc": method, "reason": error.reason})
     status = rpc_status.to_status(to_rpc_status(error))
     trailing = (*status.trailing_metadata, (REQUEST_ID_METADATA_KEY, current_request_id()))
+    if error.retry_after_s is not None:
+        # REST callers get it as the HTTP Retry-After header (Envoy passes it through).
+        trailing = (*trailing, ("retry-after", str(max(1, math.ceil(error.retry_after_s)))))
     await context.abort(status.code, status.details, trailing)
     raise AssertionError("context.abort returned")  # pragma: no cover

@@ -42,9 +42,28 @@ class UsageRecorder:
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
-    async def _record(self, caller: Caller, provider: str, metadata: CompletionMetadata) -> None:
+    def record_transcription_soon(
+        self, caller: Caller, engine: str, model: str, cost: float, latency_s: float
+    ) -> None:
+        """A transcription: no tokens; its engine, model, cost (0 when not priced) and time."""
+        metadata = CompletionMetadata(model=model, latency_s=latency_s)
+        task = asyncio.get_running_loop().create_task(
+            self._record(caller, engine, metadata, cost=cost)
+        )
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _record(
+        self,
+        caller: Caller,
+        provider: str,
+        metadata: CompletionMetadata,
+        cost: float | None = None,
+    ) -> None:
         pricing = metadata.pricing
         emissions_kg = metadata.emissions_kg_co2eq
+        if cost is None:
+            cost = pricing.total_cost if pricing else 0.0
         try:
             await self._usage.record(
                 # Callers may reuse an x-request-id; every call is recorded on its own.
@@ -54,7 +73,7 @@ class UsageRecorder:
                 provider=provider,
                 prompt_tokens=metadata.usage.prompt_tokens,
                 completion_tokens=metadata.usage.completion_tokens,
-                cost=pricing.total_cost if pricing else 0.0,
+                cost=cost,
                 currency=pricing.currency if pricing else self._currency,
                 emissions_g=emissions_kg * 1000 if emissions_kg is not None else None,
                 latency_s=metadata.latency_s,

@@ -6,39 +6,16 @@ from collections.abc import AsyncIterator
 
 import openai
 import pytest
-from gateway_support import start_envoy
-from routeur.v1 import openai_compat_service_pb2_grpc
-from support import ADMIN_API_KEY, LOCAL_MODEL, auth_headers, server_settings
+from support import ADMIN_API_KEY, LOCAL_MODEL
 
-from routeur_grpc.api.openai_compat import OpenAICompatServicer
 from routeur_grpc.gateway import EnvoyProcess
-from routeur_grpc.server import SERVICES, build_server
 
 pytestmark = pytest.mark.slow
 
-REGISTERED = any(service.name == "OpenAICompatService" for service in SERVICES)
-
-
 @pytest.fixture(scope="module")
-async def openai_gateway(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[EnvoyProcess]:
-    """The session's gateway once the server registers OpenAICompatService; until then a
-    real server of its own with the servicer added the way server.SERVICES will add it."""
-    if REGISTERED:
-        yield request.getfixturevalue("gateway")
-        return
-    server, port = await build_server(server_settings(tmp_path_factory.mktemp("openai-data")))
-    openai_compat_service_pb2_grpc.add_OpenAICompatServiceServicer_to_server(
-        OpenAICompatServicer(server.app.completions, server.app.router), server.grpc_server
-    )
-    await server.start()
-    envoy = await start_envoy(
-        [f"127.0.0.1:{port}"], tmp_path_factory.mktemp("envoy-openai") / "envoy.log"
-    )
-    yield envoy
-    await envoy.stop()
-    await server.stop(grace=1.0)
+def openai_gateway(gateway: EnvoyProcess) -> EnvoyProcess:
+    """The session's gateway, in front of the session's server."""
+    return gateway
 
 
 @pytest.fixture(scope="module")
@@ -129,18 +106,3 @@ async def test_a_stream_refused_at_once_raises_before_any_chunk(sdk: openai.Asyn
         await sdk.chat.completions.create(
             model=LOCAL_MODEL, messages=[{"role": "assistant", "content": "Hi"}], stream=True
         )
-
-
-async def test_the_audio_route_is_mapped_and_not_built_yet(openai_gateway: EnvoyProcess):
-    import httpx
-
-    async with httpx.AsyncClient(
-        base_url=openai_gateway.rest_url, headers=auth_headers()
-    ) as client:
-        response = await client.post(
-            "/v1/audio/transcriptions",
-            files={"file": ("a.mp3", b"ID3" + bytes(64), "audio/mpeg")},
-            data={"model": "whisper-1"},
-        )
-    assert response.status_code == 501
-    assert response.json()["code"] == 12

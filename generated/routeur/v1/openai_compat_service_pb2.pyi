@@ -188,9 +188,3 @@ class CreateAudioTranscriptionRequest(_message.Message):
     BODY_FIELD_NUMBER: _ClassVar[int]
     body: _httpbody_pb2.HttpBody
     def __init__(self, body: _Optional[_Union[_httpbody_pb2.HttpBody, _Mapping]] = ...) -> None: ...
-
-class CreateAudioTranscriptionResponse(_message.Message):
-    __slots__ = ("text",)
-    TEXT_FIELD_NUMBER: _ClassVar[int]
-    text: str
-    def __init__(self, text: _Optional[str] = ...) -> None: ...

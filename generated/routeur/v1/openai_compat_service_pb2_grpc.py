@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
 from routeur.v1 import openai_compat_service_pb2 as routeur_dot_v1_dot_openai__compat__service__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -59,7 +60,7 @@ class OpenAICompatServiceStub:
         self.CreateAudioTranscription = channel.stream_unary(
                 '/routeur.v1.OpenAICompatService/CreateAudioTranscription',
                 request_serializer=routeur_dot_v1_dot_openai__compat__service__pb2.CreateAudioTranscriptionRequest.SerializeToString,
-                response_deserializer=routeur_dot_v1_dot_openai__compat__service__pb2.CreateAudioTranscriptionResponse.FromString,
+                response_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
                 _registered_method=True)
 
 
@@ -98,8 +99,12 @@ class OpenAICompatServiceServicer:
 
     def CreateAudioTranscription(self, request_iterator, context):
         """Transcribes an audio file, OpenAI style. The REST body is OpenAI's `multipart/form-data`
-        (`file`, `model`, `language`, `prompt`, `response_format`), streamed to the server as
-        chunks of `body`; the server parses the parts as they arrive.
+        (`file`, `model`, `language`, `prompt`, `response_format`, `temperature`), streamed to
+        the server as chunks of `body`; the server parses the parts as they arrive. The answer
+        is in the requested `response_format`: `json` (default, `{"text": ...}`), `text`, `srt`,
+        `vtt` or `verbose_json` (with segment timestamps), hence a raw HTTP body.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -126,7 +131,7 @@ def add_OpenAICompatServiceServicer_to_server(servicer, server):
             'CreateAudioTranscription': grpc.stream_unary_rpc_method_handler(
                     servicer.CreateAudioTranscription,
                     request_deserializer=routeur_dot_v1_dot_openai__compat__service__pb2.CreateAudioTranscriptionRequest.FromString,
-                    response_serializer=routeur_dot_v1_dot_openai__compat__service__pb2.CreateAudioTranscriptionResponse.SerializeToString,
+                    response_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -243,7 +248,7 @@ class OpenAICompatService:
             target,
             '/routeur.v1.OpenAICompatService/CreateAudioTranscription',
             routeur_dot_v1_dot_openai__compat__service__pb2.CreateAudioTranscriptionRequest.SerializeToString,
-            routeur_dot_v1_dot_openai__compat__service__pb2.CreateAudioTranscriptionResponse.FromString,
+            google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
             options,
             channel_credentials,
             insecure,

@@ -60,16 +60,46 @@ class TranscribeMeetingRequest(_message.Message):
     def __init__(self, file_name: _Optional[str] = ..., format: _Optional[str] = ..., language: _Optional[str] = ..., prompt: _Optional[str] = ..., model: _Optional[str] = ..., project_id: _Optional[str] = ..., max_duration_seconds: _Optional[int] = ..., audio: _Optional[_Union[_httpbody_pb2.HttpBody, _Mapping]] = ...) -> None: ...
 
 class TranscribeMeetingResponse(_message.Message):
-    __slots__ = ("text", "language", "duration", "model")
+    __slots__ = ("text", "language", "duration", "model", "report", "project_id", "transcript")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     DURATION_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
+    REPORT_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    TRANSCRIPT_FIELD_NUMBER: _ClassVar[int]
     text: str
     language: str
     duration: float
     model: str
-    def __init__(self, text: _Optional[str] = ..., language: _Optional[str] = ..., duration: _Optional[float] = ..., model: _Optional[str] = ...) -> None: ...
+    report: MeetingReport
+    project_id: str
+    transcript: str
+    def __init__(self, text: _Optional[str] = ..., language: _Optional[str] = ..., duration: _Optional[float] = ..., model: _Optional[str] = ..., report: _Optional[_Union[MeetingReport, _Mapping]] = ..., project_id: _Optional[str] = ..., transcript: _Optional[str] = ...) -> None: ...
+
+class MeetingReport(_message.Message):
+    __slots__ = ("summary", "decisions", "action_items", "model", "text")
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    DECISIONS_FIELD_NUMBER: _ClassVar[int]
+    ACTION_ITEMS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    summary: str
+    decisions: _containers.RepeatedScalarFieldContainer[str]
+    action_items: _containers.RepeatedCompositeFieldContainer[MeetingActionItem]
+    model: str
+    text: str
+    def __init__(self, summary: _Optional[str] = ..., decisions: _Optional[_Iterable[str]] = ..., action_items: _Optional[_Iterable[_Union[MeetingActionItem, _Mapping]]] = ..., model: _Optional[str] = ..., text: _Optional[str] = ...) -> None: ...
+
+class MeetingActionItem(_message.Message):
+    __slots__ = ("description", "owner", "due")
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    DUE_FIELD_NUMBER: _ClassVar[int]
+    description: str
+    owner: str
+    due: str
+    def __init__(self, description: _Optional[str] = ..., owner: _Optional[str] = ..., due: _Optional[str] = ...) -> None: ...
 
 class CreateTranscriptionJobRequest(_message.Message):
     __slots__ = ("kind", "file_name", "format", "language", "prompt", "model", "project_id", "max_duration_seconds", "audio")
@@ -180,13 +210,15 @@ class GetSupportedFormatsRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetSupportedFormatsResponse(_message.Message):
-    __slots__ = ("supported_formats", "max_file_size_mb", "model", "languages")
+    __slots__ = ("supported_formats", "max_file_size_mb", "model", "languages", "models")
     SUPPORTED_FORMATS_FIELD_NUMBER: _ClassVar[int]
     MAX_FILE_SIZE_MB_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     LANGUAGES_FIELD_NUMBER: _ClassVar[int]
+    MODELS_FIELD_NUMBER: _ClassVar[int]
     supported_formats: _containers.RepeatedScalarFieldContainer[str]
     max_file_size_mb: int
     model: str
     languages: str
-    def __init__(self, supported_formats: _Optional[_Iterable[str]] = ..., max_file_size_mb: _Optional[int] = ..., model: _Optional[str] = ..., languages: _Optional[str] = ...) -> None: ...
+    models: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, supported_formats: _Optional[_Iterable[str]] = ..., max_file_size_mb: _Optional[int] = ..., model: _Optional[str] = ..., languages: _Optional[str] = ..., models: _Optional[_Iterable[str]] = ...) -> None: ...

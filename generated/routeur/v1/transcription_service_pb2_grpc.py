@@ -28,8 +28,15 @@ if _version_not_supported:
 class TranscriptionServiceStub:
     """Speech to text. Audio is uploaded as a client stream: the first message carries the
     options (file name, format, language, prompt, model), then every message carries a chunk
-    of the file in `audio.data`. Over REST the audio is the raw request body, or a
-    `multipart/form-data` body as in seed 004 (`-F file=@audio.mp3 -F language=fr`).
+    of the file in `audio.data`. Over REST the audio is the raw request body (options in the
+    query string, e.g. `?language=en`), or a `multipart/form-data` body whose `file` part is
+    the audio and whose other parts are the options, as the CAPL Routeur IA API's clients
+    send it (`-F file=@audio.mp3 -F language=fr`). The upload is spooled to disk as it
+    arrives; one larger than the server's limit is refused with RESOURCE_EXHAUSTED as soon as
+    it passes it. The format is recognised from the content (mp3, mp4, mpeg, mpga, m4a, wav,
+    webm); anything else is INVALID_ARGUMENT. When the server already runs as many
+    transcriptions as it may, a synchronous call is refused at once with RESOURCE_EXHAUSTED
+    and a retry delay; jobs wait their turn instead.
     Long files are cut into chunks and transcribed with a sliding prompt.
     """
 
@@ -84,8 +91,15 @@ class TranscriptionServiceStub:
 class TranscriptionServiceServicer:
     """Speech to text. Audio is uploaded as a client stream: the first message carries the
     options (file name, format, language, prompt, model), then every message carries a chunk
-    of the file in `audio.data`. Over REST the audio is the raw request body, or a
-    `multipart/form-data` body as in seed 004 (`-F file=@audio.mp3 -F language=fr`).
+    of the file in `audio.data`. Over REST the audio is the raw request body (options in the
+    query string, e.g. `?language=en`), or a `multipart/form-data` body whose `file` part is
+    the audio and whose other parts are the options, as the CAPL Routeur IA API's clients
+    send it (`-F file=@audio.mp3 -F language=fr`). The upload is spooled to disk as it
+    arrives; one larger than the server's limit is refused with RESOURCE_EXHAUSTED as soon as
+    it passes it. The format is recognised from the content (mp3, mp4, mpeg, mpga, m4a, wav,
+    webm); anything else is INVALID_ARGUMENT. When the server already runs as many
+    transcriptions as it may, a synchronous call is refused at once with RESOURCE_EXHAUSTED
+    and a retry delay; jobs wait their turn instead.
     Long files are cut into chunks and transcribed with a sliding prompt.
     """
 
@@ -97,7 +111,8 @@ class TranscriptionServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def TranscribeMeeting(self, request_iterator, context):
-        """Transcribes a meeting recording with the meeting model and answers when done.
+        """Transcribes a meeting recording with the meeting model, then has a chat model write its
+        report (summary, decisions, action items with owners); answers when both are done.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -203,8 +218,15 @@ def add_TranscriptionServiceServicer_to_server(servicer, server):
 class TranscriptionService:
     """Speech to text. Audio is uploaded as a client stream: the first message carries the
     options (file name, format, language, prompt, model), then every message carries a chunk
-    of the file in `audio.data`. Over REST the audio is the raw request body, or a
-    `multipart/form-data` body as in seed 004 (`-F file=@audio.mp3 -F language=fr`).
+    of the file in `audio.data`. Over REST the audio is the raw request body (options in the
+    query string, e.g. `?language=en`), or a `multipart/form-data` body whose `file` part is
+    the audio and whose other parts are the options, as the CAPL Routeur IA API's clients
+    send it (`-F file=@audio.mp3 -F language=fr`). The upload is spooled to disk as it
+    arrives; one larger than the server's limit is refused with RESOURCE_EXHAUSTED as soon as
+    it passes it. The format is recognised from the content (mp3, mp4, mpeg, mpga, m4a, wav,
+    webm); anything else is INVALID_ARGUMENT. When the server already runs as many
+    transcriptions as it may, a synchronous call is refused at once with RESOURCE_EXHAUSTED
+    and a retry delay; jobs wait their turn instead.
     Long files are cut into chunks and transcribed with a sliding prompt.
     """
 
