@@ -1,0 +1,143 @@
+"""Realtime factor of the local speech-to-text engine on a 60 s recording in French and in
+English, next to faster-whisper called directly on the same model files.
+
+    .venv/bin/python bench/bench_transcription.py [--seconds 60] [--runs 1] [--quick]
+
+The recordings are made with espeak-ng (then ffmpeg to 16 kHz WAV). Direct calls cover
+beam search (5) and greedy decoding (1), each sequential and batched
+(`BatchedInferencePipeline`), all int8 on the CPU. "engine" is Routeur's engine with its
+default settings (model loaded once, decoding in a worker thread, progress per segment).
+The realtime factor is audio seconds per second of work (higher is faster); word accuracy
+is the share of the spoken words found in the transcript. Prints a table; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import unicodedata
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from routeur_grpc.settings import Settings  # noqa: E402
+from routeur_grpc.transcription.engine import TranscriptionRequest  # noqa: E402
+from routeur_grpc.transcription.registry import local_engine_config  # noqa: E402
+
+TEXTS = {
+    "en": (
+        "en-us",
+        "Good morning everyone. Today we review the budget for the new project. The finance "
+        "team will send the quarterly report before Friday. Please check the numbers and share "
+        "your questions with the manager. We also need a plan for the training of new staff. ",
+    ),
+    "fr": (
+        "fr",
+        "Bonjour à tous. Aujourd'hui nous examinons le budget du nouveau projet. L'équipe "
+        "financière enverra le rapport trimestriel avant vendredi. Merci de vérifier les "
+        "chiffres et de poser vos questions au responsable. Nous devons aussi préparer la "
+        "formation des nouveaux collègues. ",
+    ),
+}
+
+
+def words(text: str) -> list[str]:
+    plain = unicodedata.normalize("NFKD", text.lower())
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    return re.findall(r"[a-z0-9]+", plain)
+
+
+def accuracy(spoken: str, heard: str) -> float:
+    expected = set(words(spoken))
+    return len(expected & set(words(heard))) / len(expected)
+
+
+def record(language: str, seconds: float, directory: Path) -> Path:
+    """A `seconds`-long 16 kHz WAV of espeak-ng reading the language's text over and over."""
+    voice, text = TEXTS[language]
+    raw = directory / f"{language}-raw.wav"
+    spoken = text * max(1, int(seconds // 15) + 2)
+    subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(raw), spoken], check=True)
+    path = directory / f"{language}.wav"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-i", str(raw), "-t", str(seconds), "-ar", "16000",
+         "-ac", "1", str(path)],
+        check=True,
+    )
+    return path
+
+
+def direct_runs(audio: dict[str, Path], runs: int, quick: bool) -> list[tuple[str, str, float, float, str]]:
+    from faster_whisper import BatchedInferencePipeline, WhisperModel
+
+    settings = Settings()
+    config = local_engine_config(settings)
+    model = WhisperModel(
+        str(config.source.directory), device="cpu", compute_type=config.compute_type,
+        cpu_threads=config.threads or os.cpu_count() or 1, files=config.source.read_files(),
+    )
+    batched = BatchedInferencePipeline(model)
+    variants = [("direct beam 5", model, 5), ("direct greedy", model, 1),
+                ("direct batched beam 5", batched, 5), ("direct batched greedy", batched, 1)]
+    if quick:
+        variants = variants[1::2]
+    rows = []
+    for label, pipeline, beam in variants:
+        for language, path in audio.items():
+            best = 0.0
+            text = ""
+            for _ in range(runs):
+                started = time.perf_counter()
+                segments, info = pipeline.transcribe(str(path), beam_size=beam)
+                text = " ".join(segment.text for segment in segments)
+                best = max(best, info.duration / (time.perf_counter() - started))
+            rows.append((label, language, best, accuracy(TEXTS[language][1], text), info.language))
+    return rows
+
+
+async def engine_runs(audio: dict[str, Path], runs: int) -> list[tuple[str, str, float, float, str]]:
+    from routeur_grpc.transcription.local_whisper import LocalWhisperEngine
+
+    config = local_engine_config(Settings())
+    engine = LocalWhisperEngine(config)
+    await engine.start()
+    label = f"engine ({'batched' if config.batched else 'sequential'}, beam {config.beam_size})"
+    rows = []
+    try:
+        for language, path in audio.items():
+            best = 0.0
+            text = ""
+            for _ in range(runs):
+                started = time.perf_counter()
+                result = await engine.transcribe(TranscriptionRequest(audio_path=path))
+                text = result.text
+                best = max(best, result.duration_s / (time.perf_counter() - started))
+            rows.append((label, language, best, accuracy(TEXTS[language][1], text), result.language))
+    finally:
+        await engine.aclose()
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--runs", type=int, default=1, help="best of N runs per cell")
+    parser.add_argument("--quick", action="store_true", help="greedy variants only")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-stt-") as tmp:
+        audio = {language: record(language, args.seconds, Path(tmp)) for language in TEXTS}
+        rows = asyncio.run(engine_runs(audio, args.runs)) + direct_runs(audio, args.runs, args.quick)
+    print(f"\n{args.seconds:.0f} s recordings, {os.cpu_count()} cores, int8, best of {args.runs}")
+    print(f"{'variant':32} {'lang':>4} {'x realtime':>10} {'words':>6} {'detected':>8}")
+    for label, language, factor, share, detected in rows:
+        print(f"{label:32} {language:>4} {factor:10.1f} {share:6.0%} {detected:>8}")
+
+
+if __name__ == "__main__":
+    main()
