@@ -235,10 +235,16 @@ class Settings(BaseSettings):
         1, ge=1, le=10, description="Beam width (1: greedy decoding, the fastest)."
     )
     transcription_local_batched: bool = Field(
-        True, description="Decode speech stretches in batches (faster-whisper's batched pipeline)."
+        False,
+        description="Decode speech stretches in batches (faster-whisper's batched pipeline; "
+        "faster on long recordings, less accurate in French).",
     )
     transcription_local_batch_size: int = Field(
         8, ge=1, le=64, description="Speech stretches decoded together when batched."
+    )
+    transcription_local_vad: bool = Field(
+        False, description="Skip silences with a voice detector before decoding (always on "
+        "when batched)."
     )
     transcription_local_max_piece_s: float = Field(
         1200.0, ge=30, description="Longer recordings are decoded piece by piece (seconds)."

@@ -55,9 +55,9 @@ class LocalWhisperConfig:
     threads: int = 0  # 0: every core
     concurrency: int = 1
     beam_size: int = 1
-    batched: bool = True
+    batched: bool = False
     batch_size: int = 8
-    vad_filter: bool = True
+    vad_filter: bool = False
     max_piece_s: float = 1200.0
 
 

@@ -87,6 +87,7 @@ async def transcribe_in_pieces(
     on_progress: ProgressCallback | None = None,
 ) -> JoinedTranscript:
     """Cut `source` into pieces of `fmt`, transcribe them in order, and join the results."""
+    report = _ForwardOnly(on_progress, total_s)
     texts: list[str] = []
     segments: list[TranscriptSegment] = []
     costs: list[float | None] = []
@@ -101,9 +102,7 @@ async def transcribe_in_pieces(
                 break
 
             def within(done_s: float, piece: AudioPiece = piece) -> None:
-                if on_progress is not None:
-                    offset_done = piece.start_s + min(done_s, piece.duration_s)
-                    on_progress(TranscriptionProgress(offset_done, total_s))
+                report(piece.start_s + min(done_s, piece.duration_s))
 
             try:
                 prompt = sliding_prompt(caller_prompt, texts[-1] if texts else "")
@@ -119,8 +118,7 @@ async def transcribe_in_pieces(
             )
             start = piece.start_s + piece.duration_s
             index += 1
-            if on_progress is not None:
-                on_progress(TranscriptionProgress(min(start, total_s), total_s))
+            report(start)
     return JoinedTranscript(
         text=" ".join(text for text in texts if text),
         language=language,
@@ -129,3 +127,19 @@ async def transcribe_in_pieces(
         cost_usd=None if any(cost is None for cost in costs) else sum(c or 0.0 for c in costs),
         pieces=index,
     )
+
+
+class _ForwardOnly:
+    """Reports progress that never moves back nor past the total (durations are rounded)."""
+
+    def __init__(self, on_progress: ProgressCallback | None, total_s: float) -> None:
+        self._on_progress = on_progress
+        self._total_s = total_s
+        self._done_s = 0.0
+
+    def __call__(self, done_s: float) -> None:
+        done_s = min(done_s, self._total_s)
+        if self._on_progress is None or done_s < self._done_s:
+            return
+        self._done_s = done_s
+        self._on_progress(TranscriptionProgress(done_s, self._total_s))

@@ -160,6 +160,7 @@ def local_engine_config(settings: Settings) -> LocalWhisperConfig:
         beam_size=settings.transcription_local_beam_size,
         batched=settings.transcription_local_batched,
         batch_size=settings.transcription_local_batch_size,
+        vad_filter=settings.transcription_local_vad,
         max_piece_s=settings.transcription_local_max_piece_s,
     )
 
