@@ -30,11 +30,22 @@ EXTRA_DESCRIPTOR_PROTOS := google/rpc/error_details.proto
 # Swagger UI for the gateway's /docs, from the swagger-ui-dist npm package (not committed).
 SWAGGER_UI_VERSION := 5.35.0
 
-.PHONY: install run serve gateway test lint-protos protos openapi swagger-ui check-generated \
+.PHONY: install system-packages run serve gateway test lint-protos protos openapi swagger-ui check-generated \
 	proto-deps breaking bench clean
 
-## install: virtual environment and every Python package (llama-cpp-python compiles once, then pip caches it)
-install: $(STAMP)
+## install: Debian tools, virtual environment and every Python package (llama-cpp-python compiles once, then pip caches it)
+install: system-packages $(STAMP)
+
+# Debian packages the service and its tests run: ffmpeg (decoding, cutting and encoding
+# audio), espeak-ng (speech made by the tests and benchmarks). Installed only when missing.
+SYSTEM_PACKAGES := ffmpeg espeak-ng
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+## system-packages: apt-get install what is missing of $(SYSTEM_PACKAGES)
+system-packages:
+	@missing=""; for tool in $(SYSTEM_PACKAGES); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then echo "Installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $$missing; fi
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'

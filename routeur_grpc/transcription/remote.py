@@ -163,5 +163,5 @@ class RemoteTranscriptionEngine(abc.ABC):
             duration_s=info.duration_s,
             model=model,
             segments=transcript.segments,
-            cost_usd=None if price is None else round(price * info.duration_s / 60.0, 6),
+            cost_usd=None if price is None else price * info.duration_s / 60.0,
         )
