@@ -202,3 +202,27 @@ def test_loads_and_transcribes_with_no_network_and_hub_offline(speech_dir: Path)
     assert completed.stdout.startswith("en "), completed.stdout
     assert "quarterly" in words(completed.stdout)
     assert not (speech_dir / "no-hub-cache").exists(), "nothing was fetched into a hub cache"
+
+
+async def test_a_cancelled_transcription_stops_and_frees_the_engine(
+    local_engine: LocalWhisperEngine, speech_dir: Path
+) -> None:
+    long_recording = speech_dir / "en-long-for-cancel.mp3"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-stream_loop", "14", "-i", str(speech_dir / "en.mp3"),
+         "-c:a", "libmp3lame", str(long_recording)],
+        check=True,
+    )
+    first_progress = asyncio.Event()
+    work = asyncio.ensure_future(
+        local_engine.transcribe(
+            TranscriptionRequest(audio_path=long_recording),
+            on_progress=lambda progress: first_progress.set(),
+        )
+    )
+    await asyncio.wait_for(first_progress.wait(), 120)
+    work.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await work
+    result = await local_engine.transcribe(TranscriptionRequest(audio_path=speech_dir / "en.wav"))
+    assert "quarterly" in words(result.text)
