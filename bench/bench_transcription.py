@@ -7,8 +7,10 @@ The recordings are made with espeak-ng (then ffmpeg to 16 kHz WAV). Direct calls
 beam search (5) and greedy decoding (1), each sequential and batched
 (`BatchedInferencePipeline`), all int8 on the CPU. "engine" is Routeur's engine with its
 default settings (model loaded once, decoding in a worker thread, progress per segment).
-The realtime factor is audio seconds per second of work (higher is faster); word accuracy
-is the share of the spoken words found in the transcript. Prints a table; asserts nothing.
+The realtime factor is audio seconds per second of wall time (higher is faster); on a
+machine shared with other work, "cpu est." divides the process's CPU time by the threads
+used instead, which estimates the factor of an idle machine. Word accuracy is the share of
+the spoken words found in the transcript. Prints a table; asserts nothing.
 """
 
 from __future__ import annotations
@@ -26,23 +28,27 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from routeur_grpc.settings import Settings  # noqa: E402
-from routeur_grpc.transcription.engine import TranscriptionRequest  # noqa: E402
-from routeur_grpc.transcription.registry import local_engine_config  # noqa: E402
+from routeur_grpc.settings import Settings
+from routeur_grpc.transcription.engine import TranscriptionRequest
+from routeur_grpc.transcription.registry import local_engine_config
 
 TEXTS = {
     "en": (
         "en-us",
-        "Good morning everyone. Today we review the budget for the new project. The finance "
-        "team will send the quarterly report before Friday. Please check the numbers and share "
-        "your questions with the manager. We also need a plan for the training of new staff. ",
+        (
+            "Good morning everyone. Today we review the budget for the new project. The finance "
+            "team will send the quarterly report before Friday. Please check the numbers and share "
+            "your questions with the manager. We also need a plan for the training of new staff. "
+        ),
     ),
     "fr": (
         "fr",
-        "Bonjour à tous. Aujourd'hui nous examinons le budget du nouveau projet. L'équipe "
-        "financière enverra le rapport trimestriel avant vendredi. Merci de vérifier les "
-        "chiffres et de poser vos questions au responsable. Nous devons aussi préparer la "
-        "formation des nouveaux collègues. ",
+        (
+            "Bonjour à tous. Aujourd'hui nous examinons le budget du nouveau projet. L'équipe "
+            "financière enverra le rapport trimestriel avant vendredi. Merci de vérifier les "
+            "chiffres et de poser vos questions au responsable. Nous devons aussi préparer la "
+            "formation des nouveaux collègues. "
+        ),
     ),
 }
 
@@ -73,14 +79,15 @@ def record(language: str, seconds: float, directory: Path) -> Path:
     return path
 
 
-def direct_runs(audio: dict[str, Path], runs: int, quick: bool) -> list[tuple[str, str, float, float, str]]:
+def direct_runs(audio: dict[str, Path], runs: int, quick: bool) -> list[tuple[str, str, float, float, float, str]]:
     from faster_whisper import BatchedInferencePipeline, WhisperModel
 
     settings = Settings()
     config = local_engine_config(settings)
+    threads = config.threads or os.cpu_count() or 1
     model = WhisperModel(
         str(config.source.directory), device="cpu", compute_type=config.compute_type,
-        cpu_threads=config.threads or os.cpu_count() or 1, files=config.source.read_files(),
+        cpu_threads=threads, files=config.source.read_files(),
     )
     batched = BatchedInferencePipeline(model)
     variants = [("direct beam 5", model, 5), ("direct greedy", model, 1),
@@ -90,35 +97,38 @@ def direct_runs(audio: dict[str, Path], runs: int, quick: bool) -> list[tuple[st
     rows = []
     for label, pipeline, beam in variants:
         for language, path in audio.items():
-            best = 0.0
-            text = ""
+            best, best_cpu, text = 0.0, 0.0, ""
             for _ in range(runs):
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 segments, info = pipeline.transcribe(str(path), beam_size=beam)
                 text = " ".join(segment.text for segment in segments)
                 best = max(best, info.duration / (time.perf_counter() - started))
-            rows.append((label, language, best, accuracy(TEXTS[language][1], text), info.language))
+                best_cpu = max(best_cpu, info.duration * threads / (time.process_time() - cpu))
+            rows.append((label, language, best, best_cpu, accuracy(TEXTS[language][1], text),
+                         info.language))
     return rows
 
 
-async def engine_runs(audio: dict[str, Path], runs: int) -> list[tuple[str, str, float, float, str]]:
+async def engine_runs(audio: dict[str, Path], runs: int) -> list[tuple[str, str, float, float, float, str]]:
     from routeur_grpc.transcription.local_whisper import LocalWhisperEngine
 
     config = local_engine_config(Settings())
     engine = LocalWhisperEngine(config)
+    threads = config.threads or os.cpu_count() or 1
     await engine.start()
     label = f"engine ({'batched' if config.batched else 'sequential'}, beam {config.beam_size})"
     rows = []
     try:
         for language, path in audio.items():
-            best = 0.0
-            text = ""
+            best, best_cpu, text = 0.0, 0.0, ""
             for _ in range(runs):
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 result = await engine.transcribe(TranscriptionRequest(audio_path=path))
                 text = result.text
                 best = max(best, result.duration_s / (time.perf_counter() - started))
-            rows.append((label, language, best, accuracy(TEXTS[language][1], text), result.language))
+                best_cpu = max(best_cpu, result.duration_s * threads / (time.process_time() - cpu))
+            rows.append((label, language, best, best_cpu, accuracy(TEXTS[language][1], text),
+                         result.language))
     finally:
         await engine.aclose()
     return rows
@@ -130,13 +140,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1, help="best of N runs per cell")
     parser.add_argument("--quick", action="store_true", help="greedy variants only")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-stt-") as tmp:
         audio = {language: record(language, args.seconds, Path(tmp)) for language in TEXTS}
         rows = asyncio.run(engine_runs(audio, args.runs)) + direct_runs(audio, args.runs, args.quick)
     print(f"\n{args.seconds:.0f} s recordings, {os.cpu_count()} cores, int8, best of {args.runs}")
-    print(f"{'variant':32} {'lang':>4} {'x realtime':>10} {'words':>6} {'detected':>8}")
-    for label, language, factor, share, detected in rows:
-        print(f"{label:32} {language:>4} {factor:10.1f} {share:6.0%} {detected:>8}")
+    print(f"load average before: {load_before:.1f}, after: {os.getloadavg()[0]:.1f}")
+    print(f"{'variant':32} {'lang':>4} {'x realtime':>10} {'cpu est.':>8} {'words':>6} {'detected':>8}")
+    for label, language, factor, cpu_factor, share, detected in rows:
+        print(f"{label:32} {language:>4} {factor:10.1f} {cpu_factor:8.1f} {share:6.0%} {detected:>8}")
 
 
 if __name__ == "__main__":

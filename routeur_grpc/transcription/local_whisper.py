@@ -116,8 +116,10 @@ class LocalWhisperEngine:
         info = await run_blocking(probe, request.audio_path)
         fmt = wav_pieces(self._config.max_piece_s)
         if not needs_cutting(info, fmt):
-            decoded = await self._decode(request, language, request.prompt, info.duration_s,
-                                         lambda done: _report(on_progress, done, info.duration_s))
+            decoded = await self._decode(
+                request, language, request.prompt,
+                lambda done: _report(on_progress, done, info.duration_s),
+            )
             if on_progress is not None:
                 on_progress(TranscriptionProgress(decoded.duration_s, decoded.duration_s))
             return self._result(decoded.segments, decoded.language, decoded.duration_s)
@@ -143,7 +145,7 @@ class LocalWhisperEngine:
                 audio_path=piece.path, model=request.model, language=detected,
                 prompt=prompt, temperature=request.temperature,
             )
-            decoded = await self._decode(piece_request, detected, prompt, piece.duration_s, within)
+            decoded = await self._decode(piece_request, detected, prompt, within)
             detected = detected or decoded.language  # the first piece decides the language
             text = " ".join(segment.text for segment in decoded.segments)
             return PieceTranscript(text, decoded.language, decoded.segments)
@@ -159,7 +161,6 @@ class LocalWhisperEngine:
         request: TranscriptionRequest,
         language: str | None,
         prompt: str,
-        total_s: float,
         report: Callable[[float], None],
     ) -> _Decoded:
         """Decode one file in a worker thread, reporting each segment's end on the loop."""

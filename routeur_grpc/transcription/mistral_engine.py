@@ -28,7 +28,12 @@ from routeur_grpc.providers.upstream_errors import (
 )
 from routeur_grpc.transcription.engine import TranscriptSegment
 from routeur_grpc.transcription.pieces import PieceTranscript
-from routeur_grpc.transcription.remote import RemoteLimits, RemoteTranscriptionEngine, SentFile, too_large
+from routeur_grpc.transcription.remote import (
+    RemoteLimits,
+    RemoteTranscriptionEngine,
+    SentFile,
+    too_large,
+)
 
 MISTRAL_SERVER_URL = "https://api.mistral.ai"
 MISTRAL_MODELS = ("voxtral-mini-latest",)

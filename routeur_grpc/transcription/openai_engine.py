@@ -29,7 +29,12 @@ from routeur_grpc.providers.upstream_errors import (
 )
 from routeur_grpc.transcription.engine import TranscriptSegment
 from routeur_grpc.transcription.pieces import PieceTranscript
-from routeur_grpc.transcription.remote import RemoteLimits, RemoteTranscriptionEngine, SentFile, too_large
+from routeur_grpc.transcription.remote import (
+    RemoteLimits,
+    RemoteTranscriptionEngine,
+    SentFile,
+    too_large,
+)
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 OPENAI_MODELS = ("whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe")

@@ -169,7 +169,10 @@ def remote_engine(
     spec: ProviderSpec, settings: Settings, max_retries: int | None = None
 ) -> TranscriptionEngine:
     """The transcription engine of a provider entry of type openai, mistral or openai_compatible."""
-    from routeur_grpc.transcription.mistral_engine import MISTRAL_SERVER_URL, MistralTranscriptionEngine
+    from routeur_grpc.transcription.mistral_engine import (
+        MISTRAL_SERVER_URL,
+        MistralTranscriptionEngine,
+    )
     from routeur_grpc.transcription.openai_engine import OPENAI_BASE_URL, OpenAITranscriptionEngine
 
     key = spec.api_key.get_secret_value() if spec.api_key is not None else None

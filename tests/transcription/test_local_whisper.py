@@ -14,7 +14,11 @@ import pytest
 
 from routeur_grpc.errors import InvalidArgument
 from routeur_grpc.settings import Settings
-from routeur_grpc.transcription.engine import TranscriptionEngine, TranscriptionProgress, TranscriptionRequest
+from routeur_grpc.transcription.engine import (
+    TranscriptionEngine,
+    TranscriptionProgress,
+    TranscriptionRequest,
+)
 from routeur_grpc.transcription.local_whisper import LocalWhisperEngine
 from routeur_grpc.transcription.registry import local_engine_config
 
@@ -129,14 +133,23 @@ async def test_a_truncated_recording_is_refused_as_the_callers_problem(
         await local_engine.transcribe(TranscriptionRequest(audio_path=broken))
 
 
-async def test_english_only_model_in_pieces_keeps_order_and_offsets(speech_dir: Path) -> None:
-    """tiny.en (the other bundled model) with pieces of 30 s over a recording of about 55 s."""
-    long_recording = speech_dir / "en-long.wav"
+@pytest.fixture(scope="module")
+def long_english(speech_dir: Path) -> Path:
+    """The English sentence twelve times over (about 55 s), as 16 kHz WAV."""
+    path = speech_dir / "en-long.wav"
     subprocess.run(
         ["ffmpeg", "-v", "error", "-y", "-stream_loop", "11", "-i", str(speech_dir / "en.wav"),
-         "-ar", "16000", "-ac", "1", str(long_recording)],
+         "-ar", "16000", "-ac", "1", str(path)],
         check=True,
     )
+    return path
+
+
+async def test_english_only_model_in_pieces_keeps_order_and_offsets(
+    speech_dir: Path, long_english: Path
+) -> None:
+    """tiny.en (the other bundled model) with pieces of 30 s over a recording of about 55 s."""
+    long_recording = long_english
     settings = Settings(transcription_local_model="tiny.en", transcription_local_max_piece_s=30)
     engine = LocalWhisperEngine(local_engine_config(settings))
     seen: list[TranscriptionProgress] = []
@@ -205,14 +218,9 @@ def test_loads_and_transcribes_with_no_network_and_hub_offline(speech_dir: Path)
 
 
 async def test_a_cancelled_transcription_stops_and_frees_the_engine(
-    local_engine: LocalWhisperEngine, speech_dir: Path
+    local_engine: LocalWhisperEngine, speech_dir: Path, long_english: Path
 ) -> None:
-    long_recording = speech_dir / "en-long-for-cancel.mp3"
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-stream_loop", "14", "-i", str(speech_dir / "en.mp3"),
-         "-c:a", "libmp3lame", str(long_recording)],
-        check=True,
-    )
+    long_recording = long_english
     first_progress = asyncio.Event()
     work = asyncio.ensure_future(
         local_engine.transcribe(
