@@ -34,20 +34,36 @@ from routeur_grpc.transcription.registry import local_engine_config
 
 TEXTS = {
     "en": (
-        "en-us",
+        ("en-us", 135),  # espeak-ng voice and words per minute: a little over 60 s
         (
-            "Good morning everyone. Today we review the budget for the new project. The finance "
-            "team will send the quarterly report before Friday. Please check the numbers and share "
-            "your questions with the manager. We also need a plan for the training of new staff. "
+            "Good morning everyone, and thank you for joining this meeting. Today we review "
+            "the budget for the new project. The finance team will send the quarterly report "
+            "before Friday, so please check the numbers and share your questions with the "
+            "manager. We also need a plan for the training of new staff in March. Sarah will "
+            "organise the sessions, and David will book the rooms on the second floor. The "
+            "customer survey shows that most clients are happy with the service, but delivery "
+            "times are still too long. Our goal is to reduce them by two days before the end "
+            "of the year. The marketing department asked for a short video about the product, "
+            "and the design team can start next week. Finally, remember that the office will "
+            "be closed on Monday for maintenance. If there are no other questions, we can "
+            "finish here and meet again next Thursday at ten o'clock."
         ),
     ),
     "fr": (
-        "fr",
+        ("fr", 120),
         (
-            "Bonjour à tous. Aujourd'hui nous examinons le budget du nouveau projet. L'équipe "
-            "financière enverra le rapport trimestriel avant vendredi. Merci de vérifier les "
-            "chiffres et de poser vos questions au responsable. Nous devons aussi préparer la "
-            "formation des nouveaux collègues. "
+            "Bonjour à tous et merci d'être présents à cette réunion. Aujourd'hui nous "
+            "examinons le budget du nouveau projet. L'équipe financière enverra le rapport "
+            "trimestriel avant vendredi, alors merci de vérifier les chiffres et de poser vos "
+            "questions au responsable. Nous devons aussi préparer la formation des nouveaux "
+            "collègues au mois de mars. Sophie organisera les séances et Pierre réservera les "
+            "salles du deuxième étage. L'enquête auprès des clients montre que la plupart sont "
+            "satisfaits du service, mais les délais de livraison restent trop longs. Notre "
+            "objectif est de les réduire de deux jours avant la fin de l'année. Le service "
+            "marketing a demandé une courte vidéo sur le produit, et l'équipe de conception "
+            "peut commencer la semaine prochaine. Enfin, le bureau sera fermé lundi pour des "
+            "travaux. S'il n'y a pas d'autres questions, nous nous retrouverons jeudi prochain "
+            "à dix heures."
         ),
     ),
 }
@@ -65,11 +81,11 @@ def accuracy(spoken: str, heard: str) -> float:
 
 
 def record(language: str, seconds: float, directory: Path) -> Path:
-    """A `seconds`-long 16 kHz WAV of espeak-ng reading the language's text over and over."""
-    voice, text = TEXTS[language]
+    """A `seconds`-long 16 kHz WAV of espeak-ng reading the language's text (once, not looped:
+    repeated text would make Whisper's compression-ratio check re-decode with fallbacks)."""
+    (voice, speed), text = TEXTS[language]
     raw = directory / f"{language}-raw.wav"
-    spoken = text * max(1, int(seconds // 15) + 2)
-    subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(raw), spoken], check=True)
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text], check=True)
     path = directory / f"{language}.wav"
     subprocess.run(
         ["ffmpeg", "-v", "error", "-y", "-i", str(raw), "-t", str(seconds), "-ar", "16000",
