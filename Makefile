@@ -33,16 +33,20 @@ SWAGGER_UI_VERSION := 5.35.0
 .PHONY: install system-packages run serve gateway test lint-protos protos openapi swagger-ui check-generated \
 	proto-deps breaking bench clean
 
-## install: virtual environment and every Python package (llama-cpp-python compiles once, then pip caches it)
+## install: Debian tools, virtual environment and every Python package (llama-cpp-python compiles once, then pip caches it)
 install: system-packages $(STAMP)
 
-## system-packages: Debian's ffmpeg (ffprobe recognises uploaded audio) and espeak-ng (the tests' recordings), when missing
+# Debian packages the service and its tests run: ffmpeg (decoding, cutting and encoding
+# audio), espeak-ng (speech made by the tests and benchmarks), redis-server (counters shared
+# by several instances; the tests start a real one). Installed only when missing.
+SYSTEM_PACKAGES := ffmpeg espeak-ng redis-server
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+## system-packages: apt-get install what is missing of $(SYSTEM_PACKAGES)
 system-packages:
-	@missing=""; command -v ffprobe >/dev/null || missing="$$missing ffmpeg"; \
-	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y $$missing; \
-	  else echo "Missing Debian packages:$$missing; as root: apt-get update && apt-get install -y$$missing" >&2; exit 1; fi; fi
+	@missing=""; for tool in $(SYSTEM_PACKAGES); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then echo "Installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $$missing; fi
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'

@@ -34,6 +34,7 @@ from routeur_grpc.services.meeting_report import MeetingReporter
 from routeur_grpc.services.transcription import TranscriptionLimits, TranscriptionService
 from routeur_grpc.services.transcription_admission import TranscriptionAdmission
 from routeur_grpc.services.transcription_engines import EngineRegistry
+from routeur_grpc.transcription.registry import build_engines
 from routeur_grpc.services.transcription_jobs import TranscriptionJobService
 from routeur_grpc.services.transcription_workers import JobWorkerPool
 from routeur_grpc.services.usage import UsageRecorder
@@ -161,11 +162,17 @@ async def build_application(
             else None
         ),
     )
-    engines = EngineRegistry(
-        dict(transcription_engines or {}),
-        default=settings.transcription_default_engine,
-        meeting_default=settings.transcription_meeting_engine,
-    )
+    if transcription_engines is None:
+        built = build_engines(settings)
+        await built.start()  # loads the local model, once
+        engines = EngineRegistry(
+            built.engines,
+            default=built.default_engine,
+            default_model=built.default_model,
+            meeting_model=built.meeting_model,
+        )
+    else:  # given by a test; an empty mapping means "no engine"
+        engines = EngineRegistry(dict(transcription_engines))
     spool = AudioSpool(settings.data_dir / "uploads", settings.max_upload_mb * MEGABYTE)
     spool.prepare()
     admission = TranscriptionAdmission(

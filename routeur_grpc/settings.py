@@ -244,12 +244,6 @@ class Settings(BaseSettings):
         500, ge=1, le=100_000, description="Largest audio upload accepted, MB; refused as soon "
         "as an upload passes it."
     )
-    transcription_default_engine: str = Field(
-        "", description="Engine answering when a request names no model (default: the first)."
-    )
-    transcription_meeting_engine: str = Field(
-        "", description="Engine for meetings when no model is named (default: the default one)."
-    )
     transcription_max_running: int = Field(
         2, ge=1, le=256, description="Transcriptions running at once in this instance (synchronous "
         "calls and jobs together); a synchronous call beyond it is refused with a retry delay."
@@ -287,6 +281,80 @@ class Settings(BaseSettings):
     )
     meeting_report_max_tokens: int = Field(
         400, ge=50, le=8192, description="Longest meeting report, tokens."
+    )
+
+    # --- Speech-to-text engines ------------------------------------------------------------
+    # Remote engines reuse the `providers` entries of type openai, mistral and
+    # openai_compatible (one key serves chat and audio); the local engine needs none.
+    transcription_engine: str = Field(
+        "",
+        description="Engine used when a request names no model: `local` or a provider name. "
+        "Empty: the first enabled `openai` provider, else the first `mistral` one, else `local`.",
+    )
+    transcription_model: str = Field(
+        "", description="Default model of that engine (empty: its first, e.g. `whisper-1`)."
+    )
+    transcription_meeting_model: str = Field(
+        "",
+        description="Model for meetings (empty: `gpt-4o-transcribe` when the default engine "
+        "offers it, else the default model).",
+    )
+    transcription_models: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Transcription models of each remote provider, by provider name (JSON). "
+        "Default by type: openai `whisper-1`, `gpt-4o-transcribe`, `gpt-4o-mini-transcribe`; "
+        "mistral `voxtral-mini-latest`; openai_compatible `whisper-1`.",
+    )
+    transcription_remote_max_upload_mb: float = Field(
+        25.0, gt=0, description="Largest file sent in one request to a remote engine (MB); "
+        "larger ones are cut into 128 kbps MP3 pieces."
+    )
+    transcription_remote_max_piece_s: float = Field(
+        1300.0, ge=30, description="Longest piece sent to a remote engine, seconds "
+        "(gpt-4o-transcribe refuses about 23 minutes and more)."
+    )
+    transcription_local_enabled: bool = Field(
+        True, description="Serve the local faster-whisper engine (no key, no network)."
+    )
+    transcription_local_model: Literal["base", "tiny.en"] = Field(
+        "base",
+        description="Bundled model: `base` (multilingual, language detected) or `tiny.en` "
+        "(English only, faster).",
+    )
+    transcription_local_model_dir: Path | None = Field(
+        None,
+        description="A CTranslate2 Whisper model directory to use instead (must hold "
+        "config.json, tokenizer.json, vocabulary and model.bin; nothing is downloaded).",
+    )
+    transcription_local_model_name: str = Field(
+        "", description="Name the local model is served under (empty: `local/whisper-<model>`)."
+    )
+    transcription_local_compute_type: str = Field(
+        "int8", description="CTranslate2 compute type (`int8`, `int8_float32`, `float32`)."
+    )
+    transcription_local_threads: int = Field(
+        0, ge=0, le=256, description="CPU threads of the local engine (0: all cores)."
+    )
+    transcription_local_concurrency: int = Field(
+        1, ge=1, le=16, description="Recordings the local engine decodes at once."
+    )
+    transcription_local_beam_size: int = Field(
+        1, ge=1, le=10, description="Beam width (1: greedy decoding, the fastest)."
+    )
+    transcription_local_batched: bool = Field(
+        False,
+        description="Decode speech stretches in batches (faster-whisper's batched pipeline; "
+        "faster on long recordings, less accurate in French).",
+    )
+    transcription_local_batch_size: int = Field(
+        8, ge=1, le=64, description="Speech stretches decoded together when batched."
+    )
+    transcription_local_vad: bool = Field(
+        False, description="Skip silences with a voice detector before decoding (always on "
+        "when batched)."
+    )
+    transcription_local_max_piece_s: float = Field(
+        1200.0, ge=30, description="Longer recordings are decoded piece by piece (seconds)."
     )
 
     # --- Requests ----------------------------------------------------------------------------

@@ -26,13 +26,15 @@ class EngineRegistry:
     engines: Mapping[str, TranscriptionEngine]
     default: str = ""
     meeting_default: str = ""
+    default_model: str = ""  # of the default engine; empty: its first model
+    meeting_model: str = ""  # e.g. gpt-4o-transcribe; empty: the default model
 
     def __post_init__(self) -> None:
         for setting, name in (("default", self.default), ("meeting", self.meeting_default)):
             if name and name not in self.engines:
                 raise ValueError(
                     f"the {setting} transcription engine {name!r} is not configured (engines: "
-                    f"{', '.join(self.engines) or 'none'}); see ROUTEUR_TRANSCRIPTION_*_ENGINE"
+                    f"{', '.join(self.engines) or 'none'}); see ROUTEUR_TRANSCRIPTION_ENGINE"
                 )
 
     @property
@@ -56,6 +58,9 @@ class EngineRegistry:
         """
         default = self.default_engine(meeting)
         if not model:
+            wanted = (self.meeting_model if meeting else "") or self.default_model
+            if wanted in default.models:
+                return default, wanted
             return default, default.models[0] if default.models else ""
         if model in self.engines:
             engine = self.engines[model]
