@@ -13,8 +13,9 @@ from routeur_grpc.providers.local_llama import (
     bundled_model_path,
 )
 from routeur_grpc.providers.token_count import TokenCounter
+from routeur_grpc.routing.attempt_runner import UpstreamTimeouts
 from routeur_grpc.routing.provider_factory import build_provider
-from routeur_grpc.routing.response_cache import ResponseCache
+from routeur_grpc.services.response_cache import ResponseCache
 from routeur_grpc.routing.retry import RetryPolicy
 from routeur_grpc.routing.router import ModelRouter, RouterConfig
 from routeur_grpc.services.completion import CompletionLimits, CompletionService
@@ -117,6 +118,20 @@ def router_config(settings: Settings) -> RouterConfig:
         ),
         breaker_failure_threshold=settings.breaker_failure_threshold,
         breaker_cooldown_s=settings.breaker_cooldown_s,
+        default_deadline_s=settings.default_deadline_s,
+        timeouts={
+            "local": UpstreamTimeouts(
+                first_token_s=settings.local_model_first_token_timeout_s,
+                between_tokens_s=settings.local_model_between_tokens_timeout_s,
+            ),
+            **{
+                spec.name: UpstreamTimeouts(
+                    first_token_s=spec.first_token_timeout_s,
+                    between_tokens_s=spec.between_tokens_timeout_s,
+                )
+                for spec in settings.providers
+            },
+        },
     )
 
 
