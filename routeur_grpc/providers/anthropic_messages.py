@@ -70,7 +70,7 @@ ERRORS = ErrorTable(
         ),
         (anthropic.APITimeoutError, lambda e, p, m: timed_out(p)),
         (anthropic.APIConnectionError, lambda e, p, m: unavailable(p, what="connection failed")),
-        (anthropic.APIResponseValidationError, lambda e, p, m: unavailable(p, what="malformed answer")),
+        (anthropic.APIResponseValidationError, lambda e, p, m: malformed(p, "an answer it could not read")),
         (httpx2.TimeoutException, lambda e, p, m: timed_out(p)),
         (httpx2.TransportError, lambda e, p, m: unavailable(p, what="connection lost")),
         (json.JSONDecodeError, lambda e, p, m: malformed(p, "an event that is not valid JSON")),

@@ -66,7 +66,7 @@ ERRORS = ErrorTable(
         (genai_errors.APIError, _status_error),  # ClientError and ServerError
         (httpx2.TimeoutException, lambda e, p, m: timed_out(p)),
         (httpx2.TransportError, lambda e, p, m: unavailable(p, what="connection failed")),
-        (genai_errors.UnknownApiResponseError, lambda e, p, m: unavailable(p, what="malformed answer")),
+        (genai_errors.UnknownApiResponseError, lambda e, p, m: malformed(p, "an answer it could not read")),
         (json.JSONDecodeError, lambda e, p, m: malformed(p, "an event that is not valid JSON")),
     ]
 )

@@ -46,7 +46,7 @@ def _detail(error: errors.MistralError) -> object:
 ERRORS = ErrorTable(
     [
         (errors.HTTPValidationError, lambda e, p, m: bad_request(p, 422, _detail(e))),
-        (errors.ResponseValidationError, lambda e, p, m: unavailable(p, what="malformed answer")),
+        (errors.ResponseValidationError, lambda e, p, m: malformed(p, "an answer it could not read")),
         (
             errors.MistralError,
             lambda e, p, m: by_status(p, m, e.status_code, e.headers, _detail(e)),

@@ -77,7 +77,7 @@ ERRORS = ErrorTable(
         ),
         (openai.APITimeoutError, lambda e, p, m: timed_out(p)),
         (openai.APIConnectionError, lambda e, p, m: unavailable(p, what="connection failed")),
-        (openai.APIResponseValidationError, lambda e, p, m: unavailable(p, what="malformed answer")),
+        (openai.APIResponseValidationError, lambda e, p, m: malformed(p, "an answer it could not read")),
         # An `error` event in the middle of a stream.
         (openai.APIError, lambda e, p, m: unavailable(p, what="error reported mid-stream")),
         (httpx2.TimeoutException, lambda e, p, m: timed_out(p)),

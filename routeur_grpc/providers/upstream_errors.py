@@ -179,6 +179,8 @@ def by_status(
     detail: object = None,
 ) -> RouteurError:
     """The Routeur error for an HTTP status from `provider` (for SDKs that only give that)."""
+    if 200 <= status < 300:  # a success status whose body the SDK could not read
+        return malformed(provider, f"an answer of an unexpected type (HTTP {status})")
     if status == 429:
         return rate_limited(provider, headers)
     if status in (401, 403, 407):
