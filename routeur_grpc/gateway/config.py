@@ -32,6 +32,10 @@ SWAGGER_UI_DIR = GATEWAY_DIR / "swagger-ui"
 SWAGGER_UI_FILES = ("index.html", "swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png")
 
 DEFAULT_CORS_ORIGINS = ("http://localhost:4200",)
+#: Envoy waits this much longer than the server's default deadline, so that a call the
+#: server ends at its deadline reaches the client as the server's own answer (a last SSE
+#: event with `error`, or a JSON error) rather than as Envoy's bare timeout.
+ROUTE_TIMEOUT_MARGIN_S = 5.0
 
 
 class GatewayError(RuntimeError):
@@ -59,7 +63,12 @@ class GatewayConfig:
     healthy_panic_threshold_percent: float = 0.0
     """Below this share of healthy upstreams, route to all of them regardless of health
     (100 for upstreams that do not serve grpc.health.v1)."""
-    stream_idle_timeout_s: float = 300.0
+    stream_idle_timeout_s: float = 305.0
+    """Longest silence on a stream; aligned with `route_timeout_s` (a model may think
+    silently up to the server's deadline before its first token)."""
+    route_timeout_s: float = 305.0
+    """Longest REST call without `grpc-timeout`: the server's default deadline + a margin.
+    gRPC clients' own `grpc-timeout` is honoured instead."""
     max_request_body_bytes: int = 8 * 1024 * 1024
     max_response_body_bytes: int = 64 * 1024 * 1024
     descriptor_set: Path = DESCRIPTOR_SET
@@ -80,6 +89,8 @@ class GatewayConfig:
             "admin_port": settings.gateway_admin_port,
             "cors_origins": tuple(settings.cors_origins),
             "health_check_interval_s": settings.gateway_health_check_interval_s,
+            "route_timeout_s": settings.default_deadline_s + ROUTE_TIMEOUT_MARGIN_S,
+            "stream_idle_timeout_s": settings.default_deadline_s + ROUTE_TIMEOUT_MARGIN_S,
         }
         values.update(overrides)
         return cls(**values)
@@ -182,6 +193,7 @@ def template_values(config: GatewayConfig, work_dir: Path) -> dict[str, str]:
         "listen_host": config.listen_host,
         "rest_port": str(config.rest_port),
         "stream_idle_timeout": _seconds(config.stream_idle_timeout_s),
+        "route_timeout": _seconds(config.route_timeout_s),
         "cors_origins": json.dumps(_origins(config.cors_origins)),
         "docs_dir": str(_docs_dir(config, work_dir)),
         "openapi_document": str(_openapi_document(config, work_dir)),
