@@ -90,6 +90,8 @@ async def build_application(settings: Settings) -> Application:
             if settings.response_cache_ttl_s > 0
             else None
         ),
+        default_model=settings.default_model
+        or (settings.local_model_name if settings.local_model_enabled else ""),
     )
     return Application(
         settings=settings,

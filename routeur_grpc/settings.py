@@ -133,6 +133,12 @@ class Settings(BaseSettings):
         1024, ge=1, description="Entries kept by the response cache, least recent dropped."
     )
 
+    default_model: str = Field(
+        "",
+        description="Model used when a request names none (older clients' `/api/chat`, "
+        "`/generate`); empty: the embedded model's name when it is enabled.",
+    )
+
     # --- Deadlines and the embedded model's timeouts -----------------------------------------
     # Remote providers have their own timeouts in their `[[providers]]` table
     # (connect_timeout_s, first_token_timeout_s, between_tokens_timeout_s).

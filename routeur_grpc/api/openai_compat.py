@@ -15,6 +15,7 @@ from routeur.v1 import openai_compat_service_pb2 as pb
 from routeur.v1 import openai_compat_service_pb2_grpc as pb_grpc
 
 from routeur_grpc.api import openai_compat_convert as convert
+from routeur_grpc.api.answer_headers import send_answer_headers
 from routeur_grpc.api.caller import caller_of
 from routeur_grpc.errors import InvalidArgument, NotImplementedFeature
 from routeur_grpc.routing.router import ModelRouter
@@ -35,6 +36,7 @@ class OpenAICompatServicer(pb_grpc.OpenAICompatServiceServicer):
                 "StreamChatCompletion, or POST /v1/chat/completions through the REST gateway."
             )
         result = await self._completions.complete(convert.chat_request(request), caller_of(context))
+        await send_answer_headers(context, result.metadata)
         return convert.chat_completion(
             result,
             completion_id=convert.new_completion_id(),
@@ -47,8 +49,12 @@ class OpenAICompatServicer(pb_grpc.OpenAICompatServiceServicer):
     ) -> AsyncIterator[pb.StreamChatCompletionResponse]:
         encoder = convert.ChatChunkEncoder(request)
         chunks = self._completions.stream(convert.chat_request(request), caller_of(context))
+        first = True
         async with aclosing(chunks):
             async for chunk in chunks:
+                if first:
+                    first = False
+                    await send_answer_headers(context, chunk.metadata)
                 for message in encoder.encode(chunk):
                     yield message
 

@@ -19,6 +19,7 @@ from typing import Any
 from google.protobuf import descriptor_pb2
 
 from routeur_grpc.gateway.openapi import API_PACKAGE
+from routeur_grpc.gateway.body_fields import json_body_rules
 from routeur_grpc.gateway.streaming import STREAM_SWITCHES
 from routeur_grpc.settings import Settings
 
@@ -198,6 +199,7 @@ def template_values(config: GatewayConfig, work_dir: Path) -> dict[str, str]:
         "docs_dir": str(_docs_dir(config, work_dir)),
         "openapi_document": str(_openapi_document(config, work_dir)),
         "stream_switches": json.dumps(dict(STREAM_SWITCHES)),
+        "json_bodies": json.dumps(json_body_rules(config.descriptor_set)),
         "rest_adapter_lua": str(REST_ADAPTER_LUA),
         "descriptor_set": str(config.descriptor_set.resolve()),
         "services": json.dumps(api_services(config.descriptor_set)),

@@ -125,7 +125,14 @@ class CompletionFlow:
             except Exception:
                 account("failed", None)
                 raise
-            label = CompletionMetadata(model=attempt.entry.name, agent=request.agent)
+            # What every piece says: who answers, and, for a fallback, who was asked and why.
+            fell_back = attempt.entry.name != entry.name
+            label = CompletionMetadata(
+                model=attempt.entry.name,
+                agent=request.agent,
+                requested_model=request.model if fell_back else "",
+                fallback_reason=walk.fallback_reason if fell_back else "",
+            )
             failure: RouteurError | None = None
             event = attempt.first
             try:

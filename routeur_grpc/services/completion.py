@@ -58,17 +58,23 @@ class CompletionService:
         conversations: ConversationService,
         usage: UsageRecorder,
         cache: ResponseCache[CompletionResult] | None = None,
+        *,
+        default_model: str = "",
     ) -> None:
+        """`default_model` answers requests that name none (empty: such requests are
+        refused)."""
         self._router = router
         self._cache = cache
         self._limits = limits
         self._conversations = conversations
         self._usage = usage
+        self._default_model = default_model
 
     async def stream(
         self, request: CompletionRequest, caller: Caller
     ) -> AsyncIterator[CompletionChunk]:
         """The answer as it is generated; the last chunk is `done` (see `ModelRouter.stream`)."""
+        request = self._with_default_model(request)
         self.validate(request)
         async with aclosing(self._answer(request, caller, prefer_unary=False)) as chunks:
             async for chunk in chunks:
@@ -80,6 +86,7 @@ class CompletionService:
         With a response cache, a deterministic request (temperature 0, no stored
         conversation) asked again by the same caller gets the stored answer.
         """
+        request = self._with_default_model(request)
         self.validate(request)
         started = time.monotonic()
         key = None
@@ -146,6 +153,11 @@ class CompletionService:
                         model=chunk.metadata.model,
                     )
                 yield chunk
+
+    def _with_default_model(self, request: CompletionRequest) -> CompletionRequest:
+        if not request.model.strip() and self._default_model:
+            return replace(request, model=self._default_model)
+        return request
 
     def validate(self, request: CompletionRequest) -> None:
         """Raise `InvalidArgument` naming the first field that is wrong, and why."""
