@@ -21,6 +21,7 @@ from routeur_grpc.routing.router import ModelRouter, RouterConfig
 from routeur_grpc.services.completion import CompletionLimits, CompletionService
 from routeur_grpc.services.conversations import ConversationService
 from routeur_grpc.services.health import HealthCheck, HealthChecker
+from routeur_grpc.services.models import ModelsService
 from routeur_grpc.services.usage import UsageRecorder
 from routeur_grpc.settings import Settings
 from routeur_grpc.storage import open_store
@@ -37,6 +38,7 @@ class Application:
     providers: dict[str, ChatProvider]
     router: ModelRouter
     completions: CompletionService
+    models: ModelsService
     conversations: ConversationService
     usage: UsageRecorder
     health: HealthChecker
@@ -78,6 +80,8 @@ async def build_application(settings: Settings) -> Application:
         providers, provider_types, router_config(settings), token_counter=counter
     )
     await router.start()
+    for provider in providers:
+        checks[f"provider:{provider.name}"] = _circuit_check(router, provider.name)
     conversations = ConversationService(store.conversations)
     usage = UsageRecorder(store.usage, settings.currency)
     completions = CompletionService(
@@ -99,6 +103,7 @@ async def build_application(settings: Settings) -> Application:
         providers={provider.name: provider for provider in providers},
         router=router,
         completions=completions,
+        models=ModelsService(router),
         conversations=conversations,
         usage=usage,
         health=HealthChecker(checks),
@@ -135,6 +140,25 @@ def router_config(settings: Settings) -> RouterConfig:
             },
         },
     )
+
+
+def _circuit_check(router: ModelRouter, provider: str) -> HealthCheck:
+    """A provider instance is healthy while no circuit of its deployments is open; the note
+    gives its type and circuit state. Nothing is sent upstream to find out."""
+
+    async def check() -> str:
+        states = router.circuit_states().get(provider, {})
+        kind = router.provider_type(provider)
+        open_models = sorted(model for model, state in states.items() if state == "open")
+        if open_models:
+            raise RuntimeError(
+                f"{kind} provider; circuit open for {', '.join(open_models[:5])} after "
+                "repeated upstream failures"
+            )
+        probing = any(state == "half_open" for state in states.values())
+        return f"{kind} provider; circuit {'half_open' if probing else 'closed'}"
+
+    return check
 
 
 def _store_check(store: Store) -> HealthCheck:

@@ -153,6 +153,17 @@ class ModelRouter:
         """The type (`openai`, `local`…) of the provider instance called `name`."""
         return self._directory.provider_type(name)
 
+    def circuit_states(self) -> dict[str, dict[str, str]]:
+        """Per provider instance, the circuit state of each model it serves (`closed`,
+        `open`, `half_open`)."""
+        states: dict[str, dict[str, str]] = {p.name: {} for p in self._directory.providers}
+        for entry in self._directory.catalog.entries():
+            for deployment in self._directory.table.deployments(entry.name):
+                states.setdefault(deployment.provider.name, {})[entry.name] = (
+                    deployment.breaker.state.value
+                )
+        return states
+
     async def list_models(self) -> list[ModelInfo]:
         return self._directory.infos()
 
