@@ -29,6 +29,7 @@ class _Line:
     entry: ModelEntry
     usage: TokenUsage = field(default_factory=TokenUsage)
     latency_s: float = 0.0
+    cpu_s: float | None = None
 
 
 class UsageLedger:
@@ -41,10 +42,15 @@ class UsageLedger:
         """Note that `entry` was tried (it appears in `usage_by_model` even at zero)."""
         self._lines.setdefault(entry.name, _Line(entry))
 
-    def add(self, entry: ModelEntry, usage: TokenUsage, latency_s: float) -> None:
+    def add(
+        self, entry: ModelEntry, usage: TokenUsage, latency_s: float, cpu_s: float | None = None
+    ) -> None:
+        """Book `usage` (and, for a model run in this process, its measured CPU time)."""
         line = self._lines.setdefault(entry.name, _Line(entry))
         line.usage = line.usage + usage
         line.latency_s += latency_s
+        if cpu_s is not None:
+            line.cpu_s = (line.cpu_s or 0.0) + cpu_s
 
     @property
     def usage_by_model(self) -> dict[str, TokenUsage]:
@@ -64,6 +70,7 @@ class UsageLedger:
                 model=line.entry.emissions_model,
                 output_tokens=line.usage.completion_tokens,
                 latency_s=line.latency_s,
+                cpu_s=line.cpu_s,
             )
             for line in self._lines.values()
             if line.usage.completion_tokens > 0

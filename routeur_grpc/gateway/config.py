@@ -1,9 +1,13 @@
 """What the REST gateway needs to know, and the Envoy configuration rendered from it.
 
 `GatewayConfig` is the gateway's own typed view of the settings; `render_envoy_config` fills
-the top-level `envoy.yaml` template with it. Every path the template names (descriptor set,
-Lua filter, OpenAPI document, Swagger UI files) is made absolute here, so Envoy can be
-started from any directory.
+the `envoy.yaml` template with it. Every path the template names (descriptor set, Lua
+filter, OpenAPI document, Swagger UI files) is made absolute here, so Envoy can be started
+from any directory.
+
+The gateway's files are package data, in `routeur_grpc/gateway/assets/`: in a checkout
+those are links to `envoy.yaml`, `gateway/` and `generated/routeur_v1.pb` (where they are
+edited and built); a wheel holds copies, so an installed Routeur runs without a checkout.
 """
 
 from __future__ import annotations
@@ -18,18 +22,16 @@ from typing import Any
 
 from google.protobuf import descriptor_pb2
 
-from routeur_grpc.gateway.openapi import API_PACKAGE
-from routeur_grpc.gateway.body_fields import json_body_rules
+from routeur_grpc.gateway.body_fields import API_PACKAGE, json_body_rules
 from routeur_grpc.gateway.streaming import STREAM_SWITCHES
 from routeur_grpc.settings import Settings
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-ENVOY_TEMPLATE = PROJECT_ROOT / "envoy.yaml"
-GATEWAY_DIR = PROJECT_ROOT / "gateway"
-DESCRIPTOR_SET = PROJECT_ROOT / "generated" / "routeur_v1.pb"
-REST_ADAPTER_LUA = GATEWAY_DIR / "rest_adapter.lua"
-OPENAPI_DOCUMENT = GATEWAY_DIR / "openapi.json"
-SWAGGER_UI_DIR = GATEWAY_DIR / "swagger-ui"
+ASSETS_DIR = Path(__file__).with_name("assets")
+ENVOY_TEMPLATE = ASSETS_DIR / "envoy.yaml"
+DESCRIPTOR_SET = ASSETS_DIR / "routeur_v1.pb"
+REST_ADAPTER_LUA = ASSETS_DIR / "rest_adapter.lua"
+OPENAPI_DOCUMENT = ASSETS_DIR / "openapi.json"
+SWAGGER_UI_DIR = ASSETS_DIR / "swagger-ui"
 SWAGGER_UI_FILES = ("index.html", "swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png")
 
 DEFAULT_CORS_ORIGINS = ("http://localhost:4200",)
@@ -170,14 +172,12 @@ def _docs_dir(config: GatewayConfig, work_dir: Path) -> Path:
 
 
 def _openapi_document(config: GatewayConfig, work_dir: Path) -> Path:
-    """The built document, or one generated now when the build did not make it."""
+    """The document built with the contracts (`make protos`), shipped with the package."""
     if config.openapi_document.is_file():
         return config.openapi_document
-    from routeur_grpc.gateway.openapi import render
-
-    generated = work_dir / "openapi.json"
-    generated.write_text(render(config.descriptor_set), encoding="utf-8")
-    return generated
+    raise GatewayConfigError(
+        f"the OpenAPI document {config.openapi_document} is missing: run `make openapi`"
+    )
 
 
 def template_values(config: GatewayConfig, work_dir: Path) -> dict[str, str]:

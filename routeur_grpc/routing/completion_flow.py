@@ -168,4 +168,5 @@ class CompletionFlow:
             attempt.entry,
             TokenUsage(usage.prompt_tokens, usage.completion_tokens),
             self._clock.monotonic() - attempt.started,
+            usage.cpu_s,
         )
