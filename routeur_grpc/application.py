@@ -81,7 +81,8 @@ async def build_application(settings: Settings) -> Application:
     )
     await router.start()
     for provider in providers:
-        checks[f"provider:{provider.name}"] = _circuit_check(router, provider.name)
+        if provider_types[provider.name] != "local":  # `local_model` reports that one
+            checks[f"provider:{provider.name}"] = _circuit_check(router, provider.name)
     conversations = ConversationService(store.conversations)
     usage = UsageRecorder(store.usage, settings.currency)
     completions = CompletionService(

@@ -28,14 +28,18 @@ MID_STREAM = 4
 
 
 def router_for(
-    case: ProviderCase, provider: Any, records: list[CompletionRecord], attempts: int = 1
+    case: ProviderCase,
+    provider: Any,
+    records: list[CompletionRecord],
+    attempts: int = 1,
+    first_token_s: float = 0.5,
 ) -> ModelRouter:
     return ModelRouter(
         [provider],
         {provider.name: case.id},
         RouterConfig(
             retry=RetryPolicy(max_attempts=attempts, initial_backoff_s=0.0, max_backoff_s=0.0),
-            default_timeouts=UpstreamTimeouts(first_token_s=0.5, between_tokens_s=0.5),
+            default_timeouts=UpstreamTimeouts(first_token_s=first_token_s, between_tokens_s=0.5),
         ),
         token_counter=TokenCounter(),
         on_accounted=records.append,
@@ -137,7 +141,8 @@ async def test_a_stream_that_stalls_mid_answer_ends_with_an_upstream_timeout(
     # Longer than the between-tokens timeout (0.5 s), once text has started.
     upstream.garble_next(Fault("stall", after_frames=MID_STREAM, delay_s=0.7))
     records: list[CompletionRecord] = []
-    chunks = await answer(router_for(case, provider, records), case.model)
+    # A generous first-token timeout: only the silence after text is under test.
+    chunks = await answer(router_for(case, provider, records, first_token_s=10), case.model)
     last = chunks[-1]
     assert last.done and isinstance(last.error, DeadlineExceeded)
     assert last.error.reason == "UPSTREAM_TIMEOUT"
