@@ -23,7 +23,7 @@ CompletionRequestMessage = (
 def completion_request(message: CompletionRequestMessage) -> CompletionRequest:
     """The domain request. Both request messages have the same fields."""
     return CompletionRequest(
-        message=message.message,
+        message=message.message or message.prompt,
         model=message.model,
         agent=message.agent,
         temperature=message.temperature if message.HasField("temperature") else None,
