@@ -185,3 +185,33 @@ async def test_the_ollama_app_paths(stack: Stack) -> None:
         "user",
         "assistant",
     ]
+
+
+async def test_a_misspelt_openai_parameter_is_refused_naming_it(stack: Stack) -> None:
+    response = await stack.rest.post(
+        "/v1/chat/completions",
+        json={"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}], "temprature": 1},
+    )
+    assert response.status_code == 400 and "temprature" in response.json()["message"]
+
+
+async def test_unknown_keys_inside_values_are_not_mistaken_for_fields(stack: Stack) -> None:
+    response = await stack.rest.post(
+        "/completion",
+        json={
+            "message": 'Explain {"temprature": 1, "stream": true}',
+            "model": "gpt-4o",
+            "conversation_history": [{"role": "user", "content": "earlier"}],
+        },
+    )
+    assert response.status_code == 200, response.text
+
+
+async def test_an_unconfigured_model_names_the_setting_to_add(stack: Stack) -> None:
+    response = await stack.rest.post(
+        "/completion", json={"message": "Hi", "model": "claude-haiku-4-5"}
+    )
+    assert response.status_code == 400  # FAILED_PRECONDITION
+    body = response.json()
+    assert body["code"] == 9 and "ROUTEUR_PROVIDERS" in body["message"]
+    assert stack.mistral.requests == [] and stack.openai.requests == []
