@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from routeur_grpc.domain.job_audio import JobAudioStore
 from routeur_grpc.domain.repositories import Store
-from routeur_grpc.observability.metrics import Metrics, MetricsOptions
 from routeur_grpc.media.spool import MEGABYTE, AudioSpool
+from routeur_grpc.observability.metrics import Metrics, MetricsOptions
 from routeur_grpc.providers.base import ChatProvider
 from routeur_grpc.providers.local_llama import (
     LocalLlamaProvider,
@@ -17,8 +17,8 @@ from routeur_grpc.providers.local_llama import (
     bundled_model_path,
 )
 from routeur_grpc.providers.token_count import TokenCounter
+from routeur_grpc.routing.attempt_runner import UpstreamTimeouts
 from routeur_grpc.routing.provider_factory import build_provider
-from routeur_grpc.routing.response_cache import ResponseCache
 from routeur_grpc.routing.retry import RetryPolicy
 from routeur_grpc.routing.router import ModelRouter, RouterConfig
 from routeur_grpc.services.authentication import Authenticator
@@ -26,15 +26,16 @@ from routeur_grpc.services.bootstrap import ensure_first_admin
 from routeur_grpc.services.completion import CompletionLimits, CompletionService
 from routeur_grpc.services.conversations import ConversationService
 from routeur_grpc.services.health import HealthCheck, HealthChecker
+from routeur_grpc.services.job_changes import JobChanges
+from routeur_grpc.services.meeting_report import MeetingReporter
+from routeur_grpc.services.models import ModelsService
+from routeur_grpc.services.response_cache import ResponseCache
 from routeur_grpc.services.token_exchange import TokenExchange
 from routeur_grpc.services.token_keys import TokenKeyError, load_token_keys
 from routeur_grpc.services.tokens import TokenCodec
-from routeur_grpc.services.job_changes import JobChanges
-from routeur_grpc.services.meeting_report import MeetingReporter
 from routeur_grpc.services.transcription import TranscriptionLimits, TranscriptionService
 from routeur_grpc.services.transcription_admission import TranscriptionAdmission
 from routeur_grpc.services.transcription_engines import EngineRegistry
-from routeur_grpc.transcription.registry import build_engines
 from routeur_grpc.services.transcription_jobs import TranscriptionJobService
 from routeur_grpc.services.transcription_workers import JobWorkerPool
 from routeur_grpc.services.usage import UsageRecorder
@@ -43,6 +44,7 @@ from routeur_grpc.settings import Settings
 from routeur_grpc.storage import open_store
 from routeur_grpc.storage.job_audio_files import FileJobAudioStore
 from routeur_grpc.transcription.engine import TranscriptionEngine
+from routeur_grpc.transcription.registry import build_engines
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,7 @@ class Application:
     providers: dict[str, ChatProvider]
     router: ModelRouter
     completions: CompletionService
+    models: ModelsService
     conversations: ConversationService
     usage: UsageRecorder
     health: HealthChecker
@@ -142,8 +145,12 @@ async def build_application(
         providers, provider_types, router_config(settings), token_counter=counter
     )
     await router.start()
+    for provider in providers:
+        if provider_types[provider.name] != "local":  # `local_model` reports that one
+            checks[f"provider:{provider.name}"] = _circuit_check(router, provider.name)
     conversations = ConversationService(store.conversations)
     metrics = Metrics(MetricsOptions(per_user_labels=settings.metrics_per_user_labels))
+    metrics.watch_circuits(router.circuit_states)
     usage = UsageRecorder(
         store.usage,
         settings.currency,
@@ -161,6 +168,8 @@ async def build_application(
             if settings.response_cache_ttl_s > 0
             else None
         ),
+        default_model=settings.default_model
+        or (settings.local_model_name if settings.local_model_enabled else ""),
     )
     if transcription_engines is None:
         built = build_engines(settings)
@@ -225,6 +234,7 @@ async def build_application(
         providers={provider.name: provider for provider in providers},
         router=router,
         completions=completions,
+        models=ModelsService(router),
         conversations=conversations,
         usage=usage,
         health=HealthChecker(checks),
@@ -301,7 +311,40 @@ def router_config(settings: Settings) -> RouterConfig:
         ),
         breaker_failure_threshold=settings.breaker_failure_threshold,
         breaker_cooldown_s=settings.breaker_cooldown_s,
+        default_deadline_s=settings.default_deadline_s,
+        timeouts={
+            "local": UpstreamTimeouts(
+                first_token_s=settings.local_model_first_token_timeout_s,
+                between_tokens_s=settings.local_model_between_tokens_timeout_s,
+            ),
+            **{
+                spec.name: UpstreamTimeouts(
+                    first_token_s=spec.first_token_timeout_s,
+                    between_tokens_s=spec.between_tokens_timeout_s,
+                )
+                for spec in settings.providers
+            },
+        },
     )
+
+
+def _circuit_check(router: ModelRouter, provider: str) -> HealthCheck:
+    """A provider instance is healthy while no circuit of its deployments is open; the note
+    gives its type and circuit state. Nothing is sent upstream to find out."""
+
+    async def check() -> str:
+        states = router.circuit_states().get(provider, {})
+        kind = router.provider_type(provider)
+        open_models = sorted(model for model, state in states.items() if state == "open")
+        if open_models:
+            raise RuntimeError(
+                f"{kind} provider; circuit open for {', '.join(open_models[:5])} after "
+                "repeated upstream failures"
+            )
+        probing = any(state == "half_open" for state in states.values())
+        return f"{kind} provider; circuit {'half_open' if probing else 'closed'}"
+
+    return check
 
 
 def _store_check(store: Store) -> HealthCheck:

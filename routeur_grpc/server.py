@@ -16,10 +16,10 @@ from types import ModuleType
 from typing import Any
 
 import grpc
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SpanExporter
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SpanExporter
 from routeur.v1 import (
     agent_service_pb2,
     agent_service_pb2_grpc,
@@ -50,6 +50,7 @@ from routeur.v1 import (
 from routeur_grpc.api.auth import AuthServicer
 from routeur_grpc.api.completion import CompletionServicer
 from routeur_grpc.api.conversations import ConversationServicer
+from routeur_grpc.api.grpc_health import GrpcHealthServicer
 from routeur_grpc.api.health import HealthServicer
 from routeur_grpc.api.models import ModelServicer
 from routeur_grpc.api.openai_compat import OpenAICompatServicer
@@ -99,11 +100,11 @@ SERVICES: tuple[_Service, ...] = (
     _Service(completion_service_pb2_grpc, completion_service_pb2, "CompletionService",
              lambda app: CompletionServicer(app.completions)),
     _Service(model_service_pb2_grpc, model_service_pb2, "ModelService",
-             lambda app: ModelServicer(app.router)),
+             lambda app: ModelServicer(app.models)),
     _Service(health_service_pb2_grpc, health_service_pb2, "HealthService",
              lambda app: HealthServicer(app.health, app.settings.environment)),
     _Service(openai_compat_service_pb2_grpc, openai_compat_service_pb2, "OpenAICompatService",
-             lambda app: OpenAICompatServicer(app.completions, app.router, app.transcription)),
+             lambda app: OpenAICompatServicer(app.completions, app.models, app.transcription)),
     _Service(auth_service_pb2_grpc, auth_service_pb2, "AuthService",
              lambda app: AuthServicer(app.token_exchange)),
     _Service(transcription_service_pb2_grpc, transcription_service_pb2, "TranscriptionService",
@@ -196,7 +197,7 @@ async def build_server(
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ],
     )
-    health_servicer = health.aio.HealthServicer()
+    health_servicer = GrpcHealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for service in SERVICES:
         register = getattr(service.stubs, f"add_{service.name}Servicer_to_server")

@@ -15,8 +15,6 @@ from routeur.v1 import (
     health_service_pb2_grpc,
     realtime_service_pb2,
     realtime_service_pb2_grpc,
-    transcription_service_pb2,
-    transcription_service_pb2_grpc,
 )
 from support import error_info
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from google.api import annotations_pb2
 from google.protobuf import descriptor_pb2
 
-from routeur_grpc.gateway.openapi import API_PACKAGE, HTTP_BODY
+from routeur_grpc.gateway.body_fields import API_PACKAGE, HTTP_BODY
 
 _VARIABLE = re.compile(r"\{[^}]*\}")
 _LUA_MAGIC = re.compile(r"([%^$().\[\]*+\-?])")

@@ -16,9 +16,12 @@ do not collide.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from routeur_grpc.domain.completion import CompletionMetadata
@@ -94,6 +97,26 @@ class Metrics:
             "routeur_emissions_gco2eq", "Estimated carbon footprint, grams CO2-equivalent.",
             genai, registry=r,
         )
+        self.upstream_errors = Counter(
+            "routeur_upstream_errors", "Failed upstream attempts, by provider and reason.",
+            ["gen_ai_provider_name", "gen_ai_request_model", "error_type"], registry=r,
+        )
+        self.retries = Counter(
+            "routeur_upstream_retries", "Upstream attempts beyond the first, per request.",
+            ["gen_ai_request_model"], registry=r,
+        )
+        self.fallbacks = Counter(
+            "routeur_fallbacks", "Requests answered by another model than asked, and why.",
+            ["gen_ai_request_model", "gen_ai_response_model", "reason"], registry=r,
+        )
+        self.cache_hits = Counter(
+            "routeur_response_cache_hits", "Answers served from the response cache.",
+            ["gen_ai_request_model"], registry=r,
+        )
+
+    def watch_circuits(self, states: Callable[[], Mapping[str, Mapping[str, str]]]) -> None:
+        """Expose `routeur_circuit_state`, read from `states()` at each scrape."""
+        self.registry.register(_CircuitCollector(states))
 
     # --- RPC level ----------------------------------------------------------------------------
     def rpc_finished(self, method: str, status: str, duration_s: float) -> None:
@@ -131,11 +154,43 @@ class Metrics:
             self.cost.labels(*labels, metadata.pricing.currency).inc(metadata.pricing.total_cost)
         if metadata.emissions_kg_co2eq:
             self.emissions.labels(*labels).inc(metadata.emissions_kg_co2eq * 1000)
+        requested = metadata.requested_model or metadata.model
+        if metadata.cache_hit:
+            self.cache_hits.labels(requested).inc()
+        for attempt in metadata.attempts:
+            if attempt.error_reason:
+                self.upstream_errors.labels(
+                    attempt.provider, attempt.model, attempt.error_reason
+                ).inc()
+        if len(metadata.attempts) > 1:
+            self.retries.labels(requested).inc(len(metadata.attempts) - 1)
+        if metadata.fallback_reason:
+            self.fallbacks.labels(requested, metadata.model, metadata.fallback_reason).inc()
 
     # --- Exposition -------------------------------------------------------------------------------
     def exposition(self) -> tuple[bytes, str]:
         """The text format Prometheus scrapes, and its content type."""
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+class _CircuitCollector(Collector):
+    """One gauge per provider instance and model: 0 closed, 1 half-open, 2 open."""
+
+    VALUES = {"closed": 0.0, "half_open": 1.0, "open": 2.0}
+
+    def __init__(self, states: Callable[[], Mapping[str, Mapping[str, str]]]) -> None:
+        self._states = states
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "routeur_circuit_state",
+            "Circuit breaker of each provider instance and model (0 closed, 1 half-open, 2 open).",
+            labels=["gen_ai_provider_name", "gen_ai_request_model"],
+        )
+        for provider, models in self._states().items():
+            for model, state in models.items():
+                family.add_metric([provider, model], self.VALUES.get(state, -1.0))
+        yield family
 
 
 def split_method(method: str) -> tuple[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import grpc
 import httpx
 import pytest
 from fakes import FakeOpenAI
@@ -12,7 +13,13 @@ from routeur.v1 import completion_service_pb2 as completion_pb2
 from routeur.v1 import completion_service_pb2_grpc as completion_grpc
 from support import open_channel, server_settings, start_server
 
-from routeur_grpc.domain.completion import CompletionMetadata, Pricing, TokenUsage, ModelCost
+from routeur_grpc.domain.completion import (
+    AttemptNote,
+    CompletionMetadata,
+    ModelCost,
+    Pricing,
+    TokenUsage,
+)
 from routeur_grpc.observability.metrics import Metrics, MetricsOptions, split_method
 
 
@@ -56,6 +63,41 @@ def test_a_completion_counts_tokens_cost_and_carbon_by_provider_and_model():
     assert value(found, "gen_ai_client_operation_duration_seconds_count", **labels) == 1
 
 
+def test_failed_attempts_retries_fallbacks_and_cache_hits_are_counted():
+    metrics = Metrics()
+    metrics.completion_accounted(
+        "mistral",
+        CompletionMetadata(
+            model="mistral-large-latest", requested_model="gpt-4o",
+            fallback_reason="UPSTREAM_UNAVAILABLE",
+            attempts=(
+                AttemptNote("gpt-4o", "openai", "UPSTREAM_UNAVAILABLE"),
+                AttemptNote("gpt-4o", "openai", "UPSTREAM_UNAVAILABLE"),
+                AttemptNote("mistral-large-latest", "mistral"),
+            ),
+        ),
+    )
+    metrics.completion_accounted("openai", CompletionMetadata(model="gpt-4o", cache_hit=True))
+    found = samples(metrics.exposition()[0].decode())
+    assert value(found, "routeur_upstream_errors_total", gen_ai_provider_name="openai",
+                 error_type="UPSTREAM_UNAVAILABLE") == 2
+    assert value(found, "routeur_upstream_retries_total", gen_ai_request_model="gpt-4o") == 2
+    assert value(found, "routeur_fallbacks_total", gen_ai_request_model="gpt-4o",
+                 gen_ai_response_model="mistral-large-latest") == 1
+    assert value(found, "routeur_response_cache_hits_total", gen_ai_request_model="gpt-4o") == 1
+
+
+def test_circuit_states_are_read_at_each_scrape():
+    metrics = Metrics()
+    states = {"openai": {"gpt-4o": "closed"}}
+    metrics.watch_circuits(lambda: states)
+    found = samples(metrics.exposition()[0].decode())
+    assert value(found, "routeur_circuit_state", gen_ai_provider_name="openai") == 0
+    states["openai"]["gpt-4o"] = "open"
+    found = samples(metrics.exposition()[0].decode())
+    assert value(found, "routeur_circuit_state", gen_ai_provider_name="openai") == 2
+
+
 def test_users_are_not_labels_unless_asked():
     metadata = CompletionMetadata(model="m", usage=TokenUsage(1, 1))
     quiet, detailed = Metrics(), Metrics(MetricsOptions(per_user_labels=True))
@@ -85,7 +127,7 @@ async def test_the_metrics_endpoint_shows_calls_streams_and_tokens(
                 completion_pb2.StreamCompletionRequest(message="Hi", model="gpt-4o")
             ):
                 pass
-            with pytest.raises(Exception):
+            with pytest.raises(grpc.aio.AioRpcError):
                 await stub.Complete(completion_pb2.CompleteRequest(message="", model="gpt-4o"))
         port = running.server.metrics_server.port
         async with httpx.AsyncClient() as client:

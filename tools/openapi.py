@@ -7,7 +7,10 @@ the `google.api.http` rules Envoy transcodes and the descriptions are the proto 
 describes the JSON the gateway prints: proto field names, 64-bit integers as strings, server
 streams as Server-Sent Events, errors as `google.rpc.Status`.
 
-    python -m routeur_grpc.gateway openapi generated/routeur_v1.pb gateway/openapi.json
+    python tools/openapi.py generated/routeur_v1.pb gateway/openapi.json   (make openapi)
+
+A build tool: the document is built with the contracts (`make protos`) and shipped with the
+gateway's files; nothing runs this at serving time.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from typing import Any
 
 from google.api import annotations_pb2, http_pb2
 from google.protobuf import descriptor_pb2
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
 from routeur_grpc import __version__
 from routeur_grpc.gateway.streaming import STREAM_SWITCHES
@@ -352,7 +357,7 @@ def build_document(descriptor_set: bytes) -> dict[str, Any]:
             "version": __version__,
             "description": (
                 "The REST/JSON face of Routeur's gRPC services, served by Envoy's gRPC-JSON "
-                "transcoder. Generated from the protos by `routeur_grpc.gateway.openapi`. "
+                "transcoder. Generated from the protos by `tools/openapi.py`. "
                 "Send `Authorization: Bearer <API key or token>` (see `POST /auth/token`); "
                 "operations marked without security need no credential."
             ),
@@ -458,8 +463,12 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2:
         print(
-            "usage: python -m routeur_grpc.gateway openapi DESCRIPTOR_SET OUTPUT", file=sys.stderr
+            "usage: python tools/openapi.py DESCRIPTOR_SET OUTPUT", file=sys.stderr
         )
         return 2
     Path(args[1]).write_text(render(Path(args[0])), encoding="utf-8")
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
