@@ -94,7 +94,7 @@ class Equivalences:
 
 @dataclass(frozen=True, slots=True)
 class CompletionMetadata:
-    """Accounting for one completion (seed 004's `metadata`)."""
+    """Accounting for one completion (the `metadata` JSON keys of the CAPL Routeur IA API)."""
 
     model: str
     agent: str = ""

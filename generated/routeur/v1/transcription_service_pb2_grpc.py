@@ -26,11 +26,11 @@ if _version_not_supported:
 
 
 class TranscriptionServiceStub:
-    """Speech to text. Audio is uploaded as a client stream: the first message carries the
-    options (file name, format, language, prompt, model), then every message carries a chunk
-    of the file in `audio.data`. Over REST the audio is the raw request body, or a
-    `multipart/form-data` body as in seed 004 (`-F file=@audio.mp3 -F language=fr`).
-    Long files are cut into chunks and transcribed with a sliding prompt.
+    """Speech to text. Audio is uploaded as a client stream: the first message carries the options
+    (file name, format, language, prompt, model), then every message carries a chunk of the file
+    in `audio.data`. Over REST the audio is the raw request body, or a `multipart/form-data` body
+    as in the CAPL Routeur IA API (`-F file=@audio.mp3 -F language=fr`). Long files are cut into
+    chunks and transcribed with a sliding prompt.
     """
 
     def __init__(self, channel):
@@ -82,11 +82,11 @@ class TranscriptionServiceStub:
 
 
 class TranscriptionServiceServicer:
-    """Speech to text. Audio is uploaded as a client stream: the first message carries the
-    options (file name, format, language, prompt, model), then every message carries a chunk
-    of the file in `audio.data`. Over REST the audio is the raw request body, or a
-    `multipart/form-data` body as in seed 004 (`-F file=@audio.mp3 -F language=fr`).
-    Long files are cut into chunks and transcribed with a sliding prompt.
+    """Speech to text. Audio is uploaded as a client stream: the first message carries the options
+    (file name, format, language, prompt, model), then every message carries a chunk of the file
+    in `audio.data`. Over REST the audio is the raw request body, or a `multipart/form-data` body
+    as in the CAPL Routeur IA API (`-F file=@audio.mp3 -F language=fr`). Long files are cut into
+    chunks and transcribed with a sliding prompt.
     """
 
     def TranscribeAudio(self, request_iterator, context):
@@ -112,9 +112,9 @@ class TranscriptionServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetTranscriptionJob(self, request, context):
-        """Gets a job's status, progress and, once done, its transcript.
-        Returns the resource itself (AIP-131) so that the REST answer keeps seed 002's flat
-        JobStatusResponse shape: Envoy cannot unwrap a response field for JSON.
+        """Gets a job's status, progress and, once done, its transcript. Returns the resource itself
+        (AIP-131) so that the REST answer keeps the CAPL Routeur IA API's flat JobStatusResponse
+        shape: Envoy cannot unwrap a response field for JSON.
         buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -201,11 +201,11 @@ def add_TranscriptionServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class TranscriptionService:
-    """Speech to text. Audio is uploaded as a client stream: the first message carries the
-    options (file name, format, language, prompt, model), then every message carries a chunk
-    of the file in `audio.data`. Over REST the audio is the raw request body, or a
-    `multipart/form-data` body as in seed 004 (`-F file=@audio.mp3 -F language=fr`).
-    Long files are cut into chunks and transcribed with a sliding prompt.
+    """Speech to text. Audio is uploaded as a client stream: the first message carries the options
+    (file name, format, language, prompt, model), then every message carries a chunk of the file
+    in `audio.data`. Over REST the audio is the raw request body, or a `multipart/form-data` body
+    as in the CAPL Routeur IA API (`-F file=@audio.mp3 -F language=fr`). Long files are cut into
+    chunks and transcribed with a sliding prompt.
     """
 
     @staticmethod

@@ -26,8 +26,8 @@ if _version_not_supported:
 
 
 class UserServiceStub:
-    """Administration of users, their roles, API keys and usage (seed 000's admin functions).
-    Admin only.
+    """Administration of users, their roles, API keys and usage (the Generative AI Prod API's admin
+    functions). Admin only.
     """
 
     def __init__(self, channel):
@@ -84,8 +84,8 @@ class UserServiceStub:
 
 
 class UserServiceServicer:
-    """Administration of users, their roles, API keys and usage (seed 000's admin functions).
-    Admin only.
+    """Administration of users, their roles, API keys and usage (the Generative AI Prod API's admin
+    functions). Admin only.
     """
 
     def ListUsers(self, request, context):
@@ -208,8 +208,8 @@ def add_UserServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class UserService:
-    """Administration of users, their roles, API keys and usage (seed 000's admin functions).
-    Admin only.
+    """Administration of users, their roles, API keys and usage (the Generative AI Prod API's admin
+    functions). Admin only.
     """
 
     @staticmethod
