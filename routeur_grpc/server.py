@@ -52,14 +52,21 @@ from routeur_grpc.api.models import ModelServicer
 from routeur_grpc.api.openai_compat import OpenAICompatServicer
 from routeur_grpc.api.unimplemented import unimplemented_servicer
 from routeur_grpc.application import Application, build_application
-from routeur_grpc.gateway import GatewayError, start_gateway
+from routeur_grpc.gateway import GatewayError, envoy_process_for
+from routeur_grpc.gateway.supervisor import GatewayState, GatewaySupervisor
+from routeur_grpc.interceptors.admission import AdmissionInterceptor, grpc_metadata_limit_bytes
 from routeur_grpc.interceptors.error_mapping import ErrorMappingInterceptor
+from routeur_grpc.interceptors.request_decoding import RequestDecodingInterceptor
 from routeur_grpc.interceptors.request_context import RequestContextInterceptor
 from routeur_grpc.settings import Settings
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # audio chunks and long histories
+
+# grpc.health.v1 name of the REST gateway: NOT_SERVING while Envoy is down. The whole
+# server's status ("") is left alone: gRPC still serves, and Envoy health-checks "".
+GATEWAY_HEALTH_SERVICE = "routeur.gateway"
 
 
 class StartupError(Exception):
@@ -131,15 +138,47 @@ class RouteurServer:
     async def wait_for_termination(self) -> None:
         await self.grpc_server.wait_for_termination()
 
+    async def supervise_gateway(self, settings: Settings, grpc_port: int) -> GatewaySupervisor:
+        """Start Envoy in front of this server, restarted whenever it exits; its state is
+        shown by gRPC health (`GATEWAY_HEALTH_SERVICE`) and the HealthService (`gateway`)."""
+        supervisor = GatewaySupervisor(
+            envoy_process_for(settings, grpc_port=grpc_port),
+            on_change=self._gateway_changed,
+            start_timeout_s=settings.gateway_start_timeout_s,
+            initial_backoff_s=settings.gateway_restart_backoff_s,
+        )
+        self.app.health.add_check("gateway", supervisor.check)
+        await supervisor.start()
+        return supervisor
+
+    async def _gateway_changed(self, state: GatewayState) -> None:
+        serving = health_pb2.HealthCheckResponse.SERVING
+        await self._health.set(
+            GATEWAY_HEALTH_SERVICE,
+            serving if state.up else health_pb2.HealthCheckResponse.NOT_SERVING,
+        )
+
 
 async def build_server(settings: Settings) -> tuple[RouteurServer, int]:
     """Wire every service and bind the listen address. Returns the server and its port."""
     app = await build_application(settings)
     server = grpc.aio.server(
-        interceptors=[RequestContextInterceptor(), ErrorMappingInterceptor()],
+        interceptors=[
+            RequestContextInterceptor(),
+            ErrorMappingInterceptor(),
+            AdmissionInterceptor(
+                max_concurrent_calls=settings.max_concurrent_calls,
+                max_request_headers_kb=settings.max_request_headers_kb,
+            ),
+            RequestDecodingInterceptor(),
+        ],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            # gRPC's own metadata limit lies above ours: AdmissionInterceptor answers first.
+            ("grpc.max_metadata_size", grpc_metadata_limit_bytes(settings.max_request_headers_kb)),
+            ("grpc.absolute_max_metadata_size",
+             grpc_metadata_limit_bytes(settings.max_request_headers_kb)),
         ],
     )
     health_servicer = health.aio.HealthServicer()
@@ -186,7 +225,7 @@ async def serve(settings: Settings) -> None:
     gateway = None
     if settings.gateway_enabled:
         try:
-            gateway = await start_gateway(settings, grpc_port=port)
+            gateway = await routeur.supervise_gateway(settings, port)
         except GatewayError as error:
             await routeur.stop(0)
             raise StartupError(

@@ -9,6 +9,7 @@ gets INTERNAL with a generic message and the request id to quote.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, NoReturn
 
@@ -26,6 +27,8 @@ from routeur_grpc.request_context import REQUEST_ID_METADATA_KEY, current_reques
 from routeur_grpc.structured_logging import describe_exception
 
 log = logging.getLogger("routeur.errors")
+
+RETRY_AFTER_METADATA_KEY = "retry-after"
 
 
 class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
@@ -75,5 +78,9 @@ async def _abort(context: grpc.aio.ServicerContext, method: str, error: Exceptio
         log.error("internal error", extra={"rpc": method, "reason": error.reason})
     status = rpc_status.to_status(to_rpc_status(error))
     trailing = (*status.trailing_metadata, (REQUEST_ID_METADATA_KEY, current_request_id()))
+    if error.retry_after_s is not None:
+        # Envoy turns a trailers-only answer's metadata into HTTP headers: REST callers get
+        # the standard Retry-After beside the JSON error's RetryInfo.
+        trailing = (*trailing, (RETRY_AFTER_METADATA_KEY, str(math.ceil(error.retry_after_s))))
     await context.abort(status.code, status.details, trailing)
     raise AssertionError("context.abort returned")  # pragma: no cover
