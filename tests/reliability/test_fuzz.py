@@ -17,9 +17,9 @@ from routeur_grpc.gateway import EnvoyProcess
 pytestmark = pytest.mark.slow
 
 SEED = 20261130  # the short profile is the same run every time
-TYPED_PER_RPC = 6
-RAW_PER_RPC = 4
-REST_PER_RPC = 5
+TYPED_PER_RPC = 4
+RAW_PER_RPC = 3
+REST_PER_RPC = 3
 
 
 def assert_clean(verdict: Verdict) -> None:
