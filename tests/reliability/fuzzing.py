@@ -278,10 +278,13 @@ class Verdict:
     cases: int = 0
     failures: list[str] = field(default_factory=list)
     codes: dict[str, int] = field(default_factory=dict)
+    samples: dict[str, str] = field(default_factory=dict)
+    """One answer per kind, to see what each code was about."""
 
-    def count(self, label: str) -> None:
+    def count(self, label: str, sample: str = "") -> None:
         self.cases += 1
         self.codes[label] = self.codes.get(label, 0) + 1
+        self.samples.setdefault(label, sample[:200])
 
     def fail(self, where: str, what: str) -> None:
         self.failures.append(f"{where}: {what}"[:600])
@@ -364,7 +367,7 @@ async def send_grpc(channel: grpc.aio.Channel, case: GrpcCase, verdict: Verdict)
         # a client stream ends the call with this text (the server logged its own status).
         verdict.count("client-side race")
         return
-    verdict.count(code.name)
+    verdict.count(code.name, f"{rpc.path}: {details}")
     if code in FORBIDDEN_CODES:
         verdict.fail(where, f"{code.name}: {details[:200]!r} for {case.payloads[0][:80]!r}")
     if (word := leaked(details)) is not None:
@@ -378,10 +381,8 @@ async def _write_all(call: Any, payloads: tuple[bytes, ...]) -> None:
         for payload in payloads:
             await call.write(payload)
         await call.done_writing()
-    except grpc.aio.UsageError:
+    except (grpc.aio.UsageError, grpc.aio.AioRpcError, asyncio.InvalidStateError):
         pass  # the server has already answered; its status is read next
-    except grpc.aio.AioRpcError:
-        pass
 
 
 async def _read_some(call: Any) -> None:
@@ -483,7 +484,7 @@ async def send_rest(
         verdict.count("transport")
         verdict.fail(case.where, f"transport error {type(error).__name__} for {case.path[:80]!r}")
         return
-    verdict.count(str(status))
+    verdict.count(str(status), f"{case.method} {case.path[:60]}: {text[:120]}")
     if status in FORBIDDEN_HTTP:
         verdict.fail(case.where, f"HTTP {status}: {text[:200]!r} for {case.path[:80]!r} "
                                  f"body {(case.body or b'')[:80]!r}")
@@ -605,7 +606,7 @@ async def run_fuzz_client(*arguments: str, timeout_s: float = 600.0) -> Verdict:
     if process.returncode != 0 or not lines:
         raise AssertionError(f"fuzz client failed ({process.returncode}): {lines[-5:]}")
     result = json.loads(lines[-1])
-    return Verdict(result["cases"], result["failures"], result["codes"])
+    return Verdict(**result)
 
 
 def main(argv: list[str] | None = None) -> None:
