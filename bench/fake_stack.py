@@ -2,20 +2,26 @@
 
     .venv/bin/python bench/fake_stack.py upstream openai
     .venv/bin/python bench/fake_stack.py routeur --openai-url URL [--mistral-url URL]
+        [--data-dir DIR] [--max-concurrent-calls N]
 
 Each prints one JSON line on stdout once listening ({"url": ...} or {"address": ...}) and
 serves until SIGTERM. The Routeur process is the real server (`build_server`) configured
-with one remote provider per fake URL, without the embedded model.
+with one remote provider per fake URL, without the embedded model. On SIGUSR1 the Routeur
+process prints one more JSON line: its resident memory, open file descriptors, threads and
+asyncio tasks (for the soak benchmark).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
+import os
 import signal
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -43,7 +49,26 @@ async def serve_upstream(kind: str) -> None:
         await _until_terminated()
 
 
-async def serve_routeur(openai_url: str | None, mistral_url: str | None) -> None:
+def process_figures() -> dict[str, int]:
+    """This process's resident memory (KB), open descriptors, threads and asyncio tasks."""
+    gc.collect()
+    status = Path("/proc/self/status").read_text().splitlines()
+    rss_kb = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    return {
+        "rss_kb": rss_kb,
+        "fds": len(os.listdir("/proc/self/fd")),
+        "threads": threading.active_count(),
+        "os_threads": len(os.listdir("/proc/self/task")),
+        "asyncio_tasks": len(asyncio.all_tasks()),
+    }
+
+
+async def serve_routeur(
+    openai_url: str | None,
+    mistral_url: str | None,
+    data_dir: str | None = None,
+    max_concurrent_calls: int | None = None,
+) -> None:
     providers = []
     if openai_url:
         providers.append(
@@ -53,18 +78,23 @@ async def serve_routeur(openai_url: str | None, mistral_url: str | None) -> None
         providers.append(
             {"name": "mistral", "type": "mistral", "base_url": mistral_url, "api_key": "bench"}
         )
-    with tempfile.TemporaryDirectory() as data_dir:
+    with tempfile.TemporaryDirectory() as temporary:
+        extra = {} if max_concurrent_calls is None else {"max_concurrent_calls": max_concurrent_calls}
         settings = Settings(
             grpc_address="127.0.0.1:0",
-            data_dir=Path(data_dir),
+            data_dir=Path(data_dir or temporary),
             local_model_enabled=False,
             providers=providers,
             log_level="WARNING",
+            **extra,  # type: ignore[arg-type]
         )
         configure_logging(settings.log_level, settings.log_format)
         routeur, port = await build_server(settings)
         await routeur.start()
         print(json.dumps({"address": f"127.0.0.1:{port}"}), flush=True)
+        asyncio.get_running_loop().add_signal_handler(
+            signal.SIGUSR1, lambda: print(json.dumps(process_figures()), flush=True)
+        )
         await _until_terminated()
         await routeur.stop(1)
 
@@ -77,11 +107,15 @@ def main() -> None:
     routeur = sub.add_parser("routeur")
     routeur.add_argument("--openai-url")
     routeur.add_argument("--mistral-url")
+    routeur.add_argument("--data-dir")
+    routeur.add_argument("--max-concurrent-calls", type=int)
     args = parser.parse_args()
     if args.command == "upstream":
         asyncio.run(serve_upstream(args.kind))
     else:
-        asyncio.run(serve_routeur(args.openai_url, args.mistral_url))
+        asyncio.run(serve_routeur(
+            args.openai_url, args.mistral_url, args.data_dir, args.max_concurrent_calls
+        ))
 
 
 if __name__ == "__main__":
