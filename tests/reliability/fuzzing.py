@@ -290,9 +290,13 @@ class Verdict:
         self.failures.append(f"{where}: {what}"[:600])
 
 
-def leaked(text: str) -> str | None:
-    found = LEAK.search(text)
-    return found.group() if found else None
+def leaked(text: str, sent: str = "") -> str | None:
+    """The first class name or stack text in `text` that the caller did not send itself
+    (hypothesis draws strings from source files too, e.g. `fake_stack.py`, echoed back)."""
+    for found in LEAK.finditer(text):
+        if found.group() not in sent:
+            return found.group()
+    return None
 
 
 # --- Sending over gRPC -------------------------------------------------------------------------
@@ -370,7 +374,8 @@ async def send_grpc(channel: grpc.aio.Channel, case: GrpcCase, verdict: Verdict)
     verdict.count(code.name, f"{rpc.path}: {details}")
     if code in FORBIDDEN_CODES:
         verdict.fail(where, f"{code.name}: {details[:200]!r} for {case.payloads[0][:80]!r}")
-    if (word := leaked(details)) is not None:
+    sent = b"".join(case.payloads).decode("utf-8", errors="replace")
+    if (word := leaked(details, sent)) is not None:
         verdict.fail(where, f"leaks {word!r}: {details[:200]!r}")
     if elapsed > DEADLINE_S + DEADLINE_SLACK_S:
         verdict.fail(where, f"answered after {elapsed:.1f} s (deadline {DEADLINE_S:g} s)")
@@ -480,6 +485,9 @@ async def send_rest(
         verdict.count("timeout")
         verdict.fail(case.where, f"no complete answer within {DEADLINE_S + DEADLINE_SLACK_S:g} s")
         return
+    except httpx.LocalProtocolError:
+        verdict.count("not sendable")  # httpx refuses the drawn request (e.g. a bad header)
+        return
     except httpx.HTTPError as error:
         verdict.count("transport")
         verdict.fail(case.where, f"transport error {type(error).__name__} for {case.path[:80]!r}")
@@ -490,7 +498,8 @@ async def send_rest(
                                  f"body {(case.body or b'')[:80]!r}")
     if '"code": 13' in text or '"code":13' in text or '"code":2,' in text:
         verdict.fail(case.where, f"INTERNAL/UNKNOWN in the body: {text[:200]!r}")
-    if (word := leaked(text)) is not None:
+    sent = f"{case.path} {case.query} {case.headers} {(case.body or b'').decode(errors='replace')}"
+    if (word := leaked(text, sent)) is not None:
         verdict.fail(case.where, f"leaks {word!r}: {text[:200]!r}")
     del started
 
