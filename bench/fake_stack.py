@@ -43,9 +43,18 @@ async def _until_terminated() -> None:
     await stop.wait()
 
 
-async def serve_upstream(kind: str) -> None:
+async def serve_upstream(kind: str, tokens: int = 0, delay_s: float = 0.0) -> None:
+    """A fake upstream; on SIGUSR1 it prints the requests it received and the connections
+    clients closed before the end of an answer."""
     async with FAKES[kind]() as fake:
+        if tokens:
+            fake.reply_text = " ".join(["token"] * tokens)
+        fake.stream_delay_s = delay_s
         print(json.dumps({"url": fake.url}), flush=True)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, lambda: print(json.dumps({
+            "requests": len(fake.requests),
+            "mid_response_closes": sum(1 for c in fake.client_closes if c.mid_response),
+        }), flush=True))
         await _until_terminated()
 
 
@@ -85,7 +94,7 @@ async def serve_routeur(
             data_dir=Path(data_dir or temporary),
             local_model_enabled=False,
             providers=providers,
-            log_level="WARNING",
+            log_level=os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
             **extra,  # type: ignore[arg-type]
         )
         configure_logging(settings.log_level, settings.log_format)
@@ -104,6 +113,8 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     upstream = sub.add_parser("upstream")
     upstream.add_argument("kind", choices=sorted(FAKES))
+    upstream.add_argument("--tokens", type=int, default=0, help="words in each answer")
+    upstream.add_argument("--delay-s", type=float, default=0.0, help="pause between chunks")
     routeur = sub.add_parser("routeur")
     routeur.add_argument("--openai-url")
     routeur.add_argument("--mistral-url")
@@ -111,7 +122,7 @@ def main() -> None:
     routeur.add_argument("--max-concurrent-calls", type=int)
     args = parser.parse_args()
     if args.command == "upstream":
-        asyncio.run(serve_upstream(args.kind))
+        asyncio.run(serve_upstream(args.kind, args.tokens, args.delay_s))
     else:
         asyncio.run(serve_routeur(
             args.openai_url, args.mistral_url, args.data_dir, args.max_concurrent_calls
