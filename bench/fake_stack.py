@@ -63,9 +63,11 @@ def process_figures() -> dict[str, int]:
     gc.collect()
     status = Path("/proc/self/status").read_text().splitlines()
     rss_kb = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    descriptors = [os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")]
     return {
         "rss_kb": rss_kb,
-        "fds": len(os.listdir("/proc/self/fd")),
+        "fds": len(descriptors),
+        "socket_fds": sum(1 for target in descriptors if target.startswith("socket:")),
         "threads": threading.active_count(),
         "os_threads": len(os.listdir("/proc/self/task")),
         "asyncio_tasks": len(asyncio.all_tasks()),

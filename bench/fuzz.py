@@ -25,11 +25,11 @@ import httpx
 TESTS = Path(__file__).resolve().parents[1] / "tests"
 sys.path[:0] = [str(TESTS), str(TESTS / "reliability")]
 
-from bench_support import start_stack  # noqa: E402
-from fuzzing import Verdict, fuzz_grpc, fuzz_rest  # noqa: E402
-from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
-from server_process import ServerProcess  # noqa: E402
-from support import auth_headers, open_channel  # noqa: E402
+from bench_support import start_stack
+from fuzzing import Verdict, fuzz_grpc, fuzz_rest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from server_process import ServerProcess
+from support import auth_headers, open_channel
 
 
 def healthy(server: ServerProcess) -> bool:

@@ -33,10 +33,10 @@ import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from bench_support import STACK  # noqa: E402
-from routeur.v1 import completion_service_pb2 as pb  # noqa: E402
-from routeur.v1 import completion_service_pb2_grpc as pb_grpc  # noqa: E402
-from support import open_channel  # noqa: E402
+from bench_support import STACK
+from routeur.v1 import completion_service_pb2 as pb
+from routeur.v1 import completion_service_pb2_grpc as pb_grpc
+from support import open_channel
 
 SAMPLES: dict[str, str] = {}
 STARTED = [0.0]
@@ -80,7 +80,7 @@ async def one_stream(
 
 async def run(streams: int, seed: int, cancel: bool, tokens: int, delay_s: float) -> None:
     rng = random.Random(seed)
-    upstream = subprocess.Popen(
+    upstream = subprocess.Popen(  # noqa: ASYNC220 - started once, before any load
         [sys.executable, str(STACK), "upstream", "openai", "--tokens", str(tokens),
          "--delay-s", str(delay_s)],
         stdout=subprocess.PIPE, text=True,
@@ -88,7 +88,7 @@ async def run(streams: int, seed: int, cancel: bool, tokens: int, delay_s: float
     assert upstream.stdout is not None
     upstream_url = json.loads(upstream.stdout.readline())["url"]
     with tempfile.TemporaryDirectory(prefix="routeur-load-") as data_dir:
-        routeur = subprocess.Popen(
+        routeur = subprocess.Popen(  # noqa: ASYNC220 - started once, before any load
             [sys.executable, str(STACK), "routeur", "--openai-url", upstream_url,
              "--data-dir", data_dir, "--max-concurrent-calls", "4096"],
             stdout=subprocess.PIPE, text=True,

@@ -28,11 +28,11 @@ import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from bench_support import STACK  # noqa: E402
-from fakes import FakeOpenAI  # noqa: E402
-from routeur.v1 import completion_service_pb2 as pb  # noqa: E402
-from routeur.v1 import completion_service_pb2_grpc as pb_grpc  # noqa: E402
-from support import open_channel  # noqa: E402
+from bench_support import STACK
+from fakes import FakeOpenAI
+from routeur.v1 import completion_service_pb2 as pb
+from routeur.v1 import completion_service_pb2_grpc as pb_grpc
+from support import open_channel
 
 SATURATION_PROBE_S = 4.0
 
@@ -59,12 +59,21 @@ class Routeur:
         self.process.wait(timeout=30)
 
 
+FAILURES: dict[str, int] = {}
+
+
+def failed(error: grpc.aio.AioRpcError) -> bool:
+    key = f"{error.code().name}: {(error.details() or '')[:80]}"
+    FAILURES[key] = FAILURES.get(key, 0) + 1
+    return False
+
+
 async def complete(stub: pb_grpc.CompletionServiceStub) -> bool:
     try:
         await stub.Complete(pb.CompleteRequest(message="Hello", model="gpt-4o"), timeout=30)
         return True
-    except grpc.aio.AioRpcError:
-        return False
+    except grpc.aio.AioRpcError as error:
+        return failed(error)
 
 
 async def stream(stub: pb_grpc.CompletionServiceStub, cancel: bool) -> bool:
@@ -78,7 +87,7 @@ async def stream(stub: pb_grpc.CompletionServiceStub, cancel: bool) -> bool:
                 return True
         return True
     except grpc.aio.AioRpcError as error:
-        return cancel and error.code() == grpc.StatusCode.CANCELLED
+        return (cancel and error.code() == grpc.StatusCode.CANCELLED) or failed(error)
 
 
 async def saturation(stub: pb_grpc.CompletionServiceStub) -> float:
@@ -87,7 +96,7 @@ async def saturation(stub: pb_grpc.CompletionServiceStub) -> float:
         done = 0
         deadline = time.monotonic() + SATURATION_PROBE_S
 
-        async def client() -> None:
+        async def client(deadline: float = deadline) -> None:
             nonlocal done
             while time.monotonic() < deadline:
                 if await complete(stub):
@@ -140,6 +149,7 @@ async def run(duration_s: float, stream_share: float) -> None:
                     best = await saturation(stub)
                     rate = best / 2
                     await soak(stub, rate, min(20.0, duration_s / 10), stream_share)  # warm-up
+                    FAILURES.clear()
                     await asyncio.sleep(2)
                     start = await routeur.figures()
                     print(f"soak: {rate:.1f} requests/s for {duration_s:g} s, "
@@ -149,7 +159,7 @@ async def run(duration_s: float, stream_share: float) -> None:
                     end = await routeur.figures()
             finally:
                 routeur.stop()
-    print(f"requests: {sent} sent, {failed} failed")
+    print(f"requests: {sent} sent, {failed} failed {FAILURES}")
     for key in start:
         print(f"  {key:>13}: start {start[key]:8d}  end {end[key]:8d}  ({change(start[key], end[key])})")
 

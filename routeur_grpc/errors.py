@@ -32,7 +32,7 @@ MAX_ECHOED_BYTES = 100
 MAX_METADATA_ENTRIES = 8
 
 # An unbroken run that may not fit MAX_ECHOED_BYTES; quotes are left out so they still close.
-_LONG_RUN = re.compile(r"[^\s'\"`]{%d,}" % (MAX_ECHOED_BYTES // 4 + 1))
+_LONG_RUN = re.compile(rf"[^\s'\"`]{{{MAX_ECHOED_BYTES // 4 + 1},}}")
 
 
 def bounded(text: str, limit: int = MAX_ECHOED_BYTES) -> str:

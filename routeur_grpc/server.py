@@ -56,8 +56,8 @@ from routeur_grpc.gateway import GatewayError, envoy_process_for
 from routeur_grpc.gateway.supervisor import GatewayState, GatewaySupervisor
 from routeur_grpc.interceptors.admission import AdmissionInterceptor, grpc_metadata_limit_bytes
 from routeur_grpc.interceptors.error_mapping import ErrorMappingInterceptor
-from routeur_grpc.interceptors.request_decoding import RequestDecodingInterceptor
 from routeur_grpc.interceptors.request_context import RequestContextInterceptor
+from routeur_grpc.interceptors.request_decoding import RequestDecodingInterceptor
 from routeur_grpc.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from fakes import FakeOpenAI
-
 from support import RunningServer, server_settings, start_server
 
 from routeur_grpc.gateway import EnvoyProcess, GatewayConfig
