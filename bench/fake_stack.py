@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import gc
 import json
 import os
@@ -79,6 +80,14 @@ def process_figures() -> dict[str, int]:
     }
 
 
+def task_kinds(top: int = 5) -> dict[str, int]:
+    """The most frequent coroutines among this process's asyncio tasks."""
+    kinds = collections.Counter(
+        getattr(task.get_coro(), "__qualname__", "?") for task in asyncio.all_tasks()
+    )
+    return dict(kinds.most_common(top))
+
+
 async def serve_routeur(
     openai_url: str | None,
     mistral_url: str | None,
@@ -109,7 +118,8 @@ async def serve_routeur(
         await routeur.start()
         print(json.dumps({"address": f"127.0.0.1:{port}"}), flush=True)
         asyncio.get_running_loop().add_signal_handler(
-            signal.SIGUSR1, lambda: print(json.dumps(process_figures()), flush=True)
+            signal.SIGUSR1,
+            lambda: print(json.dumps({**process_figures(), "task_kinds": task_kinds()}), flush=True),
         )
         await _until_terminated()
         await routeur.stop(1)

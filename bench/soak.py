@@ -160,6 +160,8 @@ async def run(duration_s: float, stream_share: float) -> None:
             finally:
                 routeur.stop()
     print(f"requests: {sent} sent, {failed} failed {FAILURES}")
+    print(f"  most frequent tasks at the end: {end.pop('task_kinds')}")
+    start.pop("task_kinds")
     for key in start:
         print(f"  {key:>13}: start {start[key]:8d}  end {end[key]:8d}  ({change(start[key], end[key])})")
 
