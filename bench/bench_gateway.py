@@ -406,7 +406,7 @@ def main() -> None:
         for process in stack[:1]:
             process.terminate()
             process.wait(timeout=30)
-        burst, binfo = start_stack("upstream", "openai", "--reply-words", "2000")
+        burst, binfo = start_stack("upstream", "openai", "--tokens", "2000")
         stack[0] = burst
         burst_routeur, brinfo = start_stack("routeur", "--openai-url", binfo["url"], "--rest")
         stack.append(burst_routeur)
@@ -418,8 +418,8 @@ def main() -> None:
                                                   [burst_routeur.pid, *benvoy])
 
         print("concurrent slow streams …", flush=True)
-        slow, sinfo = start_stack("upstream", "openai", "--reply-words", "3",
-                                  "--stream-delay", "1.0")
+        slow, sinfo = start_stack("upstream", "openai", "--tokens", "3",
+                                  "--delay-s", "1.0")
         stack.append(slow)
         slow_routeur, srinfo = start_stack("routeur", "--openai-url", sinfo["url"])
         stack.append(slow_routeur)

@@ -1,24 +1,31 @@
 """Processes for the provider benchmarks: a fake upstream, and Routeur wired to fakes.
 
-    .venv/bin/python bench/fake_stack.py upstream openai [--reply-words N] [--stream-delay S]
-    .venv/bin/python bench/fake_stack.py routeur --openai-url URL [--mistral-url URL] [--rest]
+    .venv/bin/python bench/fake_stack.py upstream openai [--tokens N] [--delay-s S]
+    .venv/bin/python bench/fake_stack.py routeur --openai-url URL [--mistral-url URL]
+        [--data-dir DIR] [--max-concurrent-calls N] [--rest]
         [--auth enabled|disabled] [--auth-cache-ttl SECONDS]
 
 Each prints one JSON line on stdout once listening ({"url": ...} or {"address": ...}, plus
 "rest_url" with `--rest`) and serves until SIGTERM. The Routeur process is the real server
 (`build_server`) configured with one remote provider per fake URL, without the embedded
 model; with `--rest`, Envoy runs beside it as `serve` starts it. Its admin's API key is
-`bench_support.BENCH_ADMIN_KEY`.
+`bench_support.BENCH_ADMIN_KEY`. On SIGUSR1 the Routeur process prints one more JSON line:
+its resident memory, open file descriptors, threads and asyncio tasks (for the soak
+benchmark).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
+import gc
 import json
+import os
 import signal
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -42,18 +49,55 @@ async def _until_terminated() -> None:
     await stop.wait()
 
 
-async def serve_upstream(kind: str, reply_words: int, stream_delay_s: float) -> None:
+async def serve_upstream(kind: str, tokens: int = 0, delay_s: float = 0.0) -> None:
+    """A fake upstream; on SIGUSR1 it prints the requests it received and the connections
+    clients closed before the end of an answer."""
     async with FAKES[kind]() as fake:
-        if reply_words:
-            fake.reply_text = " ".join(f"w{i}" for i in range(reply_words))
-        fake.stream_delay_s = stream_delay_s
+        if tokens:
+            fake.reply_text = " ".join(["token"] * tokens)
+        fake.stream_delay_s = delay_s
         print(json.dumps({"url": fake.url}), flush=True)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, lambda: print(json.dumps({
+            "requests": len(fake.requests),
+            "mid_response_closes": sum(1 for c in fake.client_closes if c.mid_response),
+        }), flush=True))
         await _until_terminated()
+
+
+def process_figures() -> dict[str, int]:
+    """This process's resident memory (KB), open descriptors, threads and asyncio tasks."""
+    gc.collect()
+    status = Path("/proc/self/status").read_text().splitlines()
+    rss_kb = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    descriptors = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            descriptors.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            pass  # the descriptor listdir itself used, closed since
+    return {
+        "rss_kb": rss_kb,
+        "fds": len(descriptors),
+        "socket_fds": sum(1 for target in descriptors if target.startswith("socket:")),
+        "threads": threading.active_count(),
+        "os_threads": len(os.listdir("/proc/self/task")),
+        "asyncio_tasks": len(asyncio.all_tasks()),
+    }
+
+
+def task_kinds(top: int = 5) -> dict[str, int]:
+    """The most frequent coroutines among this process's asyncio tasks."""
+    kinds = collections.Counter(
+        getattr(task.get_coro(), "__qualname__", "?") for task in asyncio.all_tasks()
+    )
+    return dict(kinds.most_common(top))
 
 
 async def serve_routeur(
     openai_url: str | None,
     mistral_url: str | None,
+    data_dir: str | None = None,
+    max_concurrent_calls: int | None = None,
     auth: str = "enabled",
     auth_cache_ttl_s: float = 5.0,
     rest: bool = False,
@@ -67,18 +111,20 @@ async def serve_routeur(
         providers.append(
             {"name": "mistral", "type": "mistral", "base_url": mistral_url, "api_key": "bench"}
         )
-    with tempfile.TemporaryDirectory() as data_dir:
+    with tempfile.TemporaryDirectory() as temporary:
+        extra = {} if max_concurrent_calls is None else {"max_concurrent_calls": max_concurrent_calls}
         settings = Settings(
             grpc_address="127.0.0.1:0",
-            data_dir=Path(data_dir),
+            data_dir=Path(data_dir or temporary),
             local_model_enabled=False,
             providers=providers,
-            log_level="WARNING",
+            log_level=os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
             auth=auth,  # type: ignore[arg-type]
             auth_cache_ttl_s=auth_cache_ttl_s,
             bootstrap_admin_key=BENCH_ADMIN_KEY,  # type: ignore[arg-type]
             rest_port=0,
             gateway_admin_port=0,
+            **extra,  # type: ignore[arg-type]
         )
         configure_logging(settings.log_level, settings.log_format)
         routeur, port = await build_server(settings)
@@ -89,6 +135,10 @@ async def serve_routeur(
             gateway = await start_gateway(settings, grpc_port=port)
             info["rest_url"] = gateway.rest_url
         print(json.dumps(info), flush=True)
+        asyncio.get_running_loop().add_signal_handler(
+            signal.SIGUSR1,
+            lambda: print(json.dumps({**process_figures(), "task_kinds": task_kinds()}), flush=True),
+        )
         await _until_terminated()
         await routeur.stop(1)
         if gateway is not None:
@@ -100,23 +150,24 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     upstream = sub.add_parser("upstream")
     upstream.add_argument("kind", choices=sorted(FAKES))
-    upstream.add_argument("--reply-words", type=int, default=0, help="words per answer")
-    upstream.add_argument("--stream-delay", type=float, default=0.0, help="seconds per frame")
+    upstream.add_argument("--tokens", type=int, default=0, help="words in each answer")
+    upstream.add_argument("--delay-s", type=float, default=0.0, help="pause between chunks")
     routeur = sub.add_parser("routeur")
     routeur.add_argument("--openai-url")
     routeur.add_argument("--mistral-url")
+    routeur.add_argument("--data-dir")
+    routeur.add_argument("--max-concurrent-calls", type=int)
     routeur.add_argument("--auth", choices=["enabled", "disabled"], default="enabled")
     routeur.add_argument("--auth-cache-ttl", type=float, default=5.0)
     routeur.add_argument("--rest", action="store_true", help="start Envoy beside the server")
     args = parser.parse_args()
     if args.command == "upstream":
-        asyncio.run(serve_upstream(args.kind, args.reply_words, args.stream_delay))
+        asyncio.run(serve_upstream(args.kind, args.tokens, args.delay_s))
     else:
-        asyncio.run(
-            serve_routeur(
-                args.openai_url, args.mistral_url, args.auth, args.auth_cache_ttl, args.rest
-            )
-        )
+        asyncio.run(serve_routeur(
+            args.openai_url, args.mistral_url, args.data_dir, args.max_concurrent_calls,
+            args.auth, args.auth_cache_ttl, args.rest,
+        ))
 
 
 if __name__ == "__main__":

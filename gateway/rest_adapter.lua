@@ -1,6 +1,6 @@
 -- What the gRPC-JSON transcoder cannot do by itself, for REST callers only.
 --
--- 1. One path, two methods. Seed 004's clients POST to /completion with `"stream": true` or
+-- 1. One path, two methods. Clients of the CAPL Routeur IA API POST to /completion with `"stream": true` or
 --    `false`, and OpenAI's clients do the same on /v1/chat/completions; the transcoder picks a
 --    method from the path alone. For the paths listed in the route metadata
 --    `stream_switches` (rendered from routeur_grpc/gateway/streaming.py), this filter reads

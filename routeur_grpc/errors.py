@@ -7,15 +7,54 @@ details; anything that is not a `RouteurError` becomes INTERNAL with no detail s
 
 Messages are written for the person who made the call: say what was wrong and what to do.
 They must never contain a secret, a stack trace or an internal path.
+
+Messages and `ErrorInfo` metadata often echo what the caller sent (a model name, a role).
+Both travel in the response's trailing metadata, which gRPC clients refuse beyond about
+8 KB (at random between their soft and hard limits) and Envoy beyond its header limit; so
+every error bounds what it echoes, here, once: a long value is cut and marked with its
+length, and the whole message is capped. The caller still gets its own INVALID_ARGUMENT.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import grpc
 
 ERROR_DOMAIN = "routeur"
+
+# Bounds on what an error carries, in UTF-8 bytes. grpc-message percent-encodes non-ASCII
+# bytes (up to 3 characters each) and grpc-status-details-bin repeats the message and the
+# metadata in base64 (4/3): with these caps the worst case stays under 6 KB of trailers.
+MAX_MESSAGE_BYTES = 1000
+MAX_ECHOED_BYTES = 100
+MAX_METADATA_ENTRIES = 8
+
+# An unbroken run that may not fit MAX_ECHOED_BYTES; quotes are left out so they still close.
+_LONG_RUN = re.compile(rf"[^\s'\"`]{{{MAX_ECHOED_BYTES // 4 + 1},}}")
+
+
+def bounded(text: str, limit: int = MAX_ECHOED_BYTES) -> str:
+    """`text` if it fits in `limit` UTF-8 bytes, else its start marked with its full length."""
+    encoded = text.encode("utf-8", errors="replace")
+    if len(encoded) <= limit:
+        return text
+    marker = f"… ({len(text)} characters)"
+    kept = encoded[: max(0, limit - len(marker.encode()))].decode("utf-8", errors="ignore")
+    return kept + marker
+
+
+def bounded_message(message: str) -> str:
+    """A message with every long unbroken run (an echoed value) cut, then capped as a whole."""
+    message = _LONG_RUN.sub(lambda run: bounded(run.group()), message)
+    return bounded(message, MAX_MESSAGE_BYTES)
+
+
+def bounded_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
+    """ErrorInfo metadata with at most `MAX_METADATA_ENTRIES` entries, each value bounded."""
+    items = list((metadata or {}).items())[:MAX_METADATA_ENTRIES]
+    return {bounded(str(key), 64): bounded(str(value)) for key, value in items}
 
 
 class RouteurError(Exception):
@@ -33,11 +72,12 @@ class RouteurError(Exception):
         metadata: Mapping[str, str] | None = None,
         retry_after_s: float | None = None,
     ) -> None:
+        message = bounded_message(message)
         super().__init__(message)
         self.message = message
         if reason is not None:
             self.reason = reason
-        self.metadata: dict[str, str] = dict(metadata or {})
+        self.metadata: dict[str, str] = bounded_metadata(metadata)
         self.retry_after_s = retry_after_s
 
     def __str__(self) -> str:

@@ -58,10 +58,13 @@ from routeur_grpc.api.transcription import TranscriptionServicer
 from routeur_grpc.api.unimplemented import unimplemented_servicer
 from routeur_grpc.api.users import UserServicer
 from routeur_grpc.application import Application, AuthSetupError, build_application
-from routeur_grpc.gateway import GatewayError, start_gateway
+from routeur_grpc.gateway import GatewayError, envoy_process_for
+from routeur_grpc.gateway.supervisor import GatewayState, GatewaySupervisor
+from routeur_grpc.interceptors.admission import AdmissionInterceptor, grpc_metadata_limit_bytes
 from routeur_grpc.interceptors.authentication import AuthenticationInterceptor
 from routeur_grpc.interceptors.error_mapping import ErrorMappingInterceptor
 from routeur_grpc.interceptors.request_context import RequestContextInterceptor
+from routeur_grpc.interceptors.request_decoding import RequestDecodingInterceptor
 from routeur_grpc.observability.metrics_interceptor import MetricsInterceptor
 from routeur_grpc.observability.metrics_server import MetricsServer, start_metrics_server
 from routeur_grpc.observability.tracing import (
@@ -75,6 +78,10 @@ from routeur_grpc.transcription.engine import TranscriptionEngine
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # audio chunks and long histories
+
+# grpc.health.v1 name of the REST gateway: NOT_SERVING while Envoy is down. The whole
+# server's status ("") is left alone: gRPC still serves, and Envoy health-checks "".
+GATEWAY_HEALTH_SERVICE = "routeur.gateway"
 
 
 class StartupError(Exception):
@@ -161,6 +168,26 @@ class RouteurServer:
     async def wait_for_termination(self) -> None:
         await self.grpc_server.wait_for_termination()
 
+    async def supervise_gateway(self, settings: Settings, grpc_port: int) -> GatewaySupervisor:
+        """Start Envoy in front of this server, restarted whenever it exits; its state is
+        shown by gRPC health (`GATEWAY_HEALTH_SERVICE`) and the HealthService (`gateway`)."""
+        supervisor = GatewaySupervisor(
+            envoy_process_for(settings, grpc_port=grpc_port),
+            on_change=self._gateway_changed,
+            start_timeout_s=settings.gateway_start_timeout_s,
+            initial_backoff_s=settings.gateway_restart_backoff_s,
+        )
+        self.app.health.add_check("gateway", supervisor.check)
+        await supervisor.start()
+        return supervisor
+
+    async def _gateway_changed(self, state: GatewayState) -> None:
+        serving = health_pb2.HealthCheckResponse.SERVING
+        await self._health.set(
+            GATEWAY_HEALTH_SERVICE,
+            serving if state.up else health_pb2.HealthCheckResponse.NOT_SERVING,
+        )
+
 
 async def build_server(
     settings: Settings,
@@ -190,11 +217,20 @@ async def build_server(
             RequestContextInterceptor(),
             MetricsInterceptor(app.metrics),
             ErrorMappingInterceptor(),
+            AdmissionInterceptor(
+                max_concurrent_calls=settings.max_concurrent_calls,
+                max_request_headers_kb=settings.max_request_headers_kb,
+            ),
             AuthenticationInterceptor(app.authenticator if app.auth_enabled else None),
+            RequestDecodingInterceptor(),
         ],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            # gRPC's own metadata limit lies above ours: AdmissionInterceptor answers first.
+            ("grpc.max_metadata_size", grpc_metadata_limit_bytes(settings.max_request_headers_kb)),
+            ("grpc.absolute_max_metadata_size",
+             grpc_metadata_limit_bytes(settings.max_request_headers_kb)),
         ],
     )
     health_servicer = GrpcHealthServicer()
@@ -243,7 +279,7 @@ async def serve(
     gateway = None
     if settings.gateway_enabled:
         try:
-            gateway = await start_gateway(settings, grpc_port=port)
+            gateway = await routeur.supervise_gateway(settings, port)
         except GatewayError as error:
             await routeur.stop(0)
             raise StartupError(

@@ -381,6 +381,21 @@ class Settings(BaseSettings):
         1200.0, ge=30, description="Longer recordings are decoded piece by piece (seconds)."
     )
 
+    # --- Reliability: gateway supervision, admission, request bounds -----------------------
+    gateway_restart_backoff_s: float = Field(
+        0.5, gt=0, description="First wait before Envoy is restarted after it exits; doubled "
+        "after each exit that follows a start closely, up to 30 s.",
+    )
+    max_concurrent_calls: int = Field(
+        1024, ge=1, description="Calls served at once by the gRPC server; beyond, UNAVAILABLE "
+        "with RetryInfo. Envoy's circuit breaker allows as many REST requests (then 503 with "
+        "Retry-After).",
+    )
+    max_request_headers_kb: int = Field(
+        32, ge=1, le=8192, description="Largest request headers (gRPC metadata), in KB; beyond, "
+        "INVALID_ARGUMENT over gRPC and HTTP 431 from Envoy.",
+    )
+
     # --- Requests ----------------------------------------------------------------------------
     max_message_chars: int = Field(
         200_000, ge=1, description="Longest accepted message or history entry, in characters."

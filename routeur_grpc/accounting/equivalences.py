@@ -1,4 +1,4 @@
-"""Everyday equivalents of a completion's footprint (seed 004's `equivalences`).
+"""Everyday equivalents of a completion's footprint (the `equivalences` JSON key of the CAPL Routeur IA API).
 
 Each factor is a named constant with its source. Distances and charges are derived from the
 carbon figure (kg CO2e); water is the water EcoLogits estimates the request consumed (its

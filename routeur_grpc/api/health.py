@@ -1,4 +1,4 @@
-"""HealthService servicer: seed 004's `/health` shape."""
+"""HealthService servicer: the `/health` JSON keys of the CAPL Routeur IA API."""
 
 from __future__ import annotations
 

@@ -79,6 +79,11 @@ class GatewayConfig:
     gRPC clients' own `grpc-timeout` is honoured instead."""
     max_request_body_bytes: int = 8 * 1024 * 1024
     max_response_body_bytes: int = 64 * 1024 * 1024
+    max_request_headers_kb: int = 32
+    """Larger request headers are refused by Envoy with HTTP 431 (the gRPC server's limit)."""
+    max_concurrent_requests: int = 1024
+    """Envoy's circuit breaker towards the gRPC servers; beyond, 503 with Retry-After."""
+    overload_retry_after_s: int = 1
     descriptor_set: Path = DESCRIPTOR_SET
     openapi_document: Path = OPENAPI_DOCUMENT
     swagger_ui_dir: Path = SWAGGER_UI_DIR
@@ -100,6 +105,8 @@ class GatewayConfig:
             "health_check_interval_s": settings.gateway_health_check_interval_s,
             "route_timeout_s": settings.default_deadline_s + ROUTE_TIMEOUT_MARGIN_S,
             "stream_idle_timeout_s": settings.default_deadline_s + ROUTE_TIMEOUT_MARGIN_S,
+            "max_request_headers_kb": settings.max_request_headers_kb,
+            "max_concurrent_requests": settings.max_concurrent_calls,
         }
         values.update(overrides)
         return cls(**values)
@@ -232,6 +239,9 @@ def template_values(config: GatewayConfig, work_dir: Path) -> dict[str, str]:
         "services": json.dumps(api_services(config.descriptor_set)),
         "max_request_body_bytes": str(config.max_request_body_bytes),
         "max_response_body_bytes": str(config.max_response_body_bytes),
+        "max_request_headers_kb": str(config.max_request_headers_kb),
+        "max_concurrent_requests": str(config.max_concurrent_requests),
+        "overload_retry_after_s": str(config.overload_retry_after_s),
         "upstream_discovery": "STATIC" if all(map(_is_ip, hosts)) else "STRICT_DNS",
         "upstream_endpoints": json.dumps([_endpoint(address) for address in config.upstreams]),
         "health_check_interval": _seconds(config.health_check_interval_s),

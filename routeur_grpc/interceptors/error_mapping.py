@@ -26,6 +26,8 @@ from routeur_grpc.structured_logging import describe_exception
 
 log = logging.getLogger("routeur.errors")
 
+RETRY_AFTER_METADATA_KEY = "retry-after"
+
 
 class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
     """Turns exceptions raised by servicers into status codes with details."""
@@ -63,7 +65,8 @@ async def _abort(context: grpc.aio.ServicerContext, method: str, error: Exceptio
     status = rpc_status.to_status(to_rpc_status(error))
     trailing = (*status.trailing_metadata, (REQUEST_ID_METADATA_KEY, current_request_id()))
     if error.retry_after_s is not None:
-        # REST callers get it as the HTTP Retry-After header (Envoy passes it through).
-        trailing = (*trailing, ("retry-after", str(max(1, math.ceil(error.retry_after_s)))))
+        # Envoy turns a trailers-only answer's metadata into HTTP headers: REST callers get
+        # the standard Retry-After beside the JSON error's RetryInfo.
+        trailing = (*trailing, (RETRY_AFTER_METADATA_KEY, str(max(1, math.ceil(error.retry_after_s)))))
     await context.abort(status.code, status.details, trailing)
     raise AssertionError("context.abort returned")  # pragma: no cover

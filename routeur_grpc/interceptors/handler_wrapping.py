@@ -26,6 +26,31 @@ Around = Callable[
 yield a function, then called with each message a streaming call sends (first included)."""
 
 
+UnaryWrapper = Callable[[Behaviour], Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]]
+StreamWrapper = Callable[
+    [Behaviour], Callable[[Any, grpc.aio.ServicerContext], AsyncIterator[Any]]
+]
+
+
+def wrap_handler(
+    handler: grpc.RpcMethodHandler, unary: UnaryWrapper, stream: StreamWrapper
+) -> grpc.RpcMethodHandler:
+    """`handler` with its behaviour replaced by `unary(behaviour)` or `stream(behaviour)`,
+    by response kind. For interceptors that change the request itself; the others use
+    `wrap_around`."""
+    codec = {
+        "request_deserializer": handler.request_deserializer,
+        "response_serializer": handler.response_serializer,
+    }
+    if handler.unary_unary:
+        return grpc.unary_unary_rpc_method_handler(unary(handler.unary_unary), **codec)
+    if handler.stream_unary:
+        return grpc.stream_unary_rpc_method_handler(unary(handler.stream_unary), **codec)
+    if handler.unary_stream:
+        return grpc.unary_stream_rpc_method_handler(stream(handler.unary_stream), **codec)
+    return grpc.stream_stream_rpc_method_handler(stream(handler.stream_stream), **codec)
+
+
 def wrap_around(handler: grpc.RpcMethodHandler, around: Around) -> grpc.RpcMethodHandler:
     """`handler` with each call run inside `around(context)`, for every handler kind."""
 
@@ -46,17 +71,7 @@ def wrap_around(handler: grpc.RpcMethodHandler, around: Around) -> grpc.RpcMetho
 
         return handle
 
-    codec = {
-        "request_deserializer": handler.request_deserializer,
-        "response_serializer": handler.response_serializer,
-    }
-    if handler.unary_unary:
-        return grpc.unary_unary_rpc_method_handler(unary(handler.unary_unary), **codec)
-    if handler.stream_unary:
-        return grpc.stream_unary_rpc_method_handler(unary(handler.stream_unary), **codec)
-    if handler.unary_stream:
-        return grpc.unary_stream_rpc_method_handler(stream(handler.unary_stream), **codec)
-    return grpc.stream_stream_rpc_method_handler(stream(handler.stream_stream), **codec)
+    return wrap_handler(handler, unary, stream)
 
 
 async def iterate_responses(

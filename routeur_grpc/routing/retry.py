@@ -1,6 +1,6 @@
 """One retry policy for every upstream: what is retryable, how long to wait, when to stop.
 
-Capped exponential backoff with full jitter (seed 003: 1 s, 2 s, 4 s): before retry `n`
+Capped exponential backoff with full jitter (the AI Providers page's schedule: 1 s, 2 s, 4 s): before retry `n`
 (1-based) the wait is uniform in [0, min(cap, base * factor**(n-1))]. Full jitter spreads the
 retries of many callers hit by the same outage (AWS Architecture Blog, "Exponential Backoff
 And Jitter", 2015). A `Retry-After` from the upstream is a floor on the wait. The caller's

@@ -29,6 +29,10 @@ class HealthChecker:
     def __init__(self, checks: Mapping[str, HealthCheck]) -> None:
         self._checks = dict(checks)
 
+    def add_check(self, name: str, check: HealthCheck) -> None:
+        """A dependency known only once the service runs (e.g. the REST gateway)."""
+        self._checks[name] = check
+
     async def report(self) -> HealthReport:
         components = []
         for name, check in self._checks.items():

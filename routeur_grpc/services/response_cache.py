@@ -1,7 +1,7 @@
 """An exact-match cache of whole (non-streamed) answers to deterministic requests.
 
 Only requests at temperature 0 are cacheable (anything else is meant to vary), and only
-non-streamed ones (seed 002's roadmap). Entries are keyed per user — one user's answer is
+non-streamed ones (the CAPL Routeur IA API's roadmap). Entries are keyed per user — one user's answer is
 never served to another — and expire after a TTL; the least recently used entry goes first
 when the cache is full. In memory, per process.
 """

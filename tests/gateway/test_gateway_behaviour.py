@@ -226,7 +226,7 @@ async def test_no_healthy_server_is_a_503_in_json(tmp_path):
 
 
 async def test_an_empty_body_is_an_empty_request(client):
-    # Seed 004 posts to /auth/token with a JSON content type and no body at all.
+    # The CAPL Routeur IA API's clients post to /auth/token with a JSON content type and no body at all.
     response = await client.post("/completion", headers={"content-type": "application/json"})
     assert response.status_code == 200
     assert response.json()["response"] == "unary:"
@@ -239,7 +239,7 @@ async def test_a_raw_audio_body_streams_to_the_server_in_chunks(client):
     audio = bytes(range(256)) * (UPLOAD_BYTES // 256)
     response = await client.post(
         "/transcription",
-        params={"language": "en"},  # seed 004: POST /transcription?language=en
+        params={"language": "en"},  # as the CAPL Routeur IA API's clients: POST /transcription?language=en
         content=audio,
         headers={"content-type": "audio/mpeg"},
     )

@@ -1,4 +1,4 @@
-"""The REST face of the real server, through the real Envoy: seed 004's shapes and requests."""
+"""The REST face of the real server, through the real Envoy: the JSON keys and requests of the CAPL Routeur IA API."""
 
 from __future__ import annotations
 
@@ -193,8 +193,8 @@ async def test_known_query_parameters_are_passed_on(rest: httpx.AsyncClient):
 
 
 async def test_the_callers_request_id_is_kept(rest: httpx.AsyncClient):
-    response = await rest.get("/health", headers={"x-request-id": "seed-004-abc"})
-    assert response.headers["x-request-id"] == "seed-004-abc"
+    response = await rest.get("/health", headers={"x-request-id": "capl-client-abc"})
+    assert response.headers["x-request-id"] == "capl-client-abc"
 
 
 def _unimplemented_routes() -> list[tuple[str, str, str, object]]:

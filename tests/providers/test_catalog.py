@@ -16,7 +16,7 @@ def catalog() -> ModelCatalog:
 
 
 def test_builtin_catalog_has_the_seed_models_and_prices(catalog: ModelCatalog) -> None:
-    # Seed 003 gives prices per 1K tokens; the catalog keeps them per million.
+    # The AI Providers page's provider table gives prices per 1K tokens; the catalog keeps them per million.
     gpt4 = catalog.resolve("gpt-4")
     assert (gpt4.input_price_per_million, gpt4.output_price_per_million) == (30.0, 60.0)
     assert gpt4.context_window == 8192

@@ -1,6 +1,6 @@
 """Routeur end to end: gRPC calls, the router, the real SDKs and the fake upstreams.
 
-Covers issue 4's cases: every provider unary and streamed; retries then success; retries
+Covers: every provider unary and streamed; retries then success; retries
 exhausted; fallback before the first token and none after it; deadline; cancellation;
 circuit breaker; pricing and emissions against the catalog; unknown model.
 """

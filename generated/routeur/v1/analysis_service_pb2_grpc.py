@@ -26,8 +26,8 @@ if _version_not_supported:
 
 
 class AnalysisServiceStub:
-    """Text analysis (seed 000's `/api/analyse`): a model reads a text and returns a structured
-    analysis (summary, sentiment, language, keywords), which is saved for its owner.
+    """Text analysis (the Generative AI Prod API's `/api/analyse`): a model reads a text and returns
+    a structured analysis (summary, sentiment, language, keywords), which is saved for its owner.
     """
 
     def __init__(self, channel):
@@ -59,8 +59,8 @@ class AnalysisServiceStub:
 
 
 class AnalysisServiceServicer:
-    """Text analysis (seed 000's `/api/analyse`): a model reads a text and returns a structured
-    analysis (summary, sentiment, language, keywords), which is saved for its owner.
+    """Text analysis (the Generative AI Prod API's `/api/analyse`): a model reads a text and returns
+    a structured analysis (summary, sentiment, language, keywords), which is saved for its owner.
     """
 
     def AnalyzeText(self, request, context):
@@ -123,8 +123,8 @@ def add_AnalysisServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class AnalysisService:
-    """Text analysis (seed 000's `/api/analyse`): a model reads a text and returns a structured
-    analysis (summary, sentiment, language, keywords), which is saved for its owner.
+    """Text analysis (the Generative AI Prod API's `/api/analyse`): a model reads a text and returns
+    a structured analysis (summary, sentiment, language, keywords), which is saved for its owner.
     """
 
     @staticmethod

@@ -26,9 +26,10 @@ if _version_not_supported:
 
 
 class ConversationServiceStub:
-    """Saved conversations (seeds 000 and 001). A completion naming a `conversation_id` reads
-    its messages as history and appends the new message and the answer to it.
-    Conversations belong to the caller: someone else's conversation looks missing.
+    """Saved conversations (the Generative AI Prod API's and the Ollama FastAPI client's). A
+    completion naming a `conversation_id` reads its messages as history and appends the new
+    message and the answer to it. Conversations belong to the caller: someone else's conversation
+    looks missing.
     """
 
     def __init__(self, channel):
@@ -75,9 +76,10 @@ class ConversationServiceStub:
 
 
 class ConversationServiceServicer:
-    """Saved conversations (seeds 000 and 001). A completion naming a `conversation_id` reads
-    its messages as history and appends the new message and the answer to it.
-    Conversations belong to the caller: someone else's conversation looks missing.
+    """Saved conversations (the Generative AI Prod API's and the Ollama FastAPI client's). A
+    completion naming a `conversation_id` reads its messages as history and appends the new
+    message and the answer to it. Conversations belong to the caller: someone else's conversation
+    looks missing.
     """
 
     def CreateConversation(self, request, context):
@@ -178,9 +180,10 @@ def add_ConversationServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ConversationService:
-    """Saved conversations (seeds 000 and 001). A completion naming a `conversation_id` reads
-    its messages as history and appends the new message and the answer to it.
-    Conversations belong to the caller: someone else's conversation looks missing.
+    """Saved conversations (the Generative AI Prod API's and the Ollama FastAPI client's). A
+    completion naming a `conversation_id` reads its messages as history and appends the new
+    message and the answer to it. Conversations belong to the caller: someone else's conversation
+    looks missing.
     """
 
     @staticmethod

@@ -26,8 +26,9 @@ if _version_not_supported:
 
 
 class ProviderServiceStub:
-    """Administration of AI providers (seed 003): the accounts and servers Routeur routes to.
-    Admin only. API keys are encrypted at rest and never returned, only masked.
+    """Administration of AI providers (the AI Providers page's provider table): the accounts and
+    servers Routeur routes to. Admin only. API keys are encrypted at rest and never returned,
+    only masked.
     """
 
     def __init__(self, channel):
@@ -94,8 +95,9 @@ class ProviderServiceStub:
 
 
 class ProviderServiceServicer:
-    """Administration of AI providers (seed 003): the accounts and servers Routeur routes to.
-    Admin only. API keys are encrypted at rest and never returned, only masked.
+    """Administration of AI providers (the AI Providers page's provider table): the accounts and
+    servers Routeur routes to. Admin only. API keys are encrypted at rest and never returned,
+    only masked.
     """
 
     def ListProviders(self, request, context):
@@ -242,8 +244,9 @@ def add_ProviderServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ProviderService:
-    """Administration of AI providers (seed 003): the accounts and servers Routeur routes to.
-    Admin only. API keys are encrypted at rest and never returned, only masked.
+    """Administration of AI providers (the AI Providers page's provider table): the accounts and
+    servers Routeur routes to. Admin only. API keys are encrypted at rest and never returned,
+    only masked.
     """
 
     @staticmethod

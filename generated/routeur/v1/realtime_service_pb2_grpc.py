@@ -26,8 +26,8 @@ if _version_not_supported:
 
 
 class RealtimeServiceStub:
-    """Realtime: a long-lived bidirectional session, the gRPC successor of seed 002's WebSocket.
-    The client sends pings and messages; the server answers pongs and streams replies.
+    """Realtime: a long-lived bidirectional session, the gRPC successor of the CAPL Routeur IA API's
+    WebSocket. The client sends pings and messages; the server answers pongs and streams replies.
     """
 
     def __init__(self, channel):
@@ -44,8 +44,8 @@ class RealtimeServiceStub:
 
 
 class RealtimeServiceServicer:
-    """Realtime: a long-lived bidirectional session, the gRPC successor of seed 002's WebSocket.
-    The client sends pings and messages; the server answers pongs and streams replies.
+    """Realtime: a long-lived bidirectional session, the gRPC successor of the CAPL Routeur IA API's
+    WebSocket. The client sends pings and messages; the server answers pongs and streams replies.
     """
 
     def RunSession(self, request_iterator, context):
@@ -73,8 +73,8 @@ def add_RealtimeServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class RealtimeService:
-    """Realtime: a long-lived bidirectional session, the gRPC successor of seed 002's WebSocket.
-    The client sends pings and messages; the server answers pongs and streams replies.
+    """Realtime: a long-lived bidirectional session, the gRPC successor of the CAPL Routeur IA API's
+    WebSocket. The client sends pings and messages; the server answers pongs and streams replies.
     """
 
     @staticmethod

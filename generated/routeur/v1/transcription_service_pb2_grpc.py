@@ -127,9 +127,9 @@ class TranscriptionServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetTranscriptionJob(self, request, context):
-        """Gets a job's status, progress and, once done, its transcript.
-        Returns the resource itself (AIP-131) so that the REST answer keeps seed 002's flat
-        JobStatusResponse shape: Envoy cannot unwrap a response field for JSON.
+        """Gets a job's status, progress and, once done, its transcript. Returns the resource itself
+        (AIP-131) so that the REST answer keeps the CAPL Routeur IA API's flat JobStatusResponse
+        shape: Envoy cannot unwrap a response field for JSON.
         buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

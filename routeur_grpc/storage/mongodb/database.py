@@ -1,6 +1,6 @@
 """The MongoDB database: its client, its collections and their indexes.
 
-Collections follow the earlier service (seed 000: `users`, `conversations`, `analysis`) and
+Collections follow the earlier service (the Generative AI Prod API's: `users`, `conversations`, `analysis`) and
 add `api_keys`, `messages`, `jobs`, `providers` and `usage`. Documents use the record id as
 `_id`; ids sort by creation time, so "newest first" sorts on `_id`. Timestamps are BSON
 dates (millisecond precision, read back as UTC-aware datetimes). JSON documents given by
