@@ -1,0 +1,147 @@
+"""README.md's examples, read as the commands a reader would type.
+
+`tests/test_readme_examples.py` runs what this module finds; keeping the reading apart keeps
+the rules (what is a command, what is skipped and why) in one short place.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Fenced blocks in these languages are run: shell lines one by one, Python as one script.
+SHELL_LANGUAGES = frozenset({"bash", "sh", "shell", "console", "zsh"})
+PYTHON_LANGUAGES = frozenset({"python", "py"})
+
+# The README's two top-level commands: `make test` is what runs this very test, and
+# `make run` starts the server the examples are run against.
+TOP_LEVEL_COMMANDS = frozenset({"make run", "make test"})
+
+# `<!-- not run: reason -->` on the line before a fence (blank lines allowed between).
+NOT_RUN_MARKER = re.compile(r"<!--\s*not run:\s*(?P<reason>.*?)\s*-->", re.DOTALL)
+FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>```+|~~~+)\s*(?P<info>[^\s`]*)[^`]*$")
+# A `<placeholder>` the reader would have to fill in: examples must not need one.
+PLACEHOLDER = re.compile(r"<[a-z][a-z0-9_-]*>")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One fenced code block: its language, text, first line and not-run reason if any."""
+
+    language: str
+    text: str
+    line: int
+    heading: str
+    not_run: str | None
+
+
+@dataclass(frozen=True)
+class Example:
+    """One runnable example: a shell command (continuations joined) or a Python script."""
+
+    kind: str  # "shell" or "python"
+    text: str
+    line: int
+    heading: str
+
+    @property
+    def test_id(self) -> str:
+        """A readable pytest id: line number, then the start of the command."""
+        first = " ".join(self.text.replace("\\\n", " ").split())
+        if self.kind == "python":
+            first = "python: " + first.removeprefix("import os ").strip()
+        return f"L{self.line} {first[:70]}"
+
+
+def blocks(markdown: str) -> list[Block]:
+    """Every fenced code block of `markdown`, with the section heading it sits under."""
+    lines = markdown.splitlines()
+    found: list[Block] = []
+    heading = ""
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if line.startswith("#"):
+            heading = line.lstrip("#").strip()
+        opening = FENCE.match(line)
+        if not opening:
+            index += 1
+            continue
+        fence = opening["fence"]
+        body: list[str] = []
+        end = index + 1
+        while end < len(lines) and not lines[end].strip().startswith(fence):
+            body.append(lines[end])
+            end += 1
+        found.append(
+            Block(
+                language=opening["info"].lower(),
+                text="\n".join(body),
+                line=index + 2,  # 1-based number of the block's first line
+                heading=heading,
+                not_run=_not_run_reason(lines, index),
+            )
+        )
+        index = end + 1
+    return found
+
+
+def _not_run_reason(lines: list[str], fence_index: int) -> str | None:
+    previous = fence_index - 1
+    while previous >= 0 and not lines[previous].strip():
+        previous -= 1
+    if previous < 0 or not lines[previous].rstrip().endswith("-->"):
+        return None
+    start = previous  # the marker may span lines: back to the one opening the comment
+    while start > 0 and "<!--" not in lines[start]:
+        start -= 1
+    marker = NOT_RUN_MARKER.fullmatch("\n".join(lines[start : previous + 1]).strip())
+    return " ".join(marker["reason"].split()) if marker else None
+
+
+def shell_commands(block: Block) -> list[Example]:
+    """The commands of a shell block: `\\` continuations joined, comments and blank lines
+    dropped, `$ ` prompts removed, the README's two top-level commands left out."""
+    commands: list[Example] = []
+    pending: list[str] = []
+    start = block.line
+    for offset, raw in enumerate(block.text.splitlines()):
+        line = raw.rstrip()
+        if not pending:
+            start = block.line + offset
+            stripped = line.strip()
+            if not stripped or stripped.startswith("#"):
+                continue
+            line = line.lstrip().removeprefix("$ ")
+        if line.endswith("\\"):
+            pending.append(line)  # kept as written: the shell joins `\`-newline itself
+            continue
+        pending.append(line)
+        command = "\n".join(pending)
+        pending = []
+        if _without_comment(command) in TOP_LEVEL_COMMANDS:
+            continue
+        commands.append(Example("shell", command, start, block.heading))
+    if pending:
+        commands.append(Example("shell", "\n".join(pending), start, block.heading))
+    return commands
+
+
+def _without_comment(command: str) -> str:
+    return command.split(" #", 1)[0].strip()
+
+
+def examples(markdown: str) -> tuple[list[Example], list[Block]]:
+    """The runnable examples of `markdown`, and the blocks marked not run."""
+    runnable: list[Example] = []
+    skipped: list[Block] = []
+    for block in blocks(markdown):
+        if block.language not in SHELL_LANGUAGES | PYTHON_LANGUAGES:
+            continue
+        if block.not_run is not None:
+            skipped.append(block)
+        elif block.language in SHELL_LANGUAGES:
+            runnable.extend(shell_commands(block))
+        else:
+            runnable.append(Example("python", block.text, block.line, block.heading))
+    return runnable, skipped
