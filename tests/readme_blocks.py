@@ -7,6 +7,7 @@ the rules (what is a command, what is skipped and why) in one short place.
 from __future__ import annotations
 
 import re
+import subprocess
 from dataclasses import dataclass
 
 # Fenced blocks in these languages are run: shell lines one by one, Python as one script.
@@ -14,8 +15,8 @@ SHELL_LANGUAGES = frozenset({"bash", "sh", "shell", "console", "zsh"})
 PYTHON_LANGUAGES = frozenset({"python", "py"})
 
 # The README's two top-level commands: `make test` is what runs this very test, and
-# `make run` starts the server the examples are run against.
-TOP_LEVEL_COMMANDS = frozenset({"make run", "make test"})
+# `make run` starts the server the examples are run against (settings may come first).
+TOP_LEVEL_COMMAND = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*make (?:run|test)")
 
 # `<!-- not run: reason -->` on the line before a fence (blank lines allowed between).
 NOT_RUN_MARKER = re.compile(r"<!--\s*not run:\s*(?P<reason>.*?)\s*-->", re.DOTALL)
@@ -100,8 +101,15 @@ def _not_run_reason(lines: list[str], fence_index: int) -> str | None:
 
 
 def shell_commands(block: Block) -> list[Example]:
-    """The commands of a shell block: `\\` continuations joined, comments and blank lines
-    dropped, `$ ` prompts removed, the README's two top-level commands left out."""
+    """The commands of a shell block, one per command a reader would type.
+
+    A command goes on until the shell would run it: over `\\` continuations, and over
+    the lines of a loop, an `if`, an open quote or a here-document (`bash -n` says when it
+    is whole). Comments and blank lines between commands are dropped, `$ ` prompts
+    removed; in a ```console block only `$ ` lines are commands (the others are output).
+    The README's two top-level commands (`make run`, `make test`, with or without
+    variables before them) are left out.
+    """
     commands: list[Example] = []
     pending: list[str] = []
     start = block.line
@@ -112,19 +120,28 @@ def shell_commands(block: Block) -> list[Example]:
             stripped = line.strip()
             if not stripped or stripped.startswith("#"):
                 continue
-            line = line.lstrip().removeprefix("$ ")
-        if line.endswith("\\"):
-            pending.append(line)  # kept as written: the shell joins `\`-newline itself
-            continue
-        pending.append(line)
+            if block.language == "console" and not stripped.startswith("$ "):
+                continue  # the output shown after a command
+            line = stripped.removeprefix("$ ")
+        pending.append(line)  # kept as written: the shell joins `\`-newline itself
         command = "\n".join(pending)
-        pending = []
-        if _without_comment(command) in TOP_LEVEL_COMMANDS:
+        if line.endswith("\\") or not _is_whole(command):
             continue
-        commands.append(Example("shell", command, start, block.heading))
-    if pending:
+        pending = []
+        if not TOP_LEVEL_COMMAND.fullmatch(_without_comment(command)):
+            commands.append(Example("shell", command, start, block.heading))
+    if pending:  # never whole: run as is, so that the failure shows
         commands.append(Example("shell", "\n".join(pending), start, block.heading))
     return commands
+
+
+def _is_whole(command: str) -> bool:
+    """Whether bash parses `command` as complete (a here-document without its end line
+    parses, with a warning)."""
+    checked = subprocess.run(
+        ["bash", "-n"], input=command + "\n", capture_output=True, text=True, check=False
+    )
+    return checked.returncode == 0 and not checked.stderr.strip()
 
 
 def _without_comment(command: str) -> str:

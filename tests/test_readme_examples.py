@@ -45,7 +45,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import time
@@ -70,7 +69,11 @@ ASSIGNMENT = re.compile(r"^(?:export\s+)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)=")
 AUDIO_FILE = re.compile(
     r"(?<![\w/.:-])(?P<path>[\w./-]*[\w-]+\.(?:mp3|wav|ogg|oga|opus|flac|m4a|mp4|mpeg|mpga|webm))\b"
 )
-SPOKEN_TEXT = "Bonjour, ceci est un court essai de transcription pour Routeur."
+# espeak-ng voice -> what it says, in the audio files examples upload.
+SPEECH = {
+    "fr": ("fr", "Bonjour, ceci est un court essai de transcription pour Routeur."),
+    "en": ("en", "Hello, this is a short transcription test for Routeur."),
+}
 
 pytestmark = pytest.mark.slow
 
@@ -117,7 +120,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     with log.open("wb") as output:
         process = subprocess.Popen(
             [str(VENV_BIN / "routeur-grpc"), "serve"],
-            cwd=workdir, env=environment, stdout=output, stderr=subprocess.STDOUT,
+            cwd=workdir,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
     try:
         addresses = _wait_until_serving(process, log)
@@ -192,8 +198,13 @@ class ReadmeShell:
             script = self.server.workdir / "readme_example.py"
             script.write_text(text)
             return subprocess.run(
-                [str(VENV_BIN / "python"), str(script)], cwd=self.server.workdir,
-                env=self.exported(), capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S,
+                [str(VENV_BIN / "python"), str(script)],
+                check=False,
+                cwd=self.server.workdir,
+                env=self.exported(),
+                capture_output=True,
+                text=True,
+                timeout=COMMAND_TIMEOUT_S,
             )
         return self._bash(text, save_state=True, timeout=COMMAND_TIMEOUT_S)
 
@@ -210,7 +221,9 @@ class ReadmeShell:
         listing = self._bash("env -0", save_state=False, timeout=30).stdout
         return dict(entry.split("=", 1) for entry in listing.split("\0") if "=" in entry)
 
-    def _bash(self, command: str, *, save_state: bool, timeout: float) -> subprocess.CompletedProcess[str]:
+    def _bash(
+        self, command: str, *, save_state: bool, timeout: float
+    ) -> subprocess.CompletedProcess[str]:
         after = (
             f'for __name in $(compgen -v); do grep -qxF "$__name" {self.baseline} '
             f'|| declare -p "$__name"; done > {self.state}.next 2>/dev/null; '
@@ -229,29 +242,48 @@ class ReadmeShell:
         )
         environment = _base_environment() | {"ROUTEUR_GRPC_ADDRESS": self.server.grpc_address}
         return subprocess.run(
-            ["bash", "-c", script], cwd=self.server.workdir, env=environment,
-            capture_output=True, text=True, timeout=timeout,
+            ["bash", "-c", script],
+            check=False,
+            cwd=self.server.workdir,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
 
     def _prepare_files(self, text: str) -> None:
-        """Audio files the command names, made from speech in the working directory."""
+        """Audio files the command names, made from speech in the working directory
+        (English speech when the name says `english` or `_en`, French otherwise)."""
         for match in AUDIO_FILE.finditer(text):
             target = self.server.workdir / match["path"]
             if match["path"].startswith("/") or target.exists():
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            _encode_speech(self.server.workdir / ".speech.wav", target)
+            english = re.search(r"english|(?:^|[_-])en[_.-]", target.name, re.IGNORECASE)
+            _encode_speech(SPEECH["en" if english else "fr"], self.server.workdir, target)
 
 
-def _encode_speech(speech: Path, target: Path) -> None:
-    if not speech.exists():
-        subprocess.run(
-            ["espeak-ng", "-v", "fr", "-w", str(speech), SPOKEN_TEXT], check=True, timeout=60
-        )
+def _encode_speech(speech: tuple[str, str], workdir: Path, target: Path) -> None:
+    voice, text = speech
+    spoken = workdir / f".speech-{voice}.wav"
+    if not spoken.exists():
+        subprocess.run(["espeak-ng", "-v", voice, "-w", str(spoken), text], check=True, timeout=60)
     subprocess.run(
-        [shutil.which("ffmpeg") or "ffmpeg", "-loglevel", "error", "-y", "-i", str(speech),
-         "-ac", "1", "-ar", "16000", str(target)],
-        check=True, timeout=60,
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-y",
+            "-i",
+            str(spoken),
+            "-ac",
+            "1",
+            "-ar",
+            "16000",
+            str(target),
+        ],
+        check=True,
+        timeout=60,
     )
 
 
