@@ -48,9 +48,9 @@ class Example:
     @property
     def test_id(self) -> str:
         """A readable pytest id: line number, then the start of the command."""
-        first = " ".join(self.text.replace("\\\n", " ").split())
         if self.kind == "python":
-            first = "python: " + first.removeprefix("import os ").strip()
+            return f"L{self.line} python ({self.heading})"
+        first = " ".join(self.text.replace("\\\n", " ").split())
         return f"L{self.line} {first[:70]}"
 
 

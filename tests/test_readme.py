@@ -3,12 +3,13 @@ examples are read as runnable commands (test_readme_examples.py runs them)."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
-from readme_blocks import PLACEHOLDER, examples
+from readme_blocks import PLACEHOLDER, blocks, examples
 
-from routeur_grpc.settings import ENV_PREFIX, Settings
+from routeur_grpc.settings import ENV_PREFIX, Settings, SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -124,3 +125,20 @@ def test_a_command_spans_every_line_until_the_shell_would_run_it():
         "curl -s http://127.0.0.1:8080/health",
     ]
     assert [len(example.text.splitlines()) for example in runnable] == [3, 3, 2, 1]
+
+
+def test_every_configuration_file_example_is_read_by_the_settings(tmp_path, monkeypatch):
+    """The README's ```toml blocks are configuration files a reader copies: each loads."""
+    configurations = [block for block in blocks(README) if block.language == "toml"]
+    assert configurations
+    for number, block in enumerate(configurations):
+        path = tmp_path / f"routeur-{number}.toml"
+        path.write_text(block.text)
+        for name in list(os.environ):
+            if name.startswith(ENV_PREFIX):
+                monkeypatch.delenv(name)
+        monkeypatch.setenv(f"{ENV_PREFIX}CONFIG_FILE", str(path))
+        try:
+            load_settings()
+        except SettingsError as error:
+            raise AssertionError(f"README line {block.line}: {error}") from None

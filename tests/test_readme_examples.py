@@ -37,7 +37,8 @@ rare, and the reason must be real: the block acts on the checkout itself (regene
 code, running benchmarks), or needs something no test can have (a provider's real key, a
 machine elsewhere). "It is slow" or "it needs a file" is not a reason: use a small
 `max_tokens`, or a file this harness generates. A block that is a configuration file
-(```toml, ```yaml) rather than commands is not run and needs no marker.
+(```toml, ```yaml) rather than commands is not run and needs no marker (test_readme.py
+loads every ```toml block as a `ROUTEUR_CONFIG_FILE`).
 """
 
 from __future__ import annotations
