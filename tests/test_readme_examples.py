@@ -1,13 +1,26 @@
 """Every example of README.md runs, as written, against one live server.
 
 The server is started the way `make run` starts it: `.venv/bin/routeur-grpc serve` as a
-process, from a directory laid out like the checkout (`.venv` is this checkout's
-virtualenv, `data/` the server's data directory, where the first start writes
-`data/admin.key`), authentication on, the embedded local model, Envoy beside it. Only the
-ports differ (any free port, as every test server) and answers are kept short
-(`ROUTEUR_LOCAL_MODEL_MAX_TOKENS`), so the README's fixed addresses are rewritten in each
-command before it runs (`SUBSTITUTIONS`) and the bundled client is told the address by
-`ROUTEUR_GRPC_ADDRESS`, its default.
+process, from a directory laid out like the checkout after `make run` (`.venv` is this
+checkout's virtualenv, `data/` the server's data directory, where its first start writes
+`data/admin.key`), authentication on, the embedded local model, Envoy beside it. What
+differs from `make run`: every port is a free one (port 0, as for every test server),
+Prometheus metrics are on (so that a metrics example can run), and answers with no
+`max_tokens` stop at `MAX_TOKENS`. Before a command runs, the README's fixed addresses are
+replaced with the live ones:
+
+    README text                      becomes
+    127.0.0.1:50051, localhost:50051 the gRPC address
+    127.0.0.1:8080,  localhost:8080  the REST address (Envoy)
+    127.0.0.1:9901,  localhost:9901  Envoy's admin address
+    127.0.0.1:9464,  localhost:9464  the Prometheus /metrics address
+    data/, ${ROUTEUR_DATA_DIR:-data}  unchanged: the working directory has `data/`
+    .venv/bin/...                     unchanged: the working directory has `.venv`
+
+Commands run with that directory as working directory, `.venv/bin` first on PATH (so
+`grpcurl`, `buf` and `routeur-grpc` resolve) and `ROUTEUR_GRPC_ADDRESS` set to the live
+address (the bundled client's default address, as `make run`'s :50051 is), no other
+`ROUTEUR_*` variable.
 
 What runs (read by `readme_blocks.py`):
 
@@ -63,7 +76,7 @@ RUNNABLE, NOT_RUN = examples((ROOT / "README.md").read_text())
 COMMAND_TIMEOUT_S = 240.0
 SERVER_START_TIMEOUT_S = 180.0
 # Keeps answers short where an example gives no max_tokens (the only setting, besides
-# ports, that differs from `make run`'s defaults).
+# ports and metrics, that differs from `make run`'s defaults).
 MAX_TOKENS = "32"
 
 ASSIGNMENT = re.compile(r"^(?:export\s+)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)=")
@@ -302,6 +315,7 @@ def test_readme_example_runs(shell: ReadmeShell, example: Example) -> None:
     _replay_assignments_before(shell, example)
     result = shell.run(example)
     report = _report(example, shell, result)
+    print(report)  # shown with `pytest -rP`: what each example printed
     assert result.returncode == 0, f"exit status {result.returncode}\n{report}"
     assignment = ASSIGNMENT.match(example.text) if example.kind == "shell" else None
     if assignment:
@@ -347,10 +361,12 @@ def _is_error(document: object) -> bool:
 
 
 def _report(example: Example, shell: ReadmeShell, result: subprocess.CompletedProcess[str]) -> str:
+    server_log = shell.server.log.read_text(errors="replace")
     return (
         f"README.md line {example.line} ({example.heading}):\n{example.text}\n"
         f"ran as:\n{shell.substitute(example.text)}\n"
         f"--- stdout\n{_tail(result.stdout)}\n--- stderr\n{_tail(result.stderr)}"
+        + ("" if result.returncode == 0 else f"\n--- server log\n{_tail(server_log, 1500)}")
     )
 
 
