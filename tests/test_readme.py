@@ -142,3 +142,40 @@ def test_every_configuration_file_example_is_read_by_the_settings(tmp_path, monk
             load_settings()
         except SettingsError as error:
             raise AssertionError(f"README line {block.line}: {error}") from None
+
+
+def architecture_paths() -> list[Path]:
+    """The paths the Architecture section's tree names (`dir/` starts a nested list)."""
+    (tree,) = [block for block in blocks(README) if block.heading == "Architecture"][:1]
+    paths: list[Path] = []
+    parent = ROOT
+    for line in tree.text.splitlines():
+        names = re.split(r"\s{2,}", line.strip(), maxsplit=1)[0]
+        if not names:
+            continue
+        nested = line.startswith("  ")
+        for name in names.split(", "):
+            if " " in name:
+                break  # prose, not a path
+            path = (parent if nested else ROOT) / name.rstrip("/")
+            paths.append(path)
+            if not nested and name.endswith("/"):
+                parent = path
+    return paths
+
+
+def test_every_path_of_the_architecture_map_exists():
+    paths = architecture_paths()
+    assert ROOT / "routeur_grpc" / "server.py" in paths
+    missing = [
+        str(path.relative_to(ROOT))
+        for path in paths
+        if not (list(path.parent.glob(path.name)) if "*" in path.name else path.exists())
+    ]
+    assert not missing, f"README's Architecture names missing paths: {missing}"
+
+
+def test_every_package_of_the_server_is_on_the_architecture_map():
+    paths = set(architecture_paths())
+    packages = {path.parent for path in (ROOT / "routeur_grpc").glob("*/__init__.py")}
+    assert not packages - paths, f"add to README's Architecture: {sorted(packages - paths)}"
