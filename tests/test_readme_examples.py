@@ -24,9 +24,11 @@ address (the bundled client's default address, as `make run`'s :50051 is), no ot
 
 What runs (read by `readme_blocks.py`):
 
-- every line of a ```bash / ```sh / ```shell / ```console block, `\\` continuations joined,
-  comments and blank lines dropped, except the README's two top-level commands `make run`
-  (it starts the server these examples talk to) and `make test` (it runs this test);
+- every command of a ```bash / ```sh / ```shell block (a line, with its `\\` continuations,
+  or the lines of a loop, an open quote, a here-document), and every `$ ` line of a
+  ```console block; comments and blank lines dropped, except the README's two top-level
+  commands `make run` (it starts the server these examples talk to) and `make test` (it
+  runs this test);
 - every ```python block, as one script, with `.venv/bin/python`.
 
 Commands run one after the other in one shell session, as a reader would type them:
@@ -45,7 +47,8 @@ Not run: a block is skipped only when the line before its fence (blank lines all
 
     <!-- not run: why this block cannot run in a test -->
 
-which is visible to anyone editing the README and listed in the test report. It must be
+which is visible to anyone editing the README, and shown as a skipped test with its reason
+in the test report. It must be
 rare, and the reason must be real: the block acts on the checkout itself (regenerating
 code, running benchmarks), or needs something no test can have (a provider's real key, a
 machine elsewhere). "It is slow" or "it needs a file" is not a reason: use a small
@@ -67,7 +70,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from readme_blocks import PLACEHOLDER, Example, examples
+from readme_blocks import PLACEHOLDER, Block, Example, examples
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -372,3 +375,10 @@ def _report(example: Example, shell: ReadmeShell, result: subprocess.CompletedPr
 
 def _tail(text: str, limit: int = 3000) -> str:
     return text if len(text) <= limit else "..." + text[-limit:]
+
+
+@pytest.mark.parametrize(
+    "block", NOT_RUN, ids=[f"L{block.line} {block.heading}" for block in NOT_RUN]
+)
+def test_readme_block_marked_not_run(block: Block) -> None:
+    pytest.skip(f"README.md line {block.line} not run: {block.not_run}")
