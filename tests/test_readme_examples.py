@@ -36,8 +36,10 @@ variables set by one (`export ROUTEUR_API_KEY=...`, `TOKEN=$(...)`) are seen by 
 and by the Python examples' `os.environ`. A command must exit 0 (`set -o pipefail`, and
 `curl` fails on an HTTP error status, `--fail-with-body`), print something (or, for an
 assignment, set a non-empty value), and print no error JSON (`{code, message}` or an
-`error` field). So examples must be self-contained: no `<id>` for the reader to fill
-in; capture what a command returns (`id=$(curl ... | .venv/bin/python -c ...)`) and use it.
+`error` field). Examples must be self-contained: no `<id>` for the reader to fill in;
+capture what a command returns (`id=$(curl ... | .venv/bin/python -c ...)`) and use it.
+With pipefail, `curl ... | head` fails (curl cannot write once head has gone): filter with
+`grep` instead.
 
 Files: a command naming an audio file (`curl -F file=@audio.mp3`, `.wav`, `.ogg`...) finds
 it in its working directory, generated once from speech made by espeak-ng and encoded by
