@@ -172,7 +172,7 @@ async def test_usage_per_day_and_recent_requests_without_contents(routeur, alice
         stub = users(channel)
         for _ in range(100):  # usage is written in the background, just after the answer
             report = await stub.GetUserUsage(pb.GetUserUsageRequest(user_id="me"))
-            if report.total.requests:
+            if report.total.requests and report.days:  # two reads: wait for both to see it
                 break
             await asyncio.sleep(0.05)
         recent = (await stub.ListUserRequests(pb.ListUserRequestsRequest(user_id="me"))).requests
