@@ -17,9 +17,12 @@ from routeur_grpc.routing.provider_factory import build_provider
 from routeur_grpc.routing.response_cache import ResponseCache
 from routeur_grpc.routing.retry import RetryPolicy
 from routeur_grpc.routing.router import ModelRouter, RouterConfig
+from routeur_grpc.services.analysis import AnalysisService, AnalysisSettings
 from routeur_grpc.services.completion import CompletionLimits, CompletionService
 from routeur_grpc.services.conversations import ConversationService
 from routeur_grpc.services.health import HealthCheck, HealthChecker
+from routeur_grpc.services.realtime import RealtimeService, RealtimeSettings
+from routeur_grpc.services.realtime_signalling import SignallingRooms
 from routeur_grpc.services.usage import UsageRecorder
 from routeur_grpc.settings import Settings
 from routeur_grpc.storage import open_store
@@ -39,6 +42,9 @@ class Application:
     conversations: ConversationService
     usage: UsageRecorder
     health: HealthChecker
+    analyses: AnalysisService
+    realtime: RealtimeService
+    signalling: SignallingRooms
 
     async def aclose(self) -> None:
         await self.router.aclose()
@@ -90,6 +96,25 @@ async def build_application(settings: Settings) -> Application:
             else None
         ),
     )
+    default_model = settings.local_model_name if settings.local_model_enabled else ""
+    analyses = AnalysisService(
+        completions,
+        store.analyses,
+        AnalysisSettings(
+            default_model=settings.analysis_model or default_model,
+            max_tokens=settings.analysis_max_tokens,
+            max_text_chars=settings.max_message_chars,
+        ),
+    )
+    realtime = RealtimeService(
+        completions,
+        conversations,
+        RealtimeSettings(
+            default_model=settings.realtime_model or default_model,
+            idle_timeout_s=settings.realtime_idle_timeout_s,
+            max_sessions_per_caller=settings.realtime_max_sessions_per_caller,
+        ),
+    )
     return Application(
         settings=settings,
         store=store,
@@ -99,6 +124,9 @@ async def build_application(settings: Settings) -> Application:
         conversations=conversations,
         usage=usage,
         health=HealthChecker(checks),
+        analyses=analyses,
+        realtime=realtime,
+        signalling=SignallingRooms(),
     )
 
 

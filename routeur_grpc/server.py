@@ -45,11 +45,14 @@ from routeur.v1 import (
     user_service_pb2_grpc,
 )
 
+from routeur_grpc.api.analysis import AnalysisServicer
 from routeur_grpc.api.completion import CompletionServicer
 from routeur_grpc.api.conversations import ConversationServicer
 from routeur_grpc.api.health import HealthServicer
 from routeur_grpc.api.models import ModelServicer
 from routeur_grpc.api.openai_compat import OpenAICompatServicer
+from routeur_grpc.api.realtime import RealtimeServicer
+from routeur_grpc.api.realtime_websocket import RealtimeWebSocketServer
 from routeur_grpc.api.unimplemented import unimplemented_servicer
 from routeur_grpc.application import Application, build_application
 from routeur_grpc.gateway import GatewayError, start_gateway
@@ -98,14 +101,14 @@ SERVICES: tuple[_Service, ...] = (
              "the agent registry"),
     _Service(conversation_service_pb2_grpc, conversation_service_pb2, "ConversationService",
              lambda app: ConversationServicer(app.conversations)),
-    _Service(analysis_service_pb2_grpc, analysis_service_pb2, "AnalysisService", None,
-             "text analysis"),
+    _Service(analysis_service_pb2_grpc, analysis_service_pb2, "AnalysisService",
+             lambda app: AnalysisServicer(app.analyses)),
     _Service(provider_service_pb2_grpc, provider_service_pb2, "ProviderService", None,
              "provider administration"),
     _Service(user_service_pb2_grpc, user_service_pb2, "UserService", None,
              "user administration"),
-    _Service(realtime_service_pb2_grpc, realtime_service_pb2, "RealtimeService", None,
-             "realtime sessions"),
+    _Service(realtime_service_pb2_grpc, realtime_service_pb2, "RealtimeService",
+             lambda app: RealtimeServicer(app.realtime)),
 )
 
 
@@ -118,13 +121,30 @@ class RouteurServer:
         self.grpc_server = server
         self.app = app
         self._health = health_servicer
+        self.websocket = RealtimeWebSocketServer(app.realtime, app.signalling)
+
+    @property
+    def websocket_port(self) -> int | None:
+        """The port of the realtime WebSocket endpoint, once started."""
+        return self.websocket.port
 
     async def start(self) -> None:
         await self.grpc_server.start()
+        try:
+            await self.websocket.start(self.app.settings.realtime_websocket_address)
+        except OSError as error:
+            await self.grpc_server.stop(0)
+            await self.app.aclose()
+            raise StartupError(
+                f"Cannot listen on {self.app.settings.realtime_websocket_address} "
+                f"(ROUTEUR_REALTIME_WEBSOCKET_ADDRESS): {error.strerror or error}. "
+                "Is another process using that port?"
+            ) from None
 
     async def stop(self, grace: float | None) -> None:
         """Refuse new calls, give in-flight ones `grace` seconds, then release everything."""
         await self._health.enter_graceful_shutdown()
+        await self.websocket.stop()
         await self.grpc_server.stop(grace)
         await self.app.aclose()
 
@@ -186,7 +206,9 @@ async def serve(settings: Settings) -> None:
     gateway = None
     if settings.gateway_enabled:
         try:
-            gateway = await start_gateway(settings, grpc_port=port)
+            gateway = await start_gateway(
+                settings, grpc_port=port, websocket_port=routeur.websocket_port
+            )
         except GatewayError as error:
             await routeur.stop(0)
             raise StartupError(
