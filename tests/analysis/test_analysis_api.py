@@ -91,9 +91,11 @@ async def test_a_clean_json_answer_becomes_a_saved_analysis(
         "Sure! Here is the analysis:\n```json\n" + json.dumps(ANALYSIS, indent=2)
         + "\n```\nLet me know if you need more.",
         "The analysis is " + json.dumps(ANALYSIS) + " as requested.",
-        "{'summary': 'Marie Curie won the Nobel Prize in 1911.', 'sentiment': 'Positive', "
-        "'language': 'EN', 'keywords': ['Marie Curie', 'Nobel Prize',], "
-        "'entities': ['Marie Curie', {'name': 'Paris', 'type': 'place'},],}",
+        (
+            "{'summary': 'Marie Curie won the Nobel Prize in 1911.', 'sentiment': 'Positive', "
+            "'language': 'EN', 'keywords': ['Marie Curie', 'Nobel Prize',], "
+            "'entities': ['Marie Curie', {'name': 'Paris', 'type': 'place'},],}"
+        ),
     ],
     ids=["fenced-with-prose", "inline-with-prose", "single-quotes-trailing-commas"],
 )
