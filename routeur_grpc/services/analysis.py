@@ -10,6 +10,7 @@ the caller's mistake. Both calls are billed, so the metadata returned and stored
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 
@@ -40,6 +41,23 @@ text names, each as {"text": "...", "type": "person|organization|location|date|p
 event|other"}.
 Example: {"summary": "...", "sentiment": "neutral", "language": "en", "keywords": ["..."], \
 "entities": [{"text": "...", "type": "person"}]}"""
+
+# One worked example before the real text: small models follow an example far more
+# reliably than a description of the format.
+EXAMPLE_TEXT = "Ada Lovelace wrote the first program in London in 1843. What a brilliant mind!"
+EXAMPLE_ANSWER = json.dumps(
+    {
+        "summary": "Ada Lovelace wrote the first computer program, in London in 1843.",
+        "sentiment": "positive",
+        "language": "en",
+        "keywords": ["Ada Lovelace", "first program", "1843"],
+        "entities": [
+            {"text": "Ada Lovelace", "type": "person"},
+            {"text": "London", "type": "location"},
+            {"text": "1843", "type": "date"},
+        ],
+    }
+)
 
 RETRY_PROMPT = """That answer cannot be used: {problem}. Answer again with only the JSON \
 object, with the keys summary, sentiment, language, keywords and entities."""
@@ -82,7 +100,11 @@ class AnalysisService:
                 "\nAlso follow these instructions, adding any extra keys they ask for: "
                 + request.instructions.strip()
             )
-        history: tuple[ChatMessage, ...] = (ChatMessage("system", system),)
+        history: tuple[ChatMessage, ...] = (
+            ChatMessage("system", system),
+            ChatMessage("user", EXAMPLE_TEXT),
+            ChatMessage("assistant", EXAMPLE_ANSWER),
+        )
         accounts: list[CompletionMetadata] = []
         answer = await self._ask(model, history, request.text, caller, accounts)
         try:
