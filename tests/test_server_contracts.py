@@ -104,12 +104,10 @@ async def test_a_client_streaming_call_not_built_yet_is_refused(channel):
     assert "speech-to-text" in caught.value.details()
 
 
-async def test_a_bidirectional_call_not_built_yet_is_refused(channel):
+async def test_a_bidirectional_call_is_served(channel):
     stub = realtime_service_pb2_grpc.RealtimeServiceStub(channel)
-    ping = realtime_service_pb2.RunSessionRequest(ping=realtime_service_pb2.RealtimePing())
-    call = stub.RunSession(iter([ping]))
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        async for _ in call:
-            pass
-    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "realtime sessions" in caught.value.details()
+    ping = realtime_service_pb2.RunSessionRequest(
+        ping=realtime_service_pb2.RealtimePing(nonce="n")
+    )
+    events = [event.WhichOneof("event") async for event in stub.RunSession(iter([ping]))]
+    assert events == ["started", "pong"]
