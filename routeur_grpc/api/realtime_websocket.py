@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from http import HTTPStatus
@@ -51,6 +52,7 @@ from routeur_grpc.services.realtime_signalling import SIGNALLING_TYPES, Signalli
 from routeur_grpc.structured_logging import describe_exception
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("routeur.access")
 
 PATH = "/realtime/ws"
 SESSION_EVENT_TYPES = ("ping", "message", "cancel")
@@ -102,6 +104,7 @@ class RealtimeWebSocketServer:
         request = connection.request
         assert request is not None
         set_request_id(accept_request_id(request.headers.get(REQUEST_ID_METADATA_KEY)))
+        started = time.perf_counter()
         try:
             await self._run(connection, request)
         except websockets.ConnectionClosed:
@@ -115,6 +118,16 @@ class RealtimeWebSocketServer:
                 Internal(
                     f"Internal error. Quote request id {current_request_id()} when reporting it."
                 ),
+            )
+        finally:
+            # The WebSocket's line in the access log, as the gRPC interceptor writes for calls.
+            access_log.info(
+                "websocket finished",
+                extra={
+                    "path": PATH,
+                    "close_code": connection.close_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
             )
 
     async def _run(self, connection: ServerConnection, request: Request) -> None:

@@ -224,3 +224,27 @@ async def test_analysis_over_rest(
         failed = await rest.post("/api/analyse", json={"text": "Une note sur Lyon."})
         assert failed.status_code == 503
         assert failed.json()["details"][0]["reason"] == "MODEL_OUTPUT_INVALID"
+
+
+async def test_a_one_shot_session_over_rest(
+    served: tuple[RunningServer, EnvoyProcess], fake_openai: FakeOpenAI
+) -> None:
+    """POST /realtime/session carries a JSON array of events: the session answers them and
+    ends (the client's side is over once the body is sent)."""
+    async with httpx.AsyncClient(
+        base_url=served[1].rest_url, headers=auth_headers(), timeout=30
+    ) as rest:
+        response = await rest.post(
+            "/realtime/session", json=[{"ping": {"nonce": "p"}}, {"message": {"text": "Hi"}}]
+        )
+    assert response.status_code == 200, response.text
+    events = [
+        json.loads(line.removeprefix("data: "))
+        for line in response.text.splitlines()
+        if line.startswith("data: ")
+    ] or json.loads(response.text)
+    kinds = [next(iter(event)) for event in events]
+    assert kinds[:2] == ["started", "pong"] and kinds[-1] == "done"
+    assert "".join(e["delta"]["content"] for e in events if "delta" in e) == (
+        fake_openai.reply_text
+    )

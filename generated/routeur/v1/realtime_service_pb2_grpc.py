@@ -63,8 +63,10 @@ class RealtimeServiceServicer:
     """
 
     def RunSession(self, request_iterator, context):
-        """Opens a session. Bidirectional streaming needs HTTP/2 end to end: use gRPC (or a
-        gRPC client library); the REST mapping below only carries a single request.
+        """Opens a session. Bidirectional streaming needs HTTP/2 end to end: use gRPC, or the
+        `/realtime/ws` WebSocket from a browser. The REST mapping below takes a JSON array of
+        events, e.g. `[{"message": {"text": "Hi"}}]`, and answers the session's events as
+        Server-Sent Events; the session ends once they are handled.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
