@@ -23,7 +23,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from http import HTTPStatus
 from typing import Any
@@ -32,6 +32,7 @@ from urllib.parse import parse_qs, urlsplit
 import websockets
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
 
 from routeur_grpc.api import realtime_convert as convert
 from routeur_grpc.api.websocket_auth import (
@@ -48,7 +49,11 @@ from routeur_grpc.request_context import (
     set_request_id,
 )
 from routeur_grpc.services.realtime import SESSION_IDLE, RealtimeService
-from routeur_grpc.services.realtime_signalling import SIGNALLING_TYPES, SignallingRooms
+from routeur_grpc.services.realtime_signalling import (
+    SIGNALLING_TYPES,
+    Participant,
+    SignallingRooms,
+)
 from routeur_grpc.structured_logging import describe_exception
 
 log = logging.getLogger(__name__)
@@ -152,7 +157,7 @@ class RealtimeWebSocketServer:
                         await connection.send(json.dumps(convert.websocket_message(event)))
 
     async def _client_events(
-        self, connection: ServerConnection, me: Any
+        self, connection: ServerConnection, me: Participant
     ) -> AsyncIterator[ClientEvent]:
         """The session events among the client's messages; signalling is relayed here."""
         try:
@@ -160,8 +165,8 @@ class RealtimeWebSocketServer:
                 try:
                     kind, payload = _parse(text)
                     if kind in SIGNALLING_TYPES:
-                        await self._rooms.relay(me, text if isinstance(text, str) else
-                                                text.decode())
+                        relayed = text if isinstance(text, str) else text.decode()
+                        await self._rooms.relay(me, relayed)
                         yield Activity()
                     else:
                         yield convert.websocket_event(kind, payload)
@@ -217,7 +222,10 @@ def _only_realtime_path(connection: ServerConnection, request: Request) -> Respo
     return None
 
 
-def _select_subprotocol(connection: ServerConnection, offered: Any) -> Any:
+def _select_subprotocol(
+    connection: ServerConnection, offered: Sequence[Subprotocol]
+) -> Subprotocol | None:
     """`routeur.v1` when the client offers it (browsers fail a connection whose offered
     subprotocols all go unanswered, so a client sending a `bearer.<token>` offers it too)."""
-    return SUBPROTOCOL if SUBPROTOCOL in offered else None
+    chosen = Subprotocol(SUBPROTOCOL)
+    return chosen if chosen in offered else None
