@@ -6,6 +6,7 @@ slowly (`stream_delay_s`), or failing, through the real OpenAI SDK.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fakes import FakeOpenAI
@@ -39,3 +40,12 @@ async def start_openai_backed_server(
     }
     values.update(overrides)
     return await start_server(server_settings(data_dir, **values))
+
+
+async def recorded_usage(running: RunningServer) -> tuple[int, int]:
+    """Requests and prompt tokens recorded today, over every owner."""
+    today = datetime.now(UTC).date()
+    totals = await running.server.app.store.usage.totals_by_owner(
+        first_day=today, last_day=today
+    )
+    return sum(t.requests for t in totals), sum(t.prompt_tokens for t in totals)

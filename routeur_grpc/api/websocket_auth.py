@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from routeur_grpc.domain.caller import Caller
-from routeur_grpc.request_context import ANONYMOUS_OWNER
+from routeur_grpc.request_context import current_owner_id
 
 SUBPROTOCOL = "routeur.v1"
 BEARER_SUBPROTOCOL_PREFIX = "bearer."
@@ -37,6 +37,6 @@ def websocket_credential(headers: Mapping[str, str], subprotocols: list[str]) ->
 
 def authenticate_websocket(credential: str | None, request_id: str) -> Caller:
     """The caller a WebSocket connection acts for. See the module docstring: for now, the
-    anonymous caller whatever the credential."""
+    caller every unauthenticated call acts for, whatever the credential."""
     del credential  # read once authentication lands
-    return Caller(owner_id=ANONYMOUS_OWNER, request_id=request_id)
+    return Caller(owner_id=current_owner_id(), request_id=request_id)

@@ -74,9 +74,6 @@ class RealtimeService:
         self._settings = settings
         self._held: dict[str, int] = {}  # owner id → sessions open now
 
-    def sessions_held(self, owner_id: str) -> int:
-        return self._held.get(owner_id, 0)
-
     @asynccontextmanager
     async def open_session(
         self, caller: Caller, session_id: str = ""

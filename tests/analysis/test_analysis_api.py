@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
 
 import grpc
 import pytest
 from fakes import FakeOpenAI
-from openai_backed import MODEL
+from openai_backed import MODEL, recorded_usage
 from routeur.v1 import analysis_service_pb2 as pb
 from routeur.v1 import analysis_service_pb2_grpc as pb_grpc
 from support import RunningServer, error_info
 
 from routeur_grpc.domain.caller import Caller
 from routeur_grpc.errors import NotFound
-from routeur_grpc.request_context import ANONYMOUS_OWNER
 
 TEXT = "Marie Curie won the Nobel Prize in Paris in 1911. It was a wonderful day."
 
@@ -233,22 +231,21 @@ async def test_another_owner_sees_none_of_them(
     with pytest.raises(NotFound):
         await service.delete(stranger, mine.analysis_id)
     assert (await service.list(stranger, 0, "")).items == ()
-    owner = Caller(owner_id=ANONYMOUS_OWNER, request_id="test")
-    assert (await service.get(owner, mine.analysis_id)).analysis_id == mine.analysis_id
+    saved = await stub(analysis_channel).GetAnalysis(
+        pb.GetAnalysisRequest(analysis_id=mine.analysis_id)
+    )
+    assert saved.analysis.analysis_id == mine.analysis_id  # still there for its owner
 
 
 async def test_usage_is_recorded_for_every_model_call(
     analysis_server: RunningServer, analysis_channel: grpc.aio.Channel, fake_openai: FakeOpenAI
 ) -> None:
-    usage = analysis_server.server.app.store.usage
-    today = datetime.now(UTC).date()
-    before = await usage.total(ANONYMOUS_OWNER, first_day=today, last_day=today)
+    before = await recorded_usage(analysis_server)
     fake_openai.reply_next("not json", json.dumps(ANALYSIS))
     await analyze(analysis_channel)
-    for _ in range(200):
-        after = await usage.total(ANONYMOUS_OWNER, first_day=today, last_day=today)
-        if after.requests >= before.requests + 2:
+    for _ in range(200):  # usage is written in the background
+        after = await recorded_usage(analysis_server)
+        if after[0] >= before[0] + 2:
             break
         await asyncio.sleep(0.02)
-    assert after.requests == before.requests + 2
-    assert after.prompt_tokens == before.prompt_tokens + 2 * FakeOpenAI.prompt_tokens
+    assert after == (before[0] + 2, before[1] + 2 * FakeOpenAI.prompt_tokens)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import grpc
 import pytest
 import websockets
 from fakes import FakeOpenAI
@@ -16,7 +17,7 @@ from support import RunningServer, auth_headers
 from websockets.asyncio.client import connect
 
 from routeur_grpc.api.websocket_auth import authenticate_websocket, websocket_credential
-from routeur_grpc.request_context import ANONYMOUS_OWNER
+from routeur_grpc.request_context import current_owner_id
 
 
 def url(server: RunningServer, path: str = "/realtime/ws") -> str:
@@ -44,11 +45,21 @@ async def test_websocket_and_grpc_sessions_share_the_callers_cap(
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
     for session in grpc_sessions:
         await session.close()
-    for _ in range(200):  # the server notices the WebSocket close on its own time
-        if realtime_server.server.app.realtime.sessions_held(ANONYMOUS_OWNER) == 0:
+    # Every place is given back (the server notices a WebSocket close on its own time).
+    for _ in range(200):
+        again: list[SessionClient] = [open_session() for _ in range(SESSION_CAP)]
+        try:
+            for session in again:
+                await session.started()
             break
-        await asyncio.sleep(0.02)
-    assert realtime_server.server.app.realtime.sessions_held(ANONYMOUS_OWNER) == 0
+        except grpc.aio.AioRpcError:
+            for session in again:
+                session.call.cancel()
+            await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the sessions' places were not given back")
+    for session in again:
+        await session.close()
 
 
 async def test_an_idle_websocket_session_is_closed_with_its_reason(
@@ -82,4 +93,5 @@ def test_the_credential_comes_from_the_subprotocol_or_the_authorization_header()
     assert websocket_credential({"authorization": "Bearer xyz"}, []) == "xyz"
     assert websocket_credential({}, ["routeur.v1"]) is None
     # Until authentication lands, everyone is the anonymous caller.
-    assert authenticate_websocket("abc", "req-1").owner_id == ANONYMOUS_OWNER
+    caller = authenticate_websocket("abc", "req-1")
+    assert (caller.owner_id, caller.request_id) == (current_owner_id(), "req-1")
