@@ -51,10 +51,6 @@ class SignallingRooms:
             if not members:
                 self._rooms.pop(room, None)
 
-    def others(self, participant: Participant) -> int:
-        """How many other participants would receive a relayed message."""
-        return len(self._rooms.get(participant.room, {})) - 1
-
     async def relay(self, sender: Participant, text: str) -> int:
         """Send `text` as-is to every other participant of the sender's room; how many got
         it. A participant that has gone meanwhile is skipped."""
