@@ -21,6 +21,7 @@ from routeur_grpc.routing.attempt_runner import UpstreamTimeouts
 from routeur_grpc.routing.provider_factory import build_provider
 from routeur_grpc.routing.retry import RetryPolicy
 from routeur_grpc.routing.router import ModelRouter, RouterConfig
+from routeur_grpc.services.analysis import AnalysisService, AnalysisSettings
 from routeur_grpc.services.authentication import Authenticator
 from routeur_grpc.services.bootstrap import ensure_first_admin
 from routeur_grpc.services.completion import CompletionLimits, CompletionService
@@ -29,6 +30,8 @@ from routeur_grpc.services.health import HealthCheck, HealthChecker
 from routeur_grpc.services.job_changes import JobChanges
 from routeur_grpc.services.meeting_report import MeetingReporter
 from routeur_grpc.services.models import ModelsService
+from routeur_grpc.services.realtime import RealtimeService, RealtimeSettings
+from routeur_grpc.services.realtime_signalling import SignallingRooms
 from routeur_grpc.services.response_cache import ResponseCache
 from routeur_grpc.services.token_exchange import TokenExchange
 from routeur_grpc.services.token_keys import TokenKeyError, load_token_keys
@@ -77,6 +80,9 @@ class Application:
     transcription_jobs: TranscriptionJobService
     job_workers: JobWorkerPool
     job_audio: JobAudioStore
+    analyses: AnalysisService
+    realtime: RealtimeService
+    signalling: SignallingRooms
 
     async def aclose(self) -> None:
         await self.job_workers.stop()
@@ -228,6 +234,25 @@ async def build_application(
         audio_retention_s=settings.transcription_audio_retention_s,
     )
     job_workers.start()
+    default_model = settings.local_model_name if settings.local_model_enabled else ""
+    analyses = AnalysisService(
+        completions,
+        store.analyses,
+        AnalysisSettings(
+            default_model=settings.analysis_model or default_model,
+            max_tokens=settings.analysis_max_tokens,
+            max_text_chars=settings.max_message_chars,
+        ),
+    )
+    realtime = RealtimeService(
+        completions,
+        conversations,
+        RealtimeSettings(
+            default_model=settings.realtime_model or default_model,
+            idle_timeout_s=settings.realtime_idle_timeout_s,
+            max_sessions_per_caller=settings.realtime_max_sessions_per_caller,
+        ),
+    )
     return Application(
         settings=settings,
         store=store,
@@ -249,6 +274,9 @@ async def build_application(
         transcription_jobs=transcription_jobs,
         job_workers=job_workers,
         job_audio=job_audio,
+        analyses=analyses,
+        realtime=realtime,
+        signalling=SignallingRooms(),
     )
 
 

@@ -47,6 +47,7 @@ from routeur.v1 import (
     user_service_pb2_grpc,
 )
 
+from routeur_grpc.api.analysis import AnalysisServicer
 from routeur_grpc.api.auth import AuthServicer
 from routeur_grpc.api.completion import CompletionServicer
 from routeur_grpc.api.conversations import ConversationServicer
@@ -55,6 +56,8 @@ from routeur_grpc.api.health import HealthServicer
 from routeur_grpc.api.models import ModelServicer
 from routeur_grpc.api.openai_compat import OpenAICompatServicer
 from routeur_grpc.api.transcription import TranscriptionServicer
+from routeur_grpc.api.realtime import RealtimeServicer
+from routeur_grpc.api.realtime_websocket import RealtimeWebSocketServer
 from routeur_grpc.api.unimplemented import unimplemented_servicer
 from routeur_grpc.api.users import UserServicer
 from routeur_grpc.application import Application, AuthSetupError, build_application
@@ -120,14 +123,14 @@ SERVICES: tuple[_Service, ...] = (
              "the agent registry"),
     _Service(conversation_service_pb2_grpc, conversation_service_pb2, "ConversationService",
              lambda app: ConversationServicer(app.conversations)),
-    _Service(analysis_service_pb2_grpc, analysis_service_pb2, "AnalysisService", None,
-             "text analysis"),
+    _Service(analysis_service_pb2_grpc, analysis_service_pb2, "AnalysisService",
+             lambda app: AnalysisServicer(app.analyses)),
     _Service(provider_service_pb2_grpc, provider_service_pb2, "ProviderService", None,
              "provider administration"),
     _Service(user_service_pb2_grpc, user_service_pb2, "UserService",
              lambda app: UserServicer(app.user_administration, app.settings.currency)),
-    _Service(realtime_service_pb2_grpc, realtime_service_pb2, "RealtimeService", None,
-             "realtime sessions"),
+    _Service(realtime_service_pb2_grpc, realtime_service_pb2, "RealtimeService",
+             lambda app: RealtimeServicer(app.realtime)),
 )
 
 
@@ -146,10 +149,28 @@ class RouteurServer:
         self._health = health_servicer
         self.tracer_provider = tracer_provider
         self.metrics_server: MetricsServer | None = None
+        self.websocket = RealtimeWebSocketServer(
+            app.realtime, app.signalling, app.authenticator if app.auth_enabled else None
+        )
+
+    @property
+    def websocket_port(self) -> int | None:
+        """The port of the realtime WebSocket endpoint, once started."""
+        return self.websocket.port
 
     async def start(self) -> None:
         await self.grpc_server.start()
         settings = self.app.settings
+        try:
+            await self.websocket.start(settings.realtime_websocket_address)
+        except OSError as error:
+            await self.grpc_server.stop(0)
+            await self.app.aclose()
+            raise StartupError(
+                f"Cannot listen on {settings.realtime_websocket_address} "
+                f"(ROUTEUR_REALTIME_WEBSOCKET_ADDRESS): {error.strerror or error}. "
+                "Is another process using that port?"
+            ) from None
         if settings.metrics_port is not None:
             self.metrics_server = start_metrics_server(
                 self.app.metrics, settings.metrics_host, settings.metrics_port
@@ -158,6 +179,7 @@ class RouteurServer:
     async def stop(self, grace: float | None) -> None:
         """Refuse new calls, give in-flight ones `grace` seconds, then release everything."""
         await self._health.enter_graceful_shutdown()
+        await self.websocket.stop()
         await self.grpc_server.stop(grace)
         await self.app.aclose()
         if self.metrics_server is not None:
@@ -172,7 +194,9 @@ class RouteurServer:
         """Start Envoy in front of this server, restarted whenever it exits; its state is
         shown by gRPC health (`GATEWAY_HEALTH_SERVICE`) and the HealthService (`gateway`)."""
         supervisor = GatewaySupervisor(
-            envoy_process_for(settings, grpc_port=grpc_port),
+            envoy_process_for(
+                settings, grpc_port=grpc_port, websocket_port=self.websocket_port
+            ),
             on_change=self._gateway_changed,
             start_timeout_s=settings.gateway_start_timeout_s,
             initial_backoff_s=settings.gateway_restart_backoff_s,

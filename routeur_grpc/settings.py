@@ -401,6 +401,50 @@ class Settings(BaseSettings):
         200_000, ge=1, description="Longest accepted message or history entry, in characters."
     )
 
+    # --- Text analysis and realtime sessions --------------------------------------------------
+    analysis_model: str = Field(
+        "", description="Model of an analysis that names none; empty: the embedded model."
+    )
+    analysis_max_tokens: int = Field(
+        512, ge=64, le=32768, description="Longest JSON answer an analysis asks a model for."
+    )
+    realtime_model: str = Field(
+        "", description="Model of a realtime message that names none; empty: the embedded model."
+    )
+    realtime_idle_timeout_s: float = Field(
+        300.0, gt=0, description="A realtime session with no client event this long is closed."
+    )
+    realtime_max_sessions_per_caller: int = Field(
+        4, ge=1, description="Realtime sessions (gRPC and WebSocket) one caller may hold at once."
+    )
+    realtime_websocket_address: str = Field(
+        "127.0.0.1:0",
+        description="host:port of the WebSocket endpoint (`/realtime/ws`) that Envoy proxies; "
+        "port 0 picks a free one (fine when Envoy runs beside the server).",
+    )
+    gateway_websocket_upstreams: list[str] = Field(
+        default_factory=list,
+        description="host:port of each server's WebSocket endpoint behind Envoy (JSON list); "
+        "default: this process's. Set it with `gateway_upstreams`.",
+    )
+
+    @field_validator("realtime_websocket_address")
+    @classmethod
+    def _websocket_address(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError("expected host:port, e.g. 127.0.0.1:50052")
+        return value
+
+    @field_validator("gateway_websocket_upstreams")
+    @classmethod
+    def _websocket_upstreams(cls, value: list[str]) -> list[str]:
+        for address in value:
+            host, sep, port = address.rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 < int(port) <= 65535:
+                raise ValueError(f"{address!r}: expected host:port, e.g. 10.0.0.5:50052")
+        return value
+
     @field_validator("grpc_address")
     @classmethod
     def _host_and_port(cls, value: str) -> str:

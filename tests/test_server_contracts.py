@@ -9,14 +9,11 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from routeur.v1 import (
     agent_service_pb2,
     agent_service_pb2_grpc,
-    analysis_service_pb2,
-    analysis_service_pb2_grpc,
     health_service_pb2,
     health_service_pb2_grpc,
     realtime_service_pb2,
     realtime_service_pb2_grpc,
 )
-from support import error_info
 
 from routeur_grpc.server import SERVICES
 
@@ -76,16 +73,6 @@ async def test_rest_health_has_the_seed_shape(channel):
     }
 
 
-async def test_a_unary_call_to_a_service_not_built_yet_names_the_missing_feature(channel):
-    stub = analysis_service_pb2_grpc.AnalysisServiceStub(channel)
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await stub.GetAnalysis(analysis_service_pb2.GetAnalysisRequest(analysis_id="x"))
-    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "routeur.v1.AnalysisService/GetAnalysis is not available yet" in caught.value.details()
-    assert "text analysis" in caught.value.details()
-    assert error_info(caught.value).reason == "NOT_IMPLEMENTED"
-
-
 async def test_a_list_on_a_service_not_built_yet_is_refused_not_empty(channel):
     stub = agent_service_pb2_grpc.AgentServiceStub(channel)
     with pytest.raises(grpc.aio.AioRpcError) as caught:
@@ -93,12 +80,10 @@ async def test_a_list_on_a_service_not_built_yet_is_refused_not_empty(channel):
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
 
-async def test_a_bidirectional_call_not_built_yet_is_refused(channel):
+async def test_a_bidirectional_call_is_served(channel):
     stub = realtime_service_pb2_grpc.RealtimeServiceStub(channel)
-    ping = realtime_service_pb2.RunSessionRequest(ping=realtime_service_pb2.RealtimePing())
-    call = stub.RunSession(iter([ping]))
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        async for _ in call:
-            pass
-    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "realtime sessions" in caught.value.details()
+    ping = realtime_service_pb2.RunSessionRequest(
+        ping=realtime_service_pb2.RealtimePing(nonce="n")
+    )
+    events = [event.WhichOneof("event") async for event in stub.RunSession(iter([ping]))]
+    assert events == ["started", "pong"]

@@ -27,6 +27,10 @@ class Identity:
 
 
 ANONYMOUS = Identity(ANONYMOUS_OWNER)
+# With authentication disabled (development only) every caller is one all-powerful owner.
+UNAUTHENTICATED_OPERATOR = Identity(
+    ANONYMOUS_OWNER, frozenset({ROLE_ADMIN, ROLE_USER}), auth_method=AUTH_NONE
+)
 
 
 @dataclass(frozen=True, slots=True)

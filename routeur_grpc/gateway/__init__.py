@@ -39,16 +39,22 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def envoy_process_for(settings: Settings, *, grpc_port: int | None = None) -> EnvoyProcess:
+def envoy_process_for(
+    settings: Settings, *, grpc_port: int | None = None, websocket_port: int | None = None
+) -> EnvoyProcess:
     """An Envoy (not started) configured from the settings.
 
     `grpc_port` is the port the local gRPC server actually bound, when `grpc_address` asked
-    for port 0; it is ignored when `gateway_upstreams` names the servers.
+    for port 0; it is ignored when `gateway_upstreams` names the servers. `websocket_port`
+    is the same for the realtime WebSocket endpoint (`gateway_websocket_upstreams`).
     """
     overrides: dict[str, Any] = {}
     if grpc_port is not None and not settings.gateway_upstreams:
         host = settings.grpc_address.rpartition(":")[0]
         overrides["upstreams"] = (local_upstream(f"{host}:{grpc_port}"),)
+    if websocket_port is not None and not settings.gateway_websocket_upstreams:
+        host = settings.realtime_websocket_address.rpartition(":")[0]
+        overrides["websocket_upstreams"] = (local_upstream(f"{host}:{websocket_port}"),)
     return EnvoyProcess(
         GatewayConfig.from_settings(settings, **overrides),
         log_level=settings.gateway_log_level,
@@ -58,10 +64,14 @@ def envoy_process_for(settings: Settings, *, grpc_port: int | None = None) -> En
 
 
 async def start_gateway(
-    settings: Settings, *, grpc_port: int | None = None, wait_for_upstream: bool = True
+    settings: Settings,
+    *,
+    grpc_port: int | None = None,
+    websocket_port: int | None = None,
+    wait_for_upstream: bool = True,
 ) -> EnvoyProcess:
     """Start Envoy and return once it serves REST (and an upstream server is healthy)."""
-    envoy = envoy_process_for(settings, grpc_port=grpc_port)
+    envoy = envoy_process_for(settings, grpc_port=grpc_port, websocket_port=websocket_port)
     await envoy.start(
         timeout_s=settings.gateway_start_timeout_s,
         wait_for_upstream=wait_for_upstream,

@@ -62,6 +62,12 @@ class GatewayConfig:
     """0 lets the system pick; `EnvoyProcess.rest_port` tells which."""
     admin_port: int = 9901
     """Admin interface, always on 127.0.0.1; 0 lets the system pick."""
+    websocket_upstreams: tuple[str, ...] = ()
+    """host:port of each server's realtime WebSocket endpoint (`/realtime/ws` is proxied to
+    them with the upgrade); none: that path answers 503."""
+    websocket_idle_timeout_s: float = 3600.0
+    """A proxied WebSocket with no traffic this long is closed by Envoy (the server closes
+    idle sessions sooner, by its own setting)."""
     cors_origins: tuple[str, ...] = DEFAULT_CORS_ORIGINS
     """Exact origins allowed to call from a browser; `*` allows any (without credentials)."""
     allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
@@ -100,6 +106,9 @@ class GatewayConfig:
             "listen_host": settings.rest_host,
             "rest_port": settings.rest_port,
             "admin_port": settings.gateway_admin_port,
+            "websocket_upstreams": tuple(settings.gateway_websocket_upstreams)
+            or _local_websocket(settings.realtime_websocket_address),
+            "websocket_idle_timeout_s": settings.realtime_idle_timeout_s + 60.0,
             "cors_origins": tuple(settings.cors_origins),
             "allowed_hosts": _allowed_hosts(settings.allowed_hosts, settings.rest_host),
             "health_check_interval_s": settings.gateway_health_check_interval_s,
@@ -126,6 +135,13 @@ def local_upstream(grpc_address: str) -> str:
     """Where to reach a server listening on `grpc_address` from this machine."""
     host, _, port = grpc_address.rpartition(":")
     return f"{reachable_host(host)}:{port}"
+
+
+def _local_websocket(address: str) -> tuple[str, ...]:
+    """This process's WebSocket endpoint, when its port is fixed (port 0 is only known once
+    bound: `envoy_process_for` passes it then)."""
+    port = address.rpartition(":")[2]
+    return (local_upstream(address),) if port.isdigit() and int(port) > 0 else ()
 
 
 def api_services(descriptor_set: Path) -> list[str]:
@@ -245,6 +261,15 @@ def template_values(config: GatewayConfig, work_dir: Path) -> dict[str, str]:
         "upstream_discovery": "STATIC" if all(map(_is_ip, hosts)) else "STRICT_DNS",
         "upstream_endpoints": json.dumps([_endpoint(address) for address in config.upstreams]),
         "health_check_interval": _seconds(config.health_check_interval_s),
+        "websocket_discovery": (
+            "STATIC"
+            if all(_is_ip(a.rpartition(":")[0]) for a in config.websocket_upstreams)
+            else "STRICT_DNS"
+        ),
+        "websocket_endpoints": json.dumps(
+            [_endpoint(address) for address in config.websocket_upstreams]
+        ),
+        "websocket_idle_timeout": _seconds(config.websocket_idle_timeout_s),
         "healthy_panic_threshold": f"{config.healthy_panic_threshold_percent:g}",
     }
     values.update({key: str(value) for key, value in config.extra.items()})

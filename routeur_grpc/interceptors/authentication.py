@@ -17,10 +17,8 @@ import grpc
 
 from routeur_grpc.domain.caller import (
     ANONYMOUS,
-    ANONYMOUS_OWNER,
-    AUTH_NONE,
     ROLE_ADMIN,
-    ROLE_USER,
+    UNAUTHENTICATED_OPERATOR,
     Identity,
 )
 from routeur_grpc.errors import PermissionDenied
@@ -30,10 +28,6 @@ from routeur_grpc.request_context import set_identity
 
 AUTHORIZATION_METADATA_KEY = "authorization"
 
-# With authentication disabled (development only) every caller is one all-powerful owner.
-UNAUTHENTICATED_OPERATOR = Identity(
-    ANONYMOUS_OWNER, frozenset({ROLE_ADMIN, ROLE_USER}), auth_method=AUTH_NONE
-)
 
 
 class CredentialChecker(Protocol):

@@ -161,6 +161,7 @@ class FakeUpstream:
         self.requests: list[RecordedRequest] = []
         self.client_closes: list[ClientClose] = []
         self.reply_text = type(self).reply_text
+        self.queued_replies: deque[str] = deque()
         self.stream_delay_s = 0.0
         self._faults: deque[Fault] = deque()
         self._permanent: Fault | None = None
@@ -239,7 +240,12 @@ class FakeUpstream:
         self.requests.clear()
         self.client_closes.clear()
         self.reply_text = type(self).reply_text
+        self.queued_replies.clear()
         self.stream_delay_s = 0.0
+
+    def reply_next(self, *texts: str) -> None:
+        """Answer the next completions with these texts, in order, then `reply_text` again."""
+        self.queued_replies.extend(texts)
 
     # --- observation -------------------------------------------------------------------------
 
@@ -287,8 +293,10 @@ class FakeUpstream:
         return Reply(json_body={})
 
     def words(self) -> list[str]:
-        """The reply text split so that joining the pieces gives it back exactly."""
-        parts = self.reply_text.split(" ")
+        """The reply text (the next queued one, if any) split so that joining the pieces
+        gives it back exactly. Called once per completion request."""
+        text = self.queued_replies.popleft() if self.queued_replies else self.reply_text
+        parts = text.split(" ")
         return [part if i == 0 else " " + part for i, part in enumerate(parts)]
 
     # --- HTTP plumbing -----------------------------------------------------------------------

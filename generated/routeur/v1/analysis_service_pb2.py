@@ -28,7 +28,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from routeur.v1 import accounting_pb2 as routeur_dot_v1_dot_accounting__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!routeur/v1/analysis_service.proto\x12\nrouteur.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1brouteur/v1/accounting.proto\"\x8f\x02\n\x08\x41nalysis\x12\x13\n\x0b\x61nalysis_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x0f\n\x07summary\x18\x04 \x01(\t\x12\x11\n\tsentiment\x18\x05 \x01(\t\x12\x10\n\x08language\x18\x06 \x01(\t\x12\x10\n\x08keywords\x18\x07 \x03(\t\x12\'\n\x06result\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x30\n\x08metadata\x18\t \x01(\x0b\x32\x1e.routeur.v1.CompletionMetadata\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"G\n\x12\x41nalyzeTextRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x14\n\x0cinstructions\x18\x03 \x01(\t\"=\n\x13\x41nalyzeTextResponse\x12&\n\x08\x61nalysis\x18\x01 \x01(\x0b\x32\x14.routeur.v1.Analysis\")\n\x12GetAnalysisRequest\x12\x13\n\x0b\x61nalysis_id\x18\x01 \x01(\t\"=\n\x13GetAnalysisResponse\x12&\n\x08\x61nalysis\x18\x01 \x01(\x0b\x32\x14.routeur.v1.Analysis\"<\n\x13ListAnalysesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"W\n\x14ListAnalysesResponse\x12&\n\x08\x61nalyses\x18\x01 \x03(\x0b\x32\x14.routeur.v1.Analysis\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\",\n\x15\x44\x65leteAnalysisRequest\x12\x13\n\x0b\x61nalysis_id\x18\x01 \x01(\t\"\x18\n\x16\x44\x65leteAnalysisResponse2\xd7\x03\n\x0f\x41nalysisService\x12g\n\x0b\x41nalyzeText\x12\x1e.routeur.v1.AnalyzeTextRequest\x1a\x1f.routeur.v1.AnalyzeTextResponse\"\x17\x82\xd3\xe4\x93\x02\x11\"\x0c/api/analyse:\x01*\x12s\n\x0bGetAnalysis\x12\x1e.routeur.v1.GetAnalysisRequest\x1a\x1f.routeur.v1.GetAnalysisResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/api/analyses/{analysis_id}\x12h\n\x0cListAnalyses\x12\x1f.routeur.v1.ListAnalysesRequest\x1a .routeur.v1.ListAnalysesResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/api/analyses\x12|\n\x0e\x44\x65leteAnalysis\x12!.routeur.v1.DeleteAnalysisRequest\x1a\".routeur.v1.DeleteAnalysisResponse\"#\x82\xd3\xe4\x93\x02\x1d*\x1b/api/analyses/{analysis_id}b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!routeur/v1/analysis_service.proto\x12\nrouteur.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1brouteur/v1/accounting.proto\"\xbd\x02\n\x08\x41nalysis\x12\x13\n\x0b\x61nalysis_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x0f\n\x07summary\x18\x04 \x01(\t\x12\x11\n\tsentiment\x18\x05 \x01(\t\x12\x10\n\x08language\x18\x06 \x01(\t\x12\x10\n\x08keywords\x18\x07 \x03(\t\x12,\n\x08\x65ntities\x18\x0b \x03(\x0b\x32\x1a.routeur.v1.AnalysisEntity\x12\'\n\x06result\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x30\n\x08metadata\x18\t \x01(\x0b\x32\x1e.routeur.v1.CompletionMetadata\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\",\n\x0e\x41nalysisEntity\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\"G\n\x12\x41nalyzeTextRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x14\n\x0cinstructions\x18\x03 \x01(\t\"=\n\x13\x41nalyzeTextResponse\x12&\n\x08\x61nalysis\x18\x01 \x01(\x0b\x32\x14.routeur.v1.Analysis\")\n\x12GetAnalysisRequest\x12\x13\n\x0b\x61nalysis_id\x18\x01 \x01(\t\"=\n\x13GetAnalysisResponse\x12&\n\x08\x61nalysis\x18\x01 \x01(\x0b\x32\x14.routeur.v1.Analysis\"<\n\x13ListAnalysesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"W\n\x14ListAnalysesResponse\x12&\n\x08\x61nalyses\x18\x01 \x03(\x0b\x32\x14.routeur.v1.Analysis\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\",\n\x15\x44\x65leteAnalysisRequest\x12\x13\n\x0b\x61nalysis_id\x18\x01 \x01(\t\"\x18\n\x16\x44\x65leteAnalysisResponse2\xd7\x03\n\x0f\x41nalysisService\x12g\n\x0b\x41nalyzeText\x12\x1e.routeur.v1.AnalyzeTextRequest\x1a\x1f.routeur.v1.AnalyzeTextResponse\"\x17\x82\xd3\xe4\x93\x02\x11\"\x0c/api/analyse:\x01*\x12s\n\x0bGetAnalysis\x12\x1e.routeur.v1.GetAnalysisRequest\x1a\x1f.routeur.v1.GetAnalysisResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/api/analyses/{analysis_id}\x12h\n\x0cListAnalyses\x12\x1f.routeur.v1.ListAnalysesRequest\x1a .routeur.v1.ListAnalysesResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/api/analyses\x12|\n\x0e\x44\x65leteAnalysis\x12!.routeur.v1.DeleteAnalysisRequest\x1a\".routeur.v1.DeleteAnalysisResponse\"#\x82\xd3\xe4\x93\x02\x1d*\x1b/api/analyses/{analysis_id}b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,23 +44,25 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ANALYSISSERVICE'].methods_by_name['DeleteAnalysis']._loaded_options = None
   _globals['_ANALYSISSERVICE'].methods_by_name['DeleteAnalysis']._serialized_options = b'\202\323\344\223\002\035*\033/api/analyses/{analysis_id}'
   _globals['_ANALYSIS']._serialized_start=172
-  _globals['_ANALYSIS']._serialized_end=443
-  _globals['_ANALYZETEXTREQUEST']._serialized_start=445
-  _globals['_ANALYZETEXTREQUEST']._serialized_end=516
-  _globals['_ANALYZETEXTRESPONSE']._serialized_start=518
-  _globals['_ANALYZETEXTRESPONSE']._serialized_end=579
-  _globals['_GETANALYSISREQUEST']._serialized_start=581
-  _globals['_GETANALYSISREQUEST']._serialized_end=622
-  _globals['_GETANALYSISRESPONSE']._serialized_start=624
-  _globals['_GETANALYSISRESPONSE']._serialized_end=685
-  _globals['_LISTANALYSESREQUEST']._serialized_start=687
-  _globals['_LISTANALYSESREQUEST']._serialized_end=747
-  _globals['_LISTANALYSESRESPONSE']._serialized_start=749
-  _globals['_LISTANALYSESRESPONSE']._serialized_end=836
-  _globals['_DELETEANALYSISREQUEST']._serialized_start=838
-  _globals['_DELETEANALYSISREQUEST']._serialized_end=882
-  _globals['_DELETEANALYSISRESPONSE']._serialized_start=884
-  _globals['_DELETEANALYSISRESPONSE']._serialized_end=908
-  _globals['_ANALYSISSERVICE']._serialized_start=911
-  _globals['_ANALYSISSERVICE']._serialized_end=1382
+  _globals['_ANALYSIS']._serialized_end=489
+  _globals['_ANALYSISENTITY']._serialized_start=491
+  _globals['_ANALYSISENTITY']._serialized_end=535
+  _globals['_ANALYZETEXTREQUEST']._serialized_start=537
+  _globals['_ANALYZETEXTREQUEST']._serialized_end=608
+  _globals['_ANALYZETEXTRESPONSE']._serialized_start=610
+  _globals['_ANALYZETEXTRESPONSE']._serialized_end=671
+  _globals['_GETANALYSISREQUEST']._serialized_start=673
+  _globals['_GETANALYSISREQUEST']._serialized_end=714
+  _globals['_GETANALYSISRESPONSE']._serialized_start=716
+  _globals['_GETANALYSISRESPONSE']._serialized_end=777
+  _globals['_LISTANALYSESREQUEST']._serialized_start=779
+  _globals['_LISTANALYSESREQUEST']._serialized_end=839
+  _globals['_LISTANALYSESRESPONSE']._serialized_start=841
+  _globals['_LISTANALYSESRESPONSE']._serialized_end=928
+  _globals['_DELETEANALYSISREQUEST']._serialized_start=930
+  _globals['_DELETEANALYSISREQUEST']._serialized_end=974
+  _globals['_DELETEANALYSISRESPONSE']._serialized_start=976
+  _globals['_DELETEANALYSISRESPONSE']._serialized_end=1000
+  _globals['_ANALYSISSERVICE']._serialized_start=1003
+  _globals['_ANALYSISSERVICE']._serialized_end=1474
 # @@protoc_insertion_point(module_scope)

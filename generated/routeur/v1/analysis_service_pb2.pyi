@@ -13,7 +13,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Analysis(_message.Message):
-    __slots__ = ("analysis_id", "text", "model", "summary", "sentiment", "language", "keywords", "result", "metadata", "created_at")
+    __slots__ = ("analysis_id", "text", "model", "summary", "sentiment", "language", "keywords", "entities", "result", "metadata", "created_at")
     ANALYSIS_ID_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
@@ -21,6 +21,7 @@ class Analysis(_message.Message):
     SENTIMENT_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     KEYWORDS_FIELD_NUMBER: _ClassVar[int]
+    ENTITIES_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
@@ -31,10 +32,19 @@ class Analysis(_message.Message):
     sentiment: str
     language: str
     keywords: _containers.RepeatedScalarFieldContainer[str]
+    entities: _containers.RepeatedCompositeFieldContainer[AnalysisEntity]
     result: _struct_pb2.Struct
     metadata: _accounting_pb2.CompletionMetadata
     created_at: _timestamp_pb2.Timestamp
-    def __init__(self, analysis_id: _Optional[str] = ..., text: _Optional[str] = ..., model: _Optional[str] = ..., summary: _Optional[str] = ..., sentiment: _Optional[str] = ..., language: _Optional[str] = ..., keywords: _Optional[_Iterable[str]] = ..., result: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., metadata: _Optional[_Union[_accounting_pb2.CompletionMetadata, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, analysis_id: _Optional[str] = ..., text: _Optional[str] = ..., model: _Optional[str] = ..., summary: _Optional[str] = ..., sentiment: _Optional[str] = ..., language: _Optional[str] = ..., keywords: _Optional[_Iterable[str]] = ..., entities: _Optional[_Iterable[_Union[AnalysisEntity, _Mapping]]] = ..., result: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., metadata: _Optional[_Union[_accounting_pb2.CompletionMetadata, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class AnalysisEntity(_message.Message):
+    __slots__ = ("text", "type")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    type: str
+    def __init__(self, text: _Optional[str] = ..., type: _Optional[str] = ...) -> None: ...
 
 class AnalyzeTextRequest(_message.Message):
     __slots__ = ("text", "model", "instructions")

@@ -26,8 +26,12 @@ if _version_not_supported:
 
 
 class AnalysisServiceStub:
-    """Text analysis (the Generative AI Prod API's `/api/analyse`): a model reads a text and returns
-    a structured analysis (summary, sentiment, language, keywords), which is saved for its owner.
+    """Text analysis (`/api/analyse`, as in the Generative AI Prod API): a model reads a text and
+    returns a structured analysis (summary, sentiment, language, keywords, entities), which is
+    saved for its owner. The model is asked for JSON; its answer is extracted (code fences and
+    surrounding prose are tolerated), checked against the analysis schema, and asked again once
+    with the problem explained when it does not fit. A model that fails twice is reported as
+    UNAVAILABLE with reason `MODEL_OUTPUT_INVALID`: the model's fault, not the request's.
     """
 
     def __init__(self, channel):
@@ -59,19 +63,24 @@ class AnalysisServiceStub:
 
 
 class AnalysisServiceServicer:
-    """Text analysis (the Generative AI Prod API's `/api/analyse`): a model reads a text and returns
-    a structured analysis (summary, sentiment, language, keywords), which is saved for its owner.
+    """Text analysis (`/api/analyse`, as in the Generative AI Prod API): a model reads a text and
+    returns a structured analysis (summary, sentiment, language, keywords, entities), which is
+    saved for its owner. The model is asked for JSON; its answer is extracted (code fences and
+    surrounding prose are tolerated), checked against the analysis schema, and asked again once
+    with the problem explained when it does not fit. A model that fails twice is reported as
+    UNAVAILABLE with reason `MODEL_OUTPUT_INVALID`: the model's fault, not the request's.
     """
 
     def AnalyzeText(self, request, context):
-        """Analyses a text and saves the result.
+        """Analyses a text and saves the result. Both model calls, when a second was needed, are
+        accounted for in the metadata and recorded as usage.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetAnalysis(self, request, context):
-        """Gets a saved analysis.
+        """Gets a saved analysis of the caller; another caller's analysis is NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -123,8 +132,12 @@ def add_AnalysisServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class AnalysisService:
-    """Text analysis (the Generative AI Prod API's `/api/analyse`): a model reads a text and returns
-    a structured analysis (summary, sentiment, language, keywords), which is saved for its owner.
+    """Text analysis (`/api/analyse`, as in the Generative AI Prod API): a model reads a text and
+    returns a structured analysis (summary, sentiment, language, keywords, entities), which is
+    saved for its owner. The model is asked for JSON; its answer is extracted (code fences and
+    surrounding prose are tolerated), checked against the analysis schema, and asked again once
+    with the problem explained when it does not fit. A model that fails twice is reported as
+    UNAVAILABLE with reason `MODEL_OUTPUT_INVALID`: the model's fault, not the request's.
     """
 
     @staticmethod

@@ -27,7 +27,7 @@ from google.rpc import status_pb2 as google_dot_rpc_dot_status__pb2
 from routeur.v1 import accounting_pb2 as routeur_dot_v1_dot_accounting__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!routeur/v1/realtime_service.proto\x12\nrouteur.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/rpc/status.proto\x1a\x1brouteur/v1/accounting.proto\"\xa8\x01\n\x11RunSessionRequest\x12(\n\x04ping\x18\x01 \x01(\x0b\x32\x18.routeur.v1.RealtimePingH\x00\x12\x32\n\x07message\x18\x02 \x01(\x0b\x32\x1f.routeur.v1.RealtimeUserMessageH\x00\x12,\n\x06\x63\x61ncel\x18\x03 \x01(\x0b\x32\x1a.routeur.v1.RealtimeCancelH\x00\x42\x07\n\x05\x65vent\"\x83\x02\n\x12RunSessionResponse\x12\x35\n\x07started\x18\x01 \x01(\x0b\x32\".routeur.v1.RealtimeSessionStartedH\x00\x12(\n\x04pong\x18\x02 \x01(\x0b\x32\x18.routeur.v1.RealtimePongH\x00\x12/\n\x05\x64\x65lta\x18\x03 \x01(\x0b\x32\x1e.routeur.v1.RealtimeReplyDeltaH\x00\x12-\n\x04\x64one\x18\x04 \x01(\x0b\x32\x1d.routeur.v1.RealtimeReplyDoneH\x00\x12#\n\x05\x65rror\x18\x05 \x01(\x0b\x32\x12.google.rpc.StatusH\x00\x42\x07\n\x05\x65vent\"\x1d\n\x0cRealtimePing\x12\r\n\x05nonce\x18\x01 \x01(\t\"F\n\x13RealtimeUserMessage\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\"$\n\x0eRealtimeCancel\x12\x12\n\nmessage_id\x18\x01 \x01(\t\",\n\x16RealtimeSessionStarted\x12\x12\n\nsession_id\x18\x01 \x01(\t\"\x1d\n\x0cRealtimePong\x12\r\n\x05nonce\x18\x01 \x01(\t\"9\n\x12RealtimeReplyDelta\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\"Y\n\x11RealtimeReplyDone\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x30\n\x08metadata\x18\x02 \x01(\x0b\x32\x1e.routeur.v1.CompletionMetadata2\x80\x01\n\x0fRealtimeService\x12m\n\nRunSession\x12\x1d.routeur.v1.RunSessionRequest\x1a\x1e.routeur.v1.RunSessionResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x11/realtime/session:\x01*(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!routeur/v1/realtime_service.proto\x12\nrouteur.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/rpc/status.proto\x1a\x1brouteur/v1/accounting.proto\"\xa8\x01\n\x11RunSessionRequest\x12(\n\x04ping\x18\x01 \x01(\x0b\x32\x18.routeur.v1.RealtimePingH\x00\x12\x32\n\x07message\x18\x02 \x01(\x0b\x32\x1f.routeur.v1.RealtimeUserMessageH\x00\x12,\n\x06\x63\x61ncel\x18\x03 \x01(\x0b\x32\x1a.routeur.v1.RealtimeCancelH\x00\x42\x07\n\x05\x65vent\"\x83\x02\n\x12RunSessionResponse\x12\x35\n\x07started\x18\x01 \x01(\x0b\x32\".routeur.v1.RealtimeSessionStartedH\x00\x12(\n\x04pong\x18\x02 \x01(\x0b\x32\x18.routeur.v1.RealtimePongH\x00\x12/\n\x05\x64\x65lta\x18\x03 \x01(\x0b\x32\x1e.routeur.v1.RealtimeReplyDeltaH\x00\x12-\n\x04\x64one\x18\x04 \x01(\x0b\x32\x1d.routeur.v1.RealtimeReplyDoneH\x00\x12#\n\x05\x65rror\x18\x05 \x01(\x0b\x32\x12.google.rpc.StatusH\x00\x42\x07\n\x05\x65vent\"\x1d\n\x0cRealtimePing\x12\r\n\x05nonce\x18\x01 \x01(\t\"F\n\x13RealtimeUserMessage\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\"$\n\x0eRealtimeCancel\x12\x12\n\nmessage_id\x18\x01 \x01(\t\"E\n\x16RealtimeSessionStarted\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\"\x1d\n\x0cRealtimePong\x12\r\n\x05nonce\x18\x01 \x01(\t\"9\n\x12RealtimeReplyDelta\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\"\x8f\x01\n\x11RealtimeReplyDone\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x30\n\x08metadata\x18\x02 \x01(\x0b\x32\x1e.routeur.v1.CompletionMetadata\x12\x11\n\tcancelled\x18\x03 \x01(\x08\x12!\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x12.google.rpc.Status2\x80\x01\n\x0fRealtimeService\x12m\n\nRunSession\x12\x1d.routeur.v1.RunSessionRequest\x1a\x1e.routeur.v1.RunSessionResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x11/realtime/session:\x01*(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -47,13 +47,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REALTIMECANCEL']._serialized_start=669
   _globals['_REALTIMECANCEL']._serialized_end=705
   _globals['_REALTIMESESSIONSTARTED']._serialized_start=707
-  _globals['_REALTIMESESSIONSTARTED']._serialized_end=751
-  _globals['_REALTIMEPONG']._serialized_start=753
-  _globals['_REALTIMEPONG']._serialized_end=782
-  _globals['_REALTIMEREPLYDELTA']._serialized_start=784
-  _globals['_REALTIMEREPLYDELTA']._serialized_end=841
-  _globals['_REALTIMEREPLYDONE']._serialized_start=843
-  _globals['_REALTIMEREPLYDONE']._serialized_end=932
-  _globals['_REALTIMESERVICE']._serialized_start=935
-  _globals['_REALTIMESERVICE']._serialized_end=1063
+  _globals['_REALTIMESESSIONSTARTED']._serialized_end=776
+  _globals['_REALTIMEPONG']._serialized_start=778
+  _globals['_REALTIMEPONG']._serialized_end=807
+  _globals['_REALTIMEREPLYDELTA']._serialized_start=809
+  _globals['_REALTIMEREPLYDELTA']._serialized_end=866
+  _globals['_REALTIMEREPLYDONE']._serialized_start=869
+  _globals['_REALTIMEREPLYDONE']._serialized_end=1012
+  _globals['_REALTIMESERVICE']._serialized_start=1015
+  _globals['_REALTIMESERVICE']._serialized_end=1143
 # @@protoc_insertion_point(module_scope)

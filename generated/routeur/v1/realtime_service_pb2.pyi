@@ -55,10 +55,12 @@ class RealtimeCancel(_message.Message):
     def __init__(self, message_id: _Optional[str] = ...) -> None: ...
 
 class RealtimeSessionStarted(_message.Message):
-    __slots__ = ("session_id",)
+    __slots__ = ("session_id", "conversation_id")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
     session_id: str
-    def __init__(self, session_id: _Optional[str] = ...) -> None: ...
+    conversation_id: str
+    def __init__(self, session_id: _Optional[str] = ..., conversation_id: _Optional[str] = ...) -> None: ...
 
 class RealtimePong(_message.Message):
     __slots__ = ("nonce",)
@@ -75,9 +77,13 @@ class RealtimeReplyDelta(_message.Message):
     def __init__(self, message_id: _Optional[str] = ..., content: _Optional[str] = ...) -> None: ...
 
 class RealtimeReplyDone(_message.Message):
-    __slots__ = ("message_id", "metadata")
+    __slots__ = ("message_id", "metadata", "cancelled", "error")
     MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
+    CANCELLED_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
     message_id: str
     metadata: _accounting_pb2.CompletionMetadata
-    def __init__(self, message_id: _Optional[str] = ..., metadata: _Optional[_Union[_accounting_pb2.CompletionMetadata, _Mapping]] = ...) -> None: ...
+    cancelled: bool
+    error: _status_pb2.Status
+    def __init__(self, message_id: _Optional[str] = ..., metadata: _Optional[_Union[_accounting_pb2.CompletionMetadata, _Mapping]] = ..., cancelled: _Optional[bool] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...

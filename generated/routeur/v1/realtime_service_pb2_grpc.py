@@ -26,8 +26,15 @@ if _version_not_supported:
 
 
 class RealtimeServiceStub:
-    """Realtime: a long-lived bidirectional session, the gRPC successor of the CAPL Routeur IA API's
-    WebSocket. The client sends pings and messages; the server answers pongs and streams replies.
+    """Realtime: a long-lived bidirectional session, the gRPC twin of the CAPL Routeur IA API's
+    WebSocket (`ws://host/realtime/ws`, also served, on the REST port, for browsers).
+    The client sends pings and messages; the server answers pongs and streams replies, one
+    reply at a time, each accounted like a completion. The session keeps its conversation
+    (a saved conversation, readable with ConversationService), so every reply sees the
+    earlier turns. A session with no client event for `ROUTEUR_REALTIME_IDLE_TIMEOUT_S` ends
+    with DEADLINE_EXCEEDED (reason `SESSION_IDLE`); a caller may hold at most
+    `ROUTEUR_REALTIME_MAX_SESSIONS_PER_CALLER` sessions at once (RESOURCE_EXHAUSTED, reason
+    `TOO_MANY_SESSIONS`, beyond).
     """
 
     def __init__(self, channel):
@@ -44,13 +51,22 @@ class RealtimeServiceStub:
 
 
 class RealtimeServiceServicer:
-    """Realtime: a long-lived bidirectional session, the gRPC successor of the CAPL Routeur IA API's
-    WebSocket. The client sends pings and messages; the server answers pongs and streams replies.
+    """Realtime: a long-lived bidirectional session, the gRPC twin of the CAPL Routeur IA API's
+    WebSocket (`ws://host/realtime/ws`, also served, on the REST port, for browsers).
+    The client sends pings and messages; the server answers pongs and streams replies, one
+    reply at a time, each accounted like a completion. The session keeps its conversation
+    (a saved conversation, readable with ConversationService), so every reply sees the
+    earlier turns. A session with no client event for `ROUTEUR_REALTIME_IDLE_TIMEOUT_S` ends
+    with DEADLINE_EXCEEDED (reason `SESSION_IDLE`); a caller may hold at most
+    `ROUTEUR_REALTIME_MAX_SESSIONS_PER_CALLER` sessions at once (RESOURCE_EXHAUSTED, reason
+    `TOO_MANY_SESSIONS`, beyond).
     """
 
     def RunSession(self, request_iterator, context):
-        """Opens a session. Bidirectional streaming needs HTTP/2 end to end: use gRPC (or a
-        gRPC client library); the REST mapping below only carries a single request.
+        """Opens a session. Bidirectional streaming needs HTTP/2 end to end: use gRPC, or the
+        `/realtime/ws` WebSocket from a browser. The REST mapping below takes a JSON array of
+        events, e.g. `[{"message": {"text": "Hi"}}]`, and answers the session's events as
+        Server-Sent Events; the session ends once they are handled.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -73,8 +89,15 @@ def add_RealtimeServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class RealtimeService:
-    """Realtime: a long-lived bidirectional session, the gRPC successor of the CAPL Routeur IA API's
-    WebSocket. The client sends pings and messages; the server answers pongs and streams replies.
+    """Realtime: a long-lived bidirectional session, the gRPC twin of the CAPL Routeur IA API's
+    WebSocket (`ws://host/realtime/ws`, also served, on the REST port, for browsers).
+    The client sends pings and messages; the server answers pongs and streams replies, one
+    reply at a time, each accounted like a completion. The session keeps its conversation
+    (a saved conversation, readable with ConversationService), so every reply sees the
+    earlier turns. A session with no client event for `ROUTEUR_REALTIME_IDLE_TIMEOUT_S` ends
+    with DEADLINE_EXCEEDED (reason `SESSION_IDLE`); a caller may hold at most
+    `ROUTEUR_REALTIME_MAX_SESSIONS_PER_CALLER` sessions at once (RESOURCE_EXHAUSTED, reason
+    `TOO_MANY_SESSIONS`, beyond).
     """
 
     @staticmethod
