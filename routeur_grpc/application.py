@@ -17,6 +17,9 @@ from routeur_grpc.routing.provider_factory import build_provider
 from routeur_grpc.routing.response_cache import ResponseCache
 from routeur_grpc.routing.retry import RetryPolicy
 from routeur_grpc.routing.router import ModelRouter, RouterConfig
+from routeur_grpc.services.agents.catalog import AGENTS
+from routeur_grpc.services.agents.registry import AgentEnvironment, AgentRegistry
+from routeur_grpc.services.agents.runner import AgentRunner
 from routeur_grpc.services.completion import CompletionLimits, CompletionService
 from routeur_grpc.services.conversations import ConversationService
 from routeur_grpc.services.health import HealthCheck, HealthChecker
@@ -39,6 +42,7 @@ class Application:
     conversations: ConversationService
     usage: UsageRecorder
     health: HealthChecker
+    agents: AgentRegistry
 
     async def aclose(self) -> None:
         await self.router.aclose()
@@ -79,6 +83,7 @@ async def build_application(settings: Settings) -> Application:
     await router.start()
     conversations = ConversationService(store.conversations)
     usage = UsageRecorder(store.usage, settings.currency)
+    agents = AgentRegistry(AGENTS, AgentEnvironment())
     completions = CompletionService(
         router,
         CompletionLimits(max_message_chars=settings.max_message_chars),
@@ -89,6 +94,7 @@ async def build_application(settings: Settings) -> Application:
             if settings.response_cache_ttl_s > 0
             else None
         ),
+        agents=AgentRunner(agents, router.stream, currency=settings.currency),
     )
     return Application(
         settings=settings,
@@ -99,6 +105,7 @@ async def build_application(settings: Settings) -> Application:
         conversations=conversations,
         usage=usage,
         health=HealthChecker(checks),
+        agents=agents,
     )
 
 

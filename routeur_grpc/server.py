@@ -45,6 +45,7 @@ from routeur.v1 import (
     user_service_pb2_grpc,
 )
 
+from routeur_grpc.api.agents import AgentServicer
 from routeur_grpc.api.completion import CompletionServicer
 from routeur_grpc.api.conversations import ConversationServicer
 from routeur_grpc.api.health import HealthServicer
@@ -94,8 +95,8 @@ SERVICES: tuple[_Service, ...] = (
              "authentication (API keys exchanged for JWT bearer tokens)"),
     _Service(transcription_service_pb2_grpc, transcription_service_pb2,
              "TranscriptionService", None, "speech-to-text transcription"),
-    _Service(agent_service_pb2_grpc, agent_service_pb2, "AgentService", None,
-             "the agent registry"),
+    _Service(agent_service_pb2_grpc, agent_service_pb2, "AgentService",
+             lambda app: AgentServicer(app.agents)),
     _Service(conversation_service_pb2_grpc, conversation_service_pb2, "ConversationService",
              lambda app: ConversationServicer(app.conversations)),
     _Service(analysis_service_pb2_grpc, analysis_service_pb2, "AnalysisService", None,

@@ -93,6 +93,36 @@ class Equivalences:
 
 
 @dataclass(frozen=True, slots=True)
+class AgentStep:
+    """One step an agent's graph took (e.g. `prepare`, `answer`, `check`, `revise`)."""
+
+    name: str
+    model: str = ""  # the model called by this step, if any
+    detail: str = ""  # what the step found, e.g. why a check failed
+
+
+@dataclass(frozen=True, slots=True)
+class SourceChunk:
+    """A piece of a project document an answer was grounded in."""
+
+    document_id: str
+    offset: int  # first character of the chunk in the document's text
+    length: int
+    score: float  # higher is more relevant; comparable within one answer only
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolStep:
+    """A tool an agent called, with what it was given and what it answered."""
+
+    name: str
+    arguments: str  # JSON text, as the model wrote it
+    result: str
+    error: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class CompletionMetadata:
     """Accounting for one completion (seed 004's `metadata`)."""
 
@@ -106,6 +136,10 @@ class CompletionMetadata:
     energy_kwh: float | None = None
     pricing: Pricing | None = None
     equivalences: Equivalences | None = None
+    # What an agent did to produce the answer (empty for a model called alone).
+    steps: tuple[AgentStep, ...] = ()
+    chunks: tuple[SourceChunk, ...] = ()
+    tool_calls: tuple[ToolStep, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

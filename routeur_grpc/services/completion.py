@@ -19,10 +19,11 @@ from routeur_grpc.domain.completion import (
     CompletionRequest,
     CompletionResult,
 )
-from routeur_grpc.errors import InvalidArgument, NotImplementedFeature
+from routeur_grpc.errors import InvalidArgument
 from routeur_grpc.routing.completion_record import CompletionRecord
 from routeur_grpc.routing.response_cache import ResponseCache, cache_key, is_cacheable
 from routeur_grpc.routing.router import ModelRouter
+from routeur_grpc.services.agents.runner import AgentRunner
 from routeur_grpc.services.conversations import ConversationService
 from routeur_grpc.services.usage import UsageRecorder
 
@@ -49,8 +50,11 @@ class CompletionService:
         conversations: ConversationService,
         usage: UsageRecorder,
         cache: ResponseCache[CompletionResult] | None = None,
+        agents: AgentRunner | None = None,
     ) -> None:
+        """Without `agents`, the model answers alone and a request naming an agent is refused."""
         self._router = router
+        self._agents = agents
         self._cache = cache
         self._limits = limits
         self._conversations = conversations
@@ -61,6 +65,7 @@ class CompletionService:
     ) -> AsyncIterator[CompletionChunk]:
         """The answer as it is generated; the last chunk is `done` (see `ModelRouter.stream`)."""
         self.validate(request)
+        request = self._with_agent(request)
         async with aclosing(self._answer(request, caller, prefer_unary=False)) as chunks:
             async for chunk in chunks:
                 yield chunk
@@ -72,6 +77,7 @@ class CompletionService:
         conversation) asked again by the same caller gets the stored answer.
         """
         self.validate(request)
+        request = self._with_agent(request)
         key = None
         if self._cache is not None and is_cacheable(request):
             key = cache_key(caller.owner_id, request)
@@ -120,9 +126,14 @@ class CompletionService:
                 self._usage.record_soon(caller, outcome.provider, outcome.metadata)
 
         answer: list[str] = []
-        chunks = self._router.stream(
-            request, deadline=caller.deadline, on_accounted=record, prefer_unary=prefer_unary
-        )
+        if self._agents is not None:
+            chunks = self._agents.stream(
+                request, caller, on_accounted=record, whole=prefer_unary
+            )
+        else:
+            chunks = self._router.stream(
+                request, deadline=caller.deadline, on_accounted=record, prefer_unary=prefer_unary
+            )
         async with aclosing(chunks):
             async for chunk in chunks:
                 answer.append(chunk.content)
@@ -171,8 +182,18 @@ class CompletionService:
                 )
         if len(request.sources) > MAX_SOURCES:
             raise InvalidArgument(f"`sources` lists more than {MAX_SOURCES} documents.")
-        if request.agent:
-            raise NotImplementedFeature(
-                f"Agents are not available yet, so `agent` {request.agent!r} cannot be used: "
-                "leave `agent` empty to ask the model directly."
+        if request.sources and not request.project_id:
+            raise InvalidArgument(
+                "`sources` is given without `project_id`: name the project the documents "
+                "belong to."
             )
+
+    def _with_agent(self, request: CompletionRequest) -> CompletionRequest:
+        """The request with its agent resolved (V2 when it names none)."""
+        if self._agents is not None:
+            return self._agents.resolve(request)
+        if request.agent or request.project_id:
+            raise InvalidArgument(
+                "Agents are not configured here: leave `agent` and `project_id` empty."
+            )
+        return request

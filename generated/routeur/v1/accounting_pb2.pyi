@@ -1,7 +1,7 @@
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -66,7 +66,7 @@ class Equivalences(_message.Message):
     def __init__(self, water_liters: _Optional[float] = ..., car_km: _Optional[float] = ..., tgv_km: _Optional[float] = ..., smartphone_charges: _Optional[float] = ...) -> None: ...
 
 class CompletionMetadata(_message.Message):
-    __slots__ = ("model", "agent", "message_count", "latency_s", "emissions_kgCO2eq", "emissions_gCO2eq", "energy_kwh", "pricing", "equivalences", "usage", "usage_by_model")
+    __slots__ = ("model", "agent", "message_count", "latency_s", "emissions_kgCO2eq", "emissions_gCO2eq", "energy_kwh", "pricing", "equivalences", "usage", "usage_by_model", "steps", "chunks", "tool_calls")
     class UsageByModelEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -85,6 +85,9 @@ class CompletionMetadata(_message.Message):
     EQUIVALENCES_FIELD_NUMBER: _ClassVar[int]
     USAGE_FIELD_NUMBER: _ClassVar[int]
     USAGE_BY_MODEL_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    CHUNKS_FIELD_NUMBER: _ClassVar[int]
+    TOOL_CALLS_FIELD_NUMBER: _ClassVar[int]
     model: str
     agent: str
     message_count: int
@@ -96,4 +99,43 @@ class CompletionMetadata(_message.Message):
     equivalences: Equivalences
     usage: ModelUsage
     usage_by_model: _containers.MessageMap[str, ModelUsage]
-    def __init__(self, model: _Optional[str] = ..., agent: _Optional[str] = ..., message_count: _Optional[int] = ..., latency_s: _Optional[float] = ..., emissions_kgCO2eq: _Optional[float] = ..., emissions_gCO2eq: _Optional[float] = ..., energy_kwh: _Optional[float] = ..., pricing: _Optional[_Union[Pricing, _Mapping]] = ..., equivalences: _Optional[_Union[Equivalences, _Mapping]] = ..., usage: _Optional[_Union[ModelUsage, _Mapping]] = ..., usage_by_model: _Optional[_Mapping[str, ModelUsage]] = ...) -> None: ...
+    steps: _containers.RepeatedCompositeFieldContainer[AgentStep]
+    chunks: _containers.RepeatedCompositeFieldContainer[SourceChunk]
+    tool_calls: _containers.RepeatedCompositeFieldContainer[ToolStep]
+    def __init__(self, model: _Optional[str] = ..., agent: _Optional[str] = ..., message_count: _Optional[int] = ..., latency_s: _Optional[float] = ..., emissions_kgCO2eq: _Optional[float] = ..., emissions_gCO2eq: _Optional[float] = ..., energy_kwh: _Optional[float] = ..., pricing: _Optional[_Union[Pricing, _Mapping]] = ..., equivalences: _Optional[_Union[Equivalences, _Mapping]] = ..., usage: _Optional[_Union[ModelUsage, _Mapping]] = ..., usage_by_model: _Optional[_Mapping[str, ModelUsage]] = ..., steps: _Optional[_Iterable[_Union[AgentStep, _Mapping]]] = ..., chunks: _Optional[_Iterable[_Union[SourceChunk, _Mapping]]] = ..., tool_calls: _Optional[_Iterable[_Union[ToolStep, _Mapping]]] = ...) -> None: ...
+
+class AgentStep(_message.Message):
+    __slots__ = ("name", "model", "detail")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    model: str
+    detail: str
+    def __init__(self, name: _Optional[str] = ..., model: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
+
+class SourceChunk(_message.Message):
+    __slots__ = ("document_id", "offset", "length", "score", "title")
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    LENGTH_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    document_id: str
+    offset: int
+    length: int
+    score: float
+    title: str
+    def __init__(self, document_id: _Optional[str] = ..., offset: _Optional[int] = ..., length: _Optional[int] = ..., score: _Optional[float] = ..., title: _Optional[str] = ...) -> None: ...
+
+class ToolStep(_message.Message):
+    __slots__ = ("name", "arguments", "result", "error")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ARGUMENTS_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    arguments: str
+    result: str
+    error: bool
+    def __init__(self, name: _Optional[str] = ..., arguments: _Optional[str] = ..., result: _Optional[str] = ..., error: _Optional[bool] = ...) -> None: ...

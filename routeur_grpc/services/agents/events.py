@@ -1,0 +1,25 @@
+"""What a graph's nodes write to the run's stream (`stream_mode="custom"`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerText:
+    """A piece of the answer, to reach the client now."""
+
+    text: str
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRestarted:
+    """The answer so far is replaced by what follows (a revision).
+
+    A whole (unary) answer drops what came before; a stream has already shown it, so the
+    revision follows it after a blank line.
+    """
+
+
+AgentEvent = AnswerText | AnswerRestarted
