@@ -18,6 +18,8 @@ from routeur_grpc.errors import InvalidArgument, NotFound
 DEFAULT_AGENT = "V2"
 #: How many agent types an "unknown agent" error lists.
 MAX_TYPES_IN_ERRORS = 20
+#: How much of an unknown agent's name an error repeats.
+MAX_NAME_IN_ERRORS = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +71,7 @@ class AgentRegistry:
         """NotFound for an unknown type (the agents' list is public, so the message lists it)."""
         key = agent_type.casefold()
         if key not in self._definitions:
-            raise NotFound(f"No agent of type {agent_type!r}. {self._known()}")
+            raise NotFound(f"No agent of type {_shown(agent_type)}. {self._known()}")
         return self._info(key)
 
     def resolve(self, agent_type: str) -> str:
@@ -80,7 +82,9 @@ class AgentRegistry:
         key = (agent_type or DEFAULT_AGENT).casefold()
         definition = self._definitions.get(key)
         if definition is None:
-            raise InvalidArgument(f"`agent` {agent_type!r} is not an agent here. {self._known()}")
+            raise InvalidArgument(
+                f"`agent` {_shown(agent_type)} is not an agent here. {self._known()}"
+            )
         if not self._available[key]:
             raise InvalidArgument(
                 f"Agent {definition.type!r} is not available here. {self._known()}"
@@ -99,3 +103,9 @@ class AgentRegistry:
         shown = ", ".join(usable[:MAX_TYPES_IN_ERRORS]) or "none"
         more = ", …" if len(usable) > MAX_TYPES_IN_ERRORS else ""
         return f"Agents available: {shown}{more} (or leave `agent` empty for {DEFAULT_AGENT})."
+
+
+def _shown(name: str) -> str:
+    if len(name) > MAX_NAME_IN_ERRORS:
+        return repr(name[:MAX_NAME_IN_ERRORS]) + "…"
+    return repr(name)
