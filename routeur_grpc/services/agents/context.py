@@ -9,14 +9,15 @@ system prompt and noted in the trace, so the metadata names them.
 from __future__ import annotations
 
 from routeur_grpc.domain.completion import ChatMessage, SourceChunk
+from routeur_grpc.domain.documents import ScoredChunk
 from routeur_grpc.services.agents.checks import LANGUAGE_NAMES, detect_language
-from routeur_grpc.services.agents.run import AgentRun, RetrievedChunk
+from routeur_grpc.services.agents.run import AgentRun
 
 #: Chunks put in the prompt for a project completion.
 CHUNKS_PER_ANSWER = 5
 
 
-async def retrieve(run: AgentRun) -> list[RetrievedChunk]:
+async def retrieve(run: AgentRun) -> list[ScoredChunk]:
     """The project's chunks for this request (none without a `project_id`)."""
     request = run.request
     if not request.project_id:
@@ -37,7 +38,7 @@ async def retrieve(run: AgentRun) -> list[RetrievedChunk]:
     return found
 
 
-def excerpts_block(chunks: list[RetrievedChunk]) -> str:
+def excerpts_block(chunks: list[ScoredChunk]) -> str:
     """The chunks as numbered excerpts for a prompt."""
     return "\n\n".join(
         f"[{index}] ({chunk.title or chunk.document_id}, offset {chunk.offset})\n{chunk.text}"
@@ -45,7 +46,7 @@ def excerpts_block(chunks: list[RetrievedChunk]) -> str:
     )
 
 
-def system_prompt(run: AgentRun, instructions: str, chunks: list[RetrievedChunk]) -> str:
+def system_prompt(run: AgentRun, instructions: str, chunks: list[ScoredChunk]) -> str:
     lines = [instructions, f"Today is {run.today.isoformat()}."]
     language = detect_language(run.request.message)
     if language is not None:

@@ -19,18 +19,8 @@ from routeur_grpc.domain.completion import (
     SourceChunk,
     ToolStep,
 )
+from routeur_grpc.domain.documents import ScoredChunk
 from routeur_grpc.services.agents.model_calls import ModelCalls
-
-
-@dataclass(frozen=True, slots=True)
-class RetrievedChunk:
-    """A chunk of a project document found for a question."""
-
-    document_id: str
-    title: str
-    offset: int
-    text: str
-    score: float
 
 
 class DocumentSearch(Protocol):
@@ -44,7 +34,7 @@ class DocumentSearch(Protocol):
         *,
         sources: Sequence[str] = (),
         limit: int = 5,
-    ) -> list[RetrievedChunk]:
+    ) -> list[ScoredChunk]:
         """The chunks most relevant to `query`, best first; NotFound for a project without
         documents of the caller's, or a source that is not one of them."""
         ...

@@ -55,6 +55,20 @@ INDEXES: Mapping[str, tuple[IndexModel, ...]] = {
         IndexModel([("owner_id", ASCENDING), ("day", ASCENDING)], name="by_owner_day"),
         IndexModel([("day", ASCENDING)], name="by_day"),
     ),
+    "documents": (
+        IndexModel(
+            [("owner_id", ASCENDING), ("project_id", ASCENDING), ("_id", DESCENDING)],
+            name="by_project",
+        ),
+    ),
+    "document_chunks": (
+        IndexModel([("document_id", ASCENDING)], name="by_document"),
+        # Lexical search without a text index: the project's chunks holding a query term.
+        IndexModel(
+            [("owner_id", ASCENDING), ("project_id", ASCENDING), ("terms", ASCENDING)],
+            name="by_project_terms",
+        ),
+    ),
 }
 
 
@@ -71,6 +85,8 @@ class MongoDatabase:
     jobs: AsyncCollection[Document]
     providers: AsyncCollection[Document]
     usage: AsyncCollection[Document]
+    documents: AsyncCollection[Document]
+    document_chunks: AsyncCollection[Document]
 
     @classmethod
     async def open(cls, uri: str, database_name: str) -> MongoDatabase:
