@@ -22,6 +22,7 @@ from routeur_grpc.services.agents.registry import AgentEnvironment, AgentRegistr
 from routeur_grpc.services.agents.runner import AgentRunner
 from routeur_grpc.services.completion import CompletionLimits, CompletionService
 from routeur_grpc.services.conversations import ConversationService
+from routeur_grpc.services.documents import DocumentService
 from routeur_grpc.services.health import HealthCheck, HealthChecker
 from routeur_grpc.services.usage import UsageRecorder
 from routeur_grpc.settings import Settings
@@ -43,6 +44,7 @@ class Application:
     usage: UsageRecorder
     health: HealthChecker
     agents: AgentRegistry
+    documents: DocumentService
 
     async def aclose(self) -> None:
         await self.router.aclose()
@@ -84,6 +86,7 @@ async def build_application(settings: Settings) -> Application:
     conversations = ConversationService(store.conversations)
     usage = UsageRecorder(store.usage, settings.currency)
     agents = AgentRegistry(AGENTS, AgentEnvironment())
+    documents = DocumentService(store.documents)
     completions = CompletionService(
         router,
         CompletionLimits(max_message_chars=settings.max_message_chars),
@@ -94,7 +97,9 @@ async def build_application(settings: Settings) -> Application:
             if settings.response_cache_ttl_s > 0
             else None
         ),
-        agents=AgentRunner(agents, router.stream, currency=settings.currency),
+        agents=AgentRunner(
+            agents, router.stream, currency=settings.currency, documents=documents
+        ),
     )
     return Application(
         settings=settings,
@@ -106,6 +111,7 @@ async def build_application(settings: Settings) -> Application:
         usage=usage,
         health=HealthChecker(checks),
         agents=agents,
+        documents=documents,
     )
 
 

@@ -29,6 +29,8 @@ from routeur.v1 import (
     completion_service_pb2_grpc,
     conversation_service_pb2,
     conversation_service_pb2_grpc,
+    document_service_pb2,
+    document_service_pb2_grpc,
     health_service_pb2,
     health_service_pb2_grpc,
     model_service_pb2,
@@ -48,6 +50,7 @@ from routeur.v1 import (
 from routeur_grpc.api.agents import AgentServicer
 from routeur_grpc.api.completion import CompletionServicer
 from routeur_grpc.api.conversations import ConversationServicer
+from routeur_grpc.api.documents import DocumentServicer
 from routeur_grpc.api.health import HealthServicer
 from routeur_grpc.api.models import ModelServicer
 from routeur_grpc.api.openai_compat import OpenAICompatServicer
@@ -97,6 +100,8 @@ SERVICES: tuple[_Service, ...] = (
              "TranscriptionService", None, "speech-to-text transcription"),
     _Service(agent_service_pb2_grpc, agent_service_pb2, "AgentService",
              lambda app: AgentServicer(app.agents)),
+    _Service(document_service_pb2_grpc, document_service_pb2, "DocumentService",
+             lambda app: DocumentServicer(app.documents)),
     _Service(conversation_service_pb2_grpc, conversation_service_pb2, "ConversationService",
              lambda app: ConversationServicer(app.conversations)),
     _Service(analysis_service_pb2_grpc, analysis_service_pb2, "AnalysisService", None,

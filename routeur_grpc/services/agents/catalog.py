@@ -6,10 +6,11 @@ and add its `AGENT` here.
 
 from __future__ import annotations
 
-from routeur_grpc.services.agents import v1, v2
+from routeur_grpc.services.agents import rag, v1, v2
 from routeur_grpc.services.agents.registry import AgentDefinition
 
 AGENTS: tuple[AgentDefinition, ...] = (
     v1.AGENT,
     v2.AGENT,
+    rag.AGENT,
 )
