@@ -7,8 +7,6 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from routeur.v1 import (
-    agent_service_pb2,
-    agent_service_pb2_grpc,
     auth_service_pb2,
     auth_service_pb2_grpc,
     health_service_pb2,
@@ -17,6 +15,8 @@ from routeur.v1 import (
     realtime_service_pb2_grpc,
     transcription_service_pb2,
     transcription_service_pb2_grpc,
+    user_service_pb2,
+    user_service_pb2_grpc,
 )
 from support import error_info
 
@@ -89,9 +89,9 @@ async def test_a_unary_call_to_a_service_not_built_yet_names_the_missing_feature
 
 
 async def test_a_list_on_a_service_not_built_yet_is_refused_not_empty(channel):
-    stub = agent_service_pb2_grpc.AgentServiceStub(channel)
+    stub = user_service_pb2_grpc.UserServiceStub(channel)
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await stub.ListAgents(agent_service_pb2.ListAgentsRequest())
+        await stub.ListUsers(user_service_pb2.ListUsersRequest())
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
 
