@@ -98,7 +98,11 @@ async def build_application(settings: Settings) -> Application:
             else None
         ),
         agents=AgentRunner(
-            agents, router.stream, currency=settings.currency, documents=documents
+            agents,
+            router.stream,
+            currency=settings.currency,
+            documents=documents,
+            provider_of=router.provider_of,
         ),
     )
     return Application(

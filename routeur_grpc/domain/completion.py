@@ -7,20 +7,46 @@ and from the wire types.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from routeur_grpc.errors import RouteurError
 
-Role = Literal["system", "user", "assistant"]
+#: `tool` turns (a tool's result) are written by agents only, never accepted from callers.
+Role = Literal["system", "user", "assistant", "tool"]
 ROLES: frozenset[str] = frozenset({"system", "user", "assistant"})
 
 
 @dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """A tool a model may call: its name, what it does, and its JSON Schema parameters."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A model's request to call a tool; `arguments` is JSON text, as the model wrote it."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True)
 class ChatMessage:
-    """One turn of a conversation."""
+    """One turn of a conversation.
+
+    An assistant turn may carry the `tool_calls` it made; a `tool` turn answers one of them
+    (`tool_call_id`, and the tool's `name`, which some providers want).
+    """
 
     role: Role
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str = ""
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +80,17 @@ class CompletionRequest:
     conversation_id: str = ""
     project_id: str = ""
     sources: tuple[str, ...] = ()
+    # Tools the model may call (set by agents; callers cannot).
+    tools: tuple[ToolSpec, ...] = ()
 
     def messages(self) -> list[ChatMessage]:
-        """The whole prompt: the history, then the new user message."""
+        """The whole prompt: the history, then the new user message.
+
+        With no new message, the history is the whole prompt: an agent continuing a
+        conversation after tool results (callers must send a message).
+        """
+        if not self.message and self.history:
+            return list(self.history)
         return [*self.history, ChatMessage("user", self.message)]
 
 
@@ -155,6 +189,7 @@ class CompletionChunk:
     done: bool = False
     metadata: CompletionMetadata | None = None
     error: RouteurError | None = None
+    tool_calls: tuple[ToolCall, ...] = ()  # tools the model asked to call (agents only)
 
 
 @dataclass(frozen=True, slots=True)

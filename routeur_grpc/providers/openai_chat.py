@@ -23,7 +23,10 @@ from routeur_grpc.providers.base import (
     ChatRequest,
     ProviderModel,
     TextDelta,
+    ToolCallRequested,
 )
+from routeur_grpc.providers.streamed_tool_calls import StreamedToolCalls
+from routeur_grpc.providers.tool_formats import openai_message, openai_tools
 from routeur_grpc.providers.token_count import TokenCounter
 from routeur_grpc.providers.unary import ChatCompletion, counted_usage
 from routeur_grpc.providers.upstream_errors import (
@@ -119,12 +122,14 @@ class OpenAIChatProvider:
     def _params(self, request: ChatRequest) -> dict[str, Any]:
         params: dict[str, Any] = {
             "model": request.model,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "messages": [openai_message(m) for m in request.messages],
         }
         if request.temperature is not None:
             params["temperature"] = request.temperature
         if request.max_tokens is not None:
             params[self._max_tokens_field] = request.max_tokens
+        if request.tools:
+            params["tools"] = openai_tools(request.tools)
         return params
 
     def _raise(self, error: Exception, model: str) -> NoReturn:
@@ -143,14 +148,27 @@ class OpenAIChatProvider:
             self._raise(error, request.model)
         parts: list[str] = []
         usage: openai.types.CompletionUsage | None = None
+        calls = StreamedToolCalls()
         try:
             async for chunk in stream:
                 if chunk.usage is not None:
                     usage = chunk.usage
                 for choice in chunk.choices:
-                    if choice.index == 0 and choice.delta.content:
+                    if choice.index != 0:
+                        continue
+                    if choice.delta.content:
                         parts.append(choice.delta.content)
                         yield TextDelta(choice.delta.content)
+                    for delta in choice.delta.tool_calls or ():
+                        function = delta.function
+                        calls.add(
+                            delta.index,
+                            delta.id,
+                            function.name if function else None,
+                            function.arguments if function else None,
+                        )
+            for call in calls.finished():
+                yield ToolCallRequested(call)
         except Exception as error:
             self._raise(error, request.model)
         finally:

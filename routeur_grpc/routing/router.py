@@ -42,6 +42,7 @@ from routeur_grpc.providers.base import (
     ChatProvider,
     ChatRequest,
     TextDelta,
+    ToolCallRequested,
     UsageReport,
 )
 from routeur_grpc.providers.token_count import APPROXIMATION_ENCODING, TokenCounter, load_encoding
@@ -277,6 +278,8 @@ class ModelRouter:
                     if isinstance(event, TextDelta):
                         attempt.parts.append(event.text)
                         yield CompletionChunk(content=event.text, metadata=label)
+                    elif isinstance(event, ToolCallRequested):
+                        yield CompletionChunk(tool_calls=(event.call,), metadata=label)
                     else:
                         attempt.usage = event
                     event = await self._next(attempt.events, deadline)
@@ -377,6 +380,7 @@ class ModelRouter:
             messages=messages,
             temperature=request.temperature,
             max_tokens=request.max_tokens,
+            tools=request.tools,
         )
         events = self._events(entry, deployment.provider, chat, prefer_unary)
         deployment.in_flight += 1

@@ -6,11 +6,12 @@ and add its `AGENT` here.
 
 from __future__ import annotations
 
-from routeur_grpc.services.agents import rag, v1, v2
+from routeur_grpc.services.agents import rag, tools_agent, v1, v2
 from routeur_grpc.services.agents.registry import AgentDefinition
 
 AGENTS: tuple[AgentDefinition, ...] = (
     v1.AGENT,
     v2.AGENT,
     rag.AGENT,
+    tools_agent.AGENT,
 )

@@ -47,7 +47,7 @@ def excerpts_block(chunks: list[ScoredChunk]) -> str:
 
 
 def system_prompt(run: AgentRun, instructions: str, chunks: list[ScoredChunk]) -> str:
-    lines = [instructions, f"Today is {run.today.isoformat()}."]
+    lines = [instructions, f"Today is {run.now.date().isoformat()}."]
     language = detect_language(run.request.message)
     if language is not None:
         lines.append(f"Answer in {LANGUAGE_NAMES[language]}.")

@@ -19,6 +19,8 @@ from routeur_grpc.domain.completion import (
     CompletionChunk,
     CompletionRequest,
     TokenUsage,
+    ToolCall,
+    ToolSpec,
 )
 from routeur_grpc.routing.completion_record import CompletionRecord
 from routeur_grpc.services.agents.events import AnswerText
@@ -47,6 +49,7 @@ class ModelAnswer:
     text: str
     model: str
     usage: TokenUsage
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 class ModelCalls:
@@ -79,8 +82,10 @@ class ModelCalls:
         *,
         writer: StreamWriter | None = None,
         max_tokens: int | None = None,
+        tools: Sequence[ToolSpec] = (),
     ) -> ModelAnswer:
-        """Asks the request's model to continue `messages` (the last one is the user's).
+        """Asks the request's model to continue `messages` (ending with the user's turn, or
+        with tool results), offering it `tools`.
 
         With a `writer`, each piece of text is written out as it arrives (the answer the
         client sees); without one, the call is internal and may use a unary endpoint. An
@@ -88,18 +93,25 @@ class ModelCalls:
         too, and the runner reports it on the last chunk.
         """
         *history, last = messages
+        if last.role == "user" and not last.tool_calls:
+            message, earlier = last.content, tuple(history)
+        else:
+            message, earlier = "", tuple(messages)  # the history is the whole prompt
         request = replace(
             self._request,
-            message=last.content,
-            history=tuple(history),
+            message=message,
+            history=earlier,
+            tools=tuple(tools),
             max_tokens=max_tokens if max_tokens is not None else self._request.max_tokens,
         )
         parts: list[str] = []
+        calls: list[ToolCall] = []
         chunks = self._stream(
             request,
             deadline=self._deadline,
             on_accounted=self._accounted,
-            prefer_unary=self._whole or writer is None,
+            # Tool calls come through providers' streaming endpoints only.
+            prefer_unary=(self._whole or writer is None) and not tools,
         )
         async with aclosing(chunks):
             async for chunk in chunks:
@@ -108,7 +120,10 @@ class ModelCalls:
                         raise chunk.error
                     metadata = chunk.metadata
                     assert metadata is not None  # the router's done chunk always has it
-                    return ModelAnswer("".join(parts), metadata.model, metadata.usage)
+                    return ModelAnswer(
+                        "".join(parts), metadata.model, metadata.usage, tuple(calls)
+                    )
+                calls.extend(chunk.tool_calls)
                 parts.append(chunk.content)
                 if writer is not None and chunk.content:
                     model = chunk.metadata.model if chunk.metadata else request.model

@@ -7,9 +7,9 @@ which ends up in the response's metadata.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import datetime
 from typing import Protocol, TypedDict
 
 from routeur_grpc.domain.completion import (
@@ -56,7 +56,10 @@ class AgentRun:
     owner_id: str
     models: ModelCalls
     documents: DocumentSearch | None
-    today: date
+    now: datetime  # timezone-aware
+    # The provider type serving a model (e.g. `openai`, `local`), for agents that need to
+    # know what the model can do.
+    provider_of: Callable[[str], Awaitable[str]] | None = None
     trace: AgentTrace = field(default_factory=AgentTrace)
 
 

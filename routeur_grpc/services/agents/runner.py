@@ -11,7 +11,7 @@ model call inside it; each call's own accounting still reaches `on_accounted`.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -39,12 +39,14 @@ class AgentRunner:
         *,
         currency: str,
         documents: DocumentSearch | None = None,
+        provider_of: Callable[[str], Awaitable[str]] | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._registry = registry
         self._models = models
         self._currency = currency
         self._documents = documents
+        self._provider_of = provider_of
         self._now = now
 
     @property
@@ -89,7 +91,8 @@ class AgentRunner:
             owner_id=caller.owner_id,
             models=models,
             documents=self._documents,
-            today=self._now().date(),
+            now=self._now(),
+            provider_of=self._provider_of,
         )
         graph = self._registry.graph(request.agent)
         parts: list[str] = []
