@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from retrieval_set import CORPUS, QUESTIONS
+
 from routeur_grpc.domain.repositories import Store
 from routeur_grpc.domain.text_search import query_terms
 from routeur_grpc.errors import InvalidArgument, NotFound
@@ -16,44 +18,6 @@ from routeur_grpc.services.documents import DocumentService
 ALICE = "alice"
 BOB = "bob"
 
-# A small labelled corpus: each question names the document that answers it.
-CORPUS = {
-    "relativity": "La relativité restreinte d'Einstein (1905) établit que la vitesse de la lumière "
-    "est constante. La relativité générale (1915) décrit la gravitation comme une courbure de "
-    "l'espace-temps.",
-    "photosynthesis": "Photosynthesis converts light energy into chemical energy: plants take "
-    "carbon dioxide and water and release oxygen, storing sugar in their leaves.",
-    "budget": "Le budget du projet Atlas est de 120 000 euros pour 2026, dont 40 % pour le "
-    "personnel et 25 % pour l'infrastructure cloud.",
-    "risks": "Les risques principaux du projet Atlas sont le retard des livraisons du "
-    "fournisseur de capteurs et la dépendance à une seule équipe de développement.",
-    "python_loops": "In Python, a for loop iterates over any iterable: for item in items. "
-    "A while loop repeats while its condition holds; break leaves the loop early.",
-    "javascript_loops": "En JavaScript, une boucle for s'écrit for (let i = 0; i < 10; i++). "
-    "La boucle for...of parcourt les éléments d'un tableau.",
-    "volcano": "Volcanoes erupt when magma rises through the crust; the 1980 eruption of Mount "
-    "St. Helens removed the top of the mountain.",
-    "coffee": "Le café arabica pousse en altitude, entre 600 et 2000 mètres; le robusta supporte "
-    "mieux la chaleur et contient plus de caféine.",
-    "tides": "Ocean tides are caused mainly by the Moon's gravity pulling on the oceans, with a "
-    "smaller contribution from the Sun.",
-    "schedule": "Le calendrier du projet Atlas prévoit un prototype en mars, des tests terrain en "
-    "juin et la mise en production en septembre.",
-}
-QUESTIONS = [
-    ("Que dit la relativité générale sur la gravitation ?", "relativity"),
-    ("How do plants make sugar from light?", "photosynthesis"),
-    ("Quel est le budget du projet Atlas ?", "budget"),
-    ("Quels sont les risques du projet ?", "risks"),
-    ("How do I write a loop in Python?", "python_loops"),
-    ("Comment écrire une boucle en JavaScript ?", "javascript_loops"),
-    ("What happened at Mount St. Helens?", "volcano"),
-    ("Quel café contient le plus de caféine ?", "coffee"),
-    ("What causes ocean tides?", "tides"),
-    ("Quand est prévue la mise en production ?", "schedule"),
-    ("vitesse de la lumière constante", "relativity"),
-    ("oxygen released by leaves", "photosynthesis"),
-]
 
 
 async def add(store: Store, owner: str, project: str, text: str, title: str = ""):  # noqa: ANN201
