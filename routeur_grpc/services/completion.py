@@ -74,12 +74,14 @@ class CompletionService:
         """The whole answer. A failure part-way raises: nobody has seen the first part.
 
         With a response cache, a deterministic request (temperature 0, no stored
-        conversation) asked again by the same caller gets the stored answer.
+        conversation, no project documents, an agent whose answer does not depend on the
+        moment) asked again by the same caller gets the stored answer.
         """
         self.validate(request)
         request = self._with_agent(request)
         key = None
-        if self._cache is not None and is_cacheable(request):
+        repeatable = self._agents is None or self._agents.is_repeatable(request)
+        if self._cache is not None and is_cacheable(request) and repeatable:
             key = cache_key(caller.owner_id, request)
             cached = self._cache.get(key)
             if cached is not None:

@@ -172,3 +172,14 @@ async def test_the_rag_agent_needs_a_project(e2e: EndToEnd) -> None:
         )
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "project_id" in caught.value.details()
+
+
+async def test_a_project_completion_is_never_answered_from_the_cache(e2e: EndToEnd) -> None:
+    await add(e2e, "proj-cache", BUDGET, "Budget")
+    request = pb.CompleteRequest(message="Atlas budget?", model="mistral-large-latest",
+                                 project_id="proj-cache", temperature=0)
+    completions = pb_grpc.CompletionServiceStub(e2e.channel)
+    await completions.Complete(request, timeout=10)
+    await add(e2e, "proj-cache", RISKS, "Risques")  # the documents changed in between
+    await completions.Complete(request, timeout=10)
+    assert len(e2e.fakes["mistral"].requests_to("/chat/completions")) == 2

@@ -38,6 +38,9 @@ class AgentDefinition:
     description: str
     build_graph: Callable[[], Any]  # returns a compiled LangGraph graph
     is_available: Callable[[AgentEnvironment], bool] = lambda environment: True
+    # Whether the same request always gets the same answer from the same model (a clock
+    # tool, for one, makes it not): only then may an answer be served from the cache.
+    repeatable: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +93,9 @@ class AgentRegistry:
                 f"Agent {definition.type!r} is not available here. {self._known()}"
             )
         return definition.type
+
+    def is_repeatable(self, agent_type: str) -> bool:
+        return self._definitions[agent_type.casefold()].repeatable
 
     def graph(self, agent_type: str) -> Any:
         return self._graphs[agent_type.casefold()]

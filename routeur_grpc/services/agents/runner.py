@@ -63,6 +63,11 @@ class AgentRunner:
             return request
         return replace(request, agent=agent)
 
+    def is_repeatable(self, request: CompletionRequest) -> bool:
+        """Whether a (resolved) request's answer may be reused: not when its agent's answer
+        depends on the moment, nor when it reads project documents, which may change."""
+        return self._registry.is_repeatable(request.agent) and not request.project_id
+
     async def stream(
         self,
         request: CompletionRequest,

@@ -111,4 +111,5 @@ AGENT = AgentDefinition(
     description="A model that calls tools (calculator, clock) through its provider's tool "
     "calls: OpenAI, Mistral, Anthropic or Gemini models, not the embedded model.",
     build_graph=build_graph,
+    repeatable=False,
 )
