@@ -8,6 +8,10 @@ prompt preparation, V2's deterministic self-check, the accounting sum), not gRPC
 request is a streamed completion read to its last chunk: the router's `stream()` alone, then
 through V1, then through V2, alternating in blocks of 50 so that drift on a shared machine
 hits all three. Prints p50/p99 of each and what V1 and V2 add at p50; asserts nothing.
+
+With `--embedded N`, it also runs V2 on the embedded model (SmolLM2-135M) for N everyday
+prompts, French and English, and prints how often its self-check failed and cost a second
+model call (the price of V2 being the default).
 """
 
 from __future__ import annotations
@@ -27,6 +31,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "generated")]
 
 from routeur_grpc.domain.caller import Caller  # noqa: E402
 from routeur_grpc.domain.completion import CompletionRequest  # noqa: E402
+from routeur_grpc.providers.local_llama import (  # noqa: E402
+    LocalLlamaProvider,
+    LocalModelConfig,
+    bundled_model_path,
+)
 from routeur_grpc.providers.openai_chat import OpenAIChatProvider  # noqa: E402
 from routeur_grpc.providers.token_count import TokenCounter  # noqa: E402
 from routeur_grpc.routing.router import ModelRouter  # noqa: E402
@@ -37,6 +46,7 @@ from routeur_grpc.services.agents.runner import AgentRunner  # noqa: E402
 MODEL = "gpt-4o"
 MESSAGE = "Say hello."
 BLOCK = 50
+LOCAL_MODEL = "local/smollm2-135m-instruct"
 
 
 async def run(upstream_url: str, requests: int, warmup: int) -> None:
@@ -90,10 +100,54 @@ async def run(upstream_url: str, requests: int, warmup: int) -> None:
         print(f"added by {name[-2:]:<5} p50 {ms(name, 50) - ms('router alone', 50):7.2f} ms")
 
 
+PROMPTS = [
+    "Quelle est la capitale de la France ?",
+    "Explique-moi la photosynthèse en une phrase.",
+    "Donne-moi trois conseils pour bien dormir.",
+    "Pourquoi le ciel est-il bleu ?",
+    "Comment faire une boucle en Python ?",
+    "What is the capital of Italy?",
+    "Give me two tips to learn a language.",
+    "Why do leaves change colour in autumn?",
+    "Say hello.",
+    "Write a haiku about the sea.",
+]
+
+
+async def revision_rate(count: int) -> None:
+    local = LocalLlamaProvider(
+        LocalModelConfig(name=LOCAL_MODEL, path=bundled_model_path(),
+                         context_window=2048, threads=2, instances=1, default_max_tokens=64)
+    )
+    await local.start()
+    router = ModelRouter([local], {local.name: "local"})
+    await router.start()
+    runner = AgentRunner(AgentRegistry(AGENTS, AgentEnvironment()), router.stream, currency="EUR")
+    caller = Caller(owner_id="bench", request_id="bench")
+    revised: dict[str, int] = {}
+    runs = 0
+    for prompt in (PROMPTS * (count // len(PROMPTS) + 1))[:count]:
+        request = CompletionRequest(prompt, LOCAL_MODEL, agent="V2", max_tokens=64, temperature=0)
+        async with aclosing(runner.stream(request, caller, whole=True)) as chunks:
+            async for chunk in chunks:
+                if chunk.done and chunk.metadata is not None:
+                    check = next(s for s in chunk.metadata.steps if s.name == "check")
+                    if check.detail != "passed":
+                        reason = check.detail.split(" (")[0]
+                        revised[reason] = revised.get(reason, 0) + 1
+        runs += 1
+    await router.aclose()
+    total = sum(revised.values())
+    print(f"V2 on the embedded model: {total}/{runs} answers revised ({total / runs:.0%}); "
+          f"by reason: {revised or 'none'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--embedded", type=int, default=0,
+                        help="also measure V2's revision rate on the embedded model, N prompts")
     args = parser.parse_args()
     upstream, info = start_stack("upstream", "openai")
     try:
@@ -101,6 +155,8 @@ def main() -> None:
     finally:
         upstream.terminate()
         upstream.wait(timeout=30)
+    if args.embedded:
+        asyncio.run(revision_rate(args.embedded))
 
 
 if __name__ == "__main__":
