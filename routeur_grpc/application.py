@@ -13,8 +13,9 @@ from routeur_grpc.providers.local_llama import (
     bundled_model_path,
 )
 from routeur_grpc.providers.token_count import TokenCounter
+from routeur_grpc.routing.attempt_runner import UpstreamTimeouts
 from routeur_grpc.routing.provider_factory import build_provider
-from routeur_grpc.routing.response_cache import ResponseCache
+from routeur_grpc.services.response_cache import ResponseCache
 from routeur_grpc.routing.retry import RetryPolicy
 from routeur_grpc.routing.router import ModelRouter, RouterConfig
 from routeur_grpc.services.agents.catalog import AGENTS
@@ -24,6 +25,7 @@ from routeur_grpc.services.completion import CompletionLimits, CompletionService
 from routeur_grpc.services.conversations import ConversationService
 from routeur_grpc.services.documents import DocumentService
 from routeur_grpc.services.health import HealthCheck, HealthChecker
+from routeur_grpc.services.models import ModelsService
 from routeur_grpc.services.usage import UsageRecorder
 from routeur_grpc.settings import Settings
 from routeur_grpc.storage import open_store
@@ -40,6 +42,7 @@ class Application:
     providers: dict[str, ChatProvider]
     router: ModelRouter
     completions: CompletionService
+    models: ModelsService
     conversations: ConversationService
     usage: UsageRecorder
     health: HealthChecker
@@ -83,6 +86,9 @@ async def build_application(settings: Settings) -> Application:
         providers, provider_types, router_config(settings), token_counter=counter
     )
     await router.start()
+    for provider in providers:
+        if provider_types[provider.name] != "local":  # `local_model` reports that one
+            checks[f"provider:{provider.name}"] = _circuit_check(router, provider.name)
     conversations = ConversationService(store.conversations)
     usage = UsageRecorder(store.usage, settings.currency)
     agents = AgentRegistry(AGENTS, AgentEnvironment())
@@ -104,6 +110,8 @@ async def build_application(settings: Settings) -> Application:
             documents=documents,
             provider_of=router.provider_of,
         ),
+        default_model=settings.default_model
+        or (settings.local_model_name if settings.local_model_enabled else ""),
     )
     return Application(
         settings=settings,
@@ -111,6 +119,7 @@ async def build_application(settings: Settings) -> Application:
         providers={provider.name: provider for provider in providers},
         router=router,
         completions=completions,
+        models=ModelsService(router),
         conversations=conversations,
         usage=usage,
         health=HealthChecker(checks),
@@ -134,7 +143,40 @@ def router_config(settings: Settings) -> RouterConfig:
         ),
         breaker_failure_threshold=settings.breaker_failure_threshold,
         breaker_cooldown_s=settings.breaker_cooldown_s,
+        default_deadline_s=settings.default_deadline_s,
+        timeouts={
+            "local": UpstreamTimeouts(
+                first_token_s=settings.local_model_first_token_timeout_s,
+                between_tokens_s=settings.local_model_between_tokens_timeout_s,
+            ),
+            **{
+                spec.name: UpstreamTimeouts(
+                    first_token_s=spec.first_token_timeout_s,
+                    between_tokens_s=spec.between_tokens_timeout_s,
+                )
+                for spec in settings.providers
+            },
+        },
     )
+
+
+def _circuit_check(router: ModelRouter, provider: str) -> HealthCheck:
+    """A provider instance is healthy while no circuit of its deployments is open; the note
+    gives its type and circuit state. Nothing is sent upstream to find out."""
+
+    async def check() -> str:
+        states = router.circuit_states().get(provider, {})
+        kind = router.provider_type(provider)
+        open_models = sorted(model for model, state in states.items() if state == "open")
+        if open_models:
+            raise RuntimeError(
+                f"{kind} provider; circuit open for {', '.join(open_models[:5])} after "
+                "repeated upstream failures"
+            )
+        probing = any(state == "half_open" for state in states.values())
+        return f"{kind} provider; circuit {'half_open' if probing else 'closed'}"
+
+    return check
 
 
 def _store_check(store: Store) -> HealthCheck:

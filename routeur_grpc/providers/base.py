@@ -48,6 +48,8 @@ class UsageReport:
 
     prompt_tokens: int
     completion_tokens: int
+    #: CPU seconds this process spent generating (in-process models only; None otherwise).
+    cpu_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,14 @@ from routeur_grpc.providers.base import (
 from routeur_grpc.providers.tool_formats import arguments_object, result_object
 from routeur_grpc.providers.token_count import TokenCounter
 from routeur_grpc.providers.unary import ChatCompletion, counted_usage
-from routeur_grpc.providers.upstream_errors import ErrorTable, by_status, timed_out, unavailable
+from routeur_grpc.providers.upstream_errors import (
+    ErrorTable,
+    by_status,
+    cut_short,
+    malformed,
+    timed_out,
+    unavailable,
+)
 
 GEMINI_BASE_URL = "https://generativelanguage.googleapis.com"
 GEMINI_API_VERSION = "v1beta"
@@ -67,7 +74,8 @@ ERRORS = ErrorTable(
         (genai_errors.APIError, _status_error),  # ClientError and ServerError
         (httpx2.TimeoutException, lambda e, p, m: timed_out(p)),
         (httpx2.TransportError, lambda e, p, m: unavailable(p, what="connection failed")),
-        (genai_errors.UnknownApiResponseError, lambda e, p, m: unavailable(p, what="malformed answer")),
+        (genai_errors.UnknownApiResponseError, lambda e, p, m: malformed(p, "an answer it could not read")),
+        (json.JSONDecodeError, lambda e, p, m: malformed(p, "an event that is not valid JSON")),
     ]
 )
 
@@ -136,12 +144,14 @@ class GeminiProvider:
         base_url: str = GEMINI_BASE_URL,
         api_version: str = GEMINI_API_VERSION,
         timeout_s: float = 600.0,
+        connect_timeout_s: float | None = None,
         token_counter: TokenCounter | None = None,
     ) -> None:
         self._name = name
         self._counter = token_counter or TokenCounter()
         self._http = httpx2.AsyncClient(
-            timeout=timeout_s, event_hooks={"response": [_note_response]}
+            timeout=httpx2.Timeout(timeout_s, connect=connect_timeout_s or timeout_s),
+            event_hooks={"response": [_note_response]},
         )
         self._client = genai.Client(
             api_key=api_key or "",
@@ -199,15 +209,17 @@ class GeminiProvider:
             self._raise(error, request.model)
         parts: list[str] = []
         usage: types.GenerateContentResponseUsageMetadata | None = None
+        finished = False
+        calls: list[ToolCall] = []
         try:
             async for response in stream:
+                finished = finished or any(c.finish_reason for c in response.candidates or ())
                 if response.usage_metadata is not None:
                     usage = response.usage_metadata  # cumulative: the last one wins
                 for text in _texts(response):
                     parts.append(text)
                     yield TextDelta(text)
-                for call in _function_calls(response):
-                    yield ToolCallRequested(call)
+                calls.extend(_function_calls(response))
         except Exception as error:
             self._raise(error, request.model)
         finally:
@@ -215,6 +227,10 @@ class GeminiProvider:
             for response in opened:
                 await response.aclose()  # the SDK's generators leave it open
             _OPEN_RESPONSES.set(None)
+        if (parts or calls) and not finished:
+            raise cut_short(self._name)  # no `finishReason`: the stream was cut upstream
+        for call in calls:  # reported once the answer is known to be whole
+            yield ToolCallRequested(call)
         yield counted_usage(
             self._counter,
             request,

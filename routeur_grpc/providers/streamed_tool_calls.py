@@ -36,6 +36,11 @@ class StreamedToolCalls:
         if arguments:
             pending.arguments.append(arguments)
 
+    @property
+    def started(self) -> bool:
+        """Whether any piece of a call has arrived."""
+        return bool(self._calls)
+
     def finished(self) -> list[ToolCall]:
         return [
             ToolCall(p.id or f"call_{index}", p.name, "".join(p.arguments) or "{}")

@@ -1,13 +1,23 @@
 """Completion: validate a request, have the router answer it, collect it when asked to.
 
 The router does the model work; this service owns what a completion means for a caller:
-the rules a request must follow, the saved conversation it continues (its history read
-before, the new message and the answer appended), the usage recorded, and turning a stream
-into a whole answer.
+the rules a request must follow, the saved conversation it continues, the usage recorded,
+the response cache, the agent that answers, and turning a stream into a whole answer.
+
+A request names an agent (`agent`; V2 when it names none), whose graph asks the model; a
+`direct` request (OpenAI's chat API, whose callers expect the raw model) is the model
+alone: no agent, no system prompt of ours.
+
+A saved conversation changes only when a turn is complete: its history is read before the
+model is asked, and the user's message and the answer are appended together once the
+answer has finished. A request refused (validation, unknown or unconfigured model), failed
+(before or after its first token) or cancelled leaves the conversation as it was; the
+caller still has its message and may send it again.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass, replace
@@ -18,13 +28,16 @@ from routeur_grpc.domain.completion import (
     CompletionChunk,
     CompletionRequest,
     CompletionResult,
+    Equivalences,
+    Pricing,
+    TokenUsage,
 )
 from routeur_grpc.errors import InvalidArgument
 from routeur_grpc.routing.completion_record import CompletionRecord
-from routeur_grpc.routing.response_cache import ResponseCache, cache_key, is_cacheable
 from routeur_grpc.routing.router import ModelRouter
 from routeur_grpc.services.agents.runner import AgentRunner
 from routeur_grpc.services.conversations import ConversationService
+from routeur_grpc.services.response_cache import ResponseCache, cache_key, is_cacheable
 from routeur_grpc.services.usage import UsageRecorder
 
 MAX_TEMPERATURE = 2.0
@@ -50,42 +63,58 @@ class CompletionService:
         conversations: ConversationService,
         usage: UsageRecorder,
         cache: ResponseCache[CompletionResult] | None = None,
+        *,
+        default_model: str = "",
         agents: AgentRunner | None = None,
     ) -> None:
-        """Without `agents`, the model answers alone and a request naming an agent is refused."""
+        """`default_model` answers requests that name none (empty: such requests are
+        refused). Without `agents`, the model answers alone and a request naming an agent
+        is refused."""
         self._router = router
         self._agents = agents
         self._cache = cache
         self._limits = limits
         self._conversations = conversations
         self._usage = usage
+        self._default_model = default_model
 
     async def stream(
-        self, request: CompletionRequest, caller: Caller
+        self, request: CompletionRequest, caller: Caller, *, direct: bool = False
     ) -> AsyncIterator[CompletionChunk]:
-        """The answer as it is generated; the last chunk is `done` (see `ModelRouter.stream`)."""
+        """The answer as it is generated; the last chunk is `done` (see `ModelRouter.stream`).
+
+        `direct`: the model answers alone, whatever the agents configured here.
+        """
+        request = self._with_default_model(request)
         self.validate(request)
-        request = self._with_agent(request)
+        request = self._with_agent(request, direct)
         async with aclosing(self._answer(request, caller, prefer_unary=False)) as chunks:
             async for chunk in chunks:
                 yield chunk
 
-    async def complete(self, request: CompletionRequest, caller: Caller) -> CompletionResult:
+    async def complete(
+        self, request: CompletionRequest, caller: Caller, *, direct: bool = False
+    ) -> CompletionResult:
         """The whole answer. A failure part-way raises: nobody has seen the first part.
 
         With a response cache, a deterministic request (temperature 0, no stored
         conversation, no project documents, an agent whose answer does not depend on the
-        moment) asked again by the same caller gets the stored answer.
+        moment) asked again by the same caller gets the stored answer. `direct`: the model
+        answers alone, whatever the agents configured here.
         """
+        request = self._with_default_model(request)
         self.validate(request)
-        request = self._with_agent(request)
+        request = self._with_agent(request, direct)
+        started = time.monotonic()
         key = None
-        repeatable = self._agents is None or self._agents.is_repeatable(request)
+        repeatable = not request.agent or (
+            self._agents is not None and self._agents.is_repeatable(request)
+        )
         if self._cache is not None and is_cacheable(request) and repeatable:
             key = cache_key(caller.owner_id, request)
             cached = self._cache.get(key)
             if cached is not None:
-                return cached
+                return _cache_hit(cached, time.monotonic() - started)
         result = await self._complete(request, caller)
         if key is not None and self._cache is not None:
             self._cache.put(key, result)
@@ -117,10 +146,6 @@ class CompletionService:
         if conversation_id:
             stored = await self._conversations.history(caller.owner_id, conversation_id)
             request = replace(request, history=stored + request.history)
-            # Saved before the model is asked, so a failure or a cancel loses nothing.
-            await self._conversations.append(
-                caller.owner_id, conversation_id, "user", request.message
-            )
 
         def record(outcome: CompletionRecord) -> None:
             # Every ending that used tokens is recorded, a cancelled stream's included.
@@ -128,23 +153,34 @@ class CompletionService:
                 self._usage.record_soon(caller, outcome.provider, outcome.metadata)
 
         answer: list[str] = []
-        if self._agents is not None:
-            chunks = self._agents.stream(
-                request, caller, on_accounted=record, whole=prefer_unary
-            )
+        if request.agent and self._agents is not None:
+            chunks = self._agents.stream(request, caller, on_accounted=record, whole=prefer_unary)
         else:
             chunks = self._router.stream(
-                request, deadline=caller.deadline, on_accounted=record, prefer_unary=prefer_unary
+                request,
+                deadline=caller.deadline,
+                on_accounted=record,
+                prefer_unary=prefer_unary,
+                allow_fallback=request.allow_fallback,
             )
         async with aclosing(chunks):
             async for chunk in chunks:
                 answer.append(chunk.content)
                 if chunk.done and conversation_id and chunk.error is None and chunk.metadata:
+                    # The turn is complete: both messages are saved, never one alone.
+                    await self._conversations.append(
+                        caller.owner_id, conversation_id, "user", request.message
+                    )
                     await self._conversations.append(
                         caller.owner_id, conversation_id, "assistant", "".join(answer),
                         model=chunk.metadata.model,
                     )
                 yield chunk
+
+    def _with_default_model(self, request: CompletionRequest) -> CompletionRequest:
+        if not request.model.strip() and self._default_model:
+            return replace(request, model=self._default_model)
+        return request
 
     def validate(self, request: CompletionRequest) -> None:
         """Raise `InvalidArgument` naming the first field that is wrong, and why."""
@@ -190,12 +226,31 @@ class CompletionService:
                 "belong to."
             )
 
-    def _with_agent(self, request: CompletionRequest) -> CompletionRequest:
-        """The request with its agent resolved (V2 when it names none)."""
-        if self._agents is not None:
+    def _with_agent(self, request: CompletionRequest, direct: bool) -> CompletionRequest:
+        """The request with its agent resolved (V2 when it names none; none when `direct`)."""
+        if self._agents is not None and not direct:
             return self._agents.resolve(request)
         if request.agent or request.project_id:
             raise InvalidArgument(
-                "Agents are not configured here: leave `agent` and `project_id` empty."
+                "Agents are not used here: leave `agent` and `project_id` empty."
             )
         return request
+
+
+def _cache_hit(cached: CompletionResult, latency_s: float) -> CompletionResult:
+    """A cached answer as served now: marked, its own latency, no new tokens or cost."""
+    before = cached.metadata
+    currency = before.pricing.currency if before.pricing is not None else ""
+    metadata = replace(
+        before,
+        cache_hit=True,
+        latency_s=round(latency_s, 6),
+        attempts=(),
+        usage=TokenUsage(),
+        usage_by_model={},
+        pricing=Pricing(currency=currency),
+        emissions_kg_co2eq=0.0,
+        energy_kwh=0.0,
+        equivalences=Equivalences(0.0, 0.0, 0.0, 0.0),
+    )
+    return replace(cached, usage=TokenUsage(), metadata=metadata)

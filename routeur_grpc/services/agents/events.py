@@ -7,10 +7,16 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class AnswerText:
-    """A piece of the answer, to reach the client now."""
+    """A piece of the answer, to reach the client now, with who wrote it.
+
+    `requested_model` and `fallback_reason` are set when another model than the one asked
+    for wrote it (the router's fallback), so that every piece says so.
+    """
 
     text: str
     model: str
+    requested_model: str = ""
+    fallback_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)

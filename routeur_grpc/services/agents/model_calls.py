@@ -1,10 +1,10 @@
-"""The model calls of one agent run: through the router, streamed out, accounted.
+"""The model calls of one agent run: through the router, streamed out, accounted as one.
 
-Every call goes through the router's public `stream()`, so fallbacks, retries, deadlines and
-cancellation behave exactly as for a plain completion (closing the graph closes the call,
-which closes the upstream request). The accounting of each call, however it ends, is kept
-here, so that the run's metadata can add them up, and passed on to the completion's
-recorder.
+Every call goes through the router's public `stream()`, so fallbacks, retries, deadlines,
+timeouts and cancellation behave exactly as for a plain completion (closing the graph closes
+the call, which closes the upstream request). All the calls of a run book their tokens in
+one `UsageLedger`, so the accounting of the latest call, however it ended, covers every call
+made so far: the runner closes the request's accounting from it, once.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from contextlib import aclosing
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from routeur_grpc.accounting.ledger import UsageLedger
 from routeur_grpc.domain.completion import (
+    AttemptNote,
     ChatMessage,
     CompletionChunk,
     CompletionRequest,
-    TokenUsage,
     ToolCall,
     ToolSpec,
 )
@@ -39,6 +40,8 @@ class ModelStream(Protocol):
         deadline: float | None = None,
         on_accounted: Accounted | None = None,
         prefer_unary: bool = False,
+        ledger: UsageLedger | None = None,
+        allow_fallback: bool = False,
     ) -> AsyncIterator[CompletionChunk]: ...
 
 
@@ -48,12 +51,11 @@ class ModelAnswer:
 
     text: str
     model: str
-    usage: TokenUsage
     tool_calls: tuple[ToolCall, ...] = ()
 
 
 class ModelCalls:
-    """Runs the model calls of one agent run and keeps each one's accounting."""
+    """Runs the model calls of one agent run, all booked in one ledger."""
 
     def __init__(
         self,
@@ -61,20 +63,37 @@ class ModelCalls:
         request: CompletionRequest,
         *,
         deadline: float | None,
-        on_accounted: Accounted | None,
         whole: bool,
     ) -> None:
         self._stream = stream
         self._request = request
         self._deadline = deadline
-        self._on_accounted = on_accounted
         self._whole = whole
-        self.records: list[CompletionRecord] = []
+        self._ledger = UsageLedger()
+        #: The accounting of the latest call: it covers every call so far (one ledger).
+        self.last: CompletionRecord | None = None
+        #: Every upstream attempt of every call, in order.
+        self.attempts: list[AttemptNote] = []
+        self._open = 0  # calls started and not yet closed
+        self._settle: Callable[[CompletionRecord | None], None] | None = None
 
     def _accounted(self, record: CompletionRecord) -> None:
-        self.records.append(record)
-        if self._on_accounted is not None:
-            self._on_accounted(record)
+        self.last = record
+        self.attempts.extend(record.metadata.attempts)
+
+    def settle(self, close: Callable[[CompletionRecord | None], None]) -> None:
+        """Hand the latest accounting to `close` once no call is left open: now, or when the
+        call still closing has accounted (a cancelled graph's node may close after it)."""
+        if self._open:
+            self._settle = close
+        else:
+            close(self.last)
+
+    def _closed(self) -> None:
+        self._open -= 1
+        if not self._open and self._settle is not None:
+            close, self._settle = self._settle, None
+            close(self.last)
 
     async def call(
         self,
@@ -104,15 +123,29 @@ class ModelCalls:
             tools=tuple(tools),
             max_tokens=max_tokens if max_tokens is not None else self._request.max_tokens,
         )
-        parts: list[str] = []
-        calls: list[ToolCall] = []
         chunks = self._stream(
             request,
             deadline=self._deadline,
             on_accounted=self._accounted,
             # Tool calls come through providers' streaming endpoints only.
             prefer_unary=(self._whole or writer is None) and not tools,
+            ledger=self._ledger,
+            allow_fallback=request.allow_fallback,
         )
+        self._open += 1
+        try:
+            return await self._read(chunks, request, writer)
+        finally:
+            self._closed()  # the router's stream is closed: this call has been accounted
+
+    async def _read(
+        self,
+        chunks: AsyncIterator[CompletionChunk],
+        request: CompletionRequest,
+        writer: StreamWriter | None,
+    ) -> ModelAnswer:
+        parts: list[str] = []
+        calls: list[ToolCall] = []
         async with aclosing(chunks):
             async for chunk in chunks:
                 if chunk.done:
@@ -120,12 +153,20 @@ class ModelCalls:
                         raise chunk.error
                     metadata = chunk.metadata
                     assert metadata is not None  # the router's done chunk always has it
-                    return ModelAnswer(
-                        "".join(parts), metadata.model, metadata.usage, tuple(calls)
-                    )
+                    return ModelAnswer("".join(parts), metadata.model, tuple(calls))
                 calls.extend(chunk.tool_calls)
                 parts.append(chunk.content)
                 if writer is not None and chunk.content:
-                    model = chunk.metadata.model if chunk.metadata else request.model
-                    writer(AnswerText(chunk.content, model))
+                    label = chunk.metadata
+                    if label is None:
+                        writer(AnswerText(chunk.content, request.model))
+                    else:
+                        writer(
+                            AnswerText(
+                                chunk.content,
+                                label.model,
+                                label.requested_model,
+                                label.fallback_reason,
+                            )
+                        )
         raise AssertionError("the router ended a stream without a done chunk")
