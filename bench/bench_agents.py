@@ -4,7 +4,7 @@
 
 The fake upstream runs in its own process (`fake_stack.py`); the router and the agents run
 in this one, so the difference measured is the graph's alone (LangGraph's scheduling, the
-prompt preparation, V2's deterministic self-check, the accounting sum), not gRPC's. Each
+prompt preparation, V2's deterministic self-check, the run's accounting), not gRPC's. Each
 request is a streamed completion read to its last chunk: the router's `stream()` alone, then
 through V1, then through V2, alternating in blocks of 50 so that drift on a shared machine
 hits all three. Prints p50/p99 of each and what V1 and V2 add at p50; asserts nothing.

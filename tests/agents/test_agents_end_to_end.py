@@ -165,3 +165,70 @@ def pb_chat(role: str, content: str):  # noqa: ANN201 - a generated message type
     from routeur.v1 import chat_pb2
 
     return chat_pb2.ChatMessage(role=role, content=content)
+
+
+async def test_an_agents_calls_are_recorded_as_one_request(e2e: EndToEnd) -> None:
+    fake = e2e.fakes["openai"]
+    fake.reply_text = ENGLISH_REPLY
+    response = await stub(e2e).Complete(
+        pb.CompleteRequest(message=FRENCH_QUESTION, model="gpt-4o", agent="V2"), timeout=10
+    )
+    assert len(fake.requests_to("/chat/completions")) == 2, "the answer and its revision"
+    usage = e2e.server.server.app.store.usage
+    today = datetime.now(UTC).date()
+    for _ in range(200):
+        total = await usage.total(ANONYMOUS_OWNER, first_day=today, last_day=today)
+        if total.requests:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)  # a second record, if any, would be there by now
+    total = await usage.total(ANONYMOUS_OWNER, first_day=today, last_day=today)
+    assert total.requests == 1
+    assert total.completion_tokens == response.metadata.usage.output_tokens == 2 * len(fake.words())
+    assert [a.error_reason for a in response.metadata.attempts] == ["", ""], "one per call"
+
+
+async def test_an_agents_fallback_says_so_on_every_piece(e2e: EndToEnd) -> None:
+    e2e.fakes["openai"].fail_next(500, times=3)
+    chunks = [
+        chunk
+        async for chunk in stub(e2e).StreamCompletion(
+            pb.StreamCompletionRequest(message="Say hello.", model="gpt-4o", agent="V2"),
+            timeout=10,
+        )
+    ]
+    *pieces, last = chunks
+    assert pieces and all(
+        (c.metadata.model, c.metadata.requested_model, c.metadata.fallback_reason, c.metadata.agent)
+        == ("mistral-large-latest", "gpt-4o", "UPSTREAM_UNAVAILABLE", "V2")
+        for c in pieces
+    )
+    assert last.metadata.requested_model == "gpt-4o"
+    assert last.metadata.fallback_reason == "UPSTREAM_UNAVAILABLE"
+    assert [a.model for a in last.metadata.attempts] == [
+        "gpt-4o", "gpt-4o", "gpt-4o", "mistral-large-latest"]
+
+
+async def test_openai_compatible_chat_runs_the_model_alone(e2e: EndToEnd) -> None:
+    from google.protobuf import struct_pb2
+    from routeur.v1 import openai_compat_service_pb2 as openai_pb
+    from routeur.v1 import openai_compat_service_pb2_grpc as openai_grpc
+
+    fake = e2e.fakes["openai"]
+    fake.reply_text = ENGLISH_REPLY  # would make V2 revise: it must not run
+    question = openai_pb.OpenAIChatMessage(
+        role="user", content=struct_pb2.Value(string_value=FRENCH_QUESTION)
+    )
+    response = await openai_grpc.OpenAICompatServiceStub(e2e.channel).CreateChatCompletion(
+        openai_pb.CreateChatCompletionRequest(model="gpt-4o", messages=[question]), timeout=10
+    )
+    [call] = fake.requests_to("/chat/completions")
+    assert call.json()["messages"] == [{"role": "user", "content": FRENCH_QUESTION}]
+    assert response.choices[0].message.content == ENGLISH_REPLY
+    streamed = openai_grpc.OpenAICompatServiceStub(e2e.channel).StreamChatCompletion(
+        openai_pb.StreamChatCompletionRequest(model="gpt-4o", messages=[question]), timeout=10
+    )
+    assert [c async for c in streamed]
+    assert fake.requests_to("/chat/completions")[-1].json()["messages"] == [
+        {"role": "user", "content": FRENCH_QUESTION}
+    ]

@@ -10,6 +10,8 @@ import pytest
 from routeur.v1 import completion_service_pb2 as pb
 from routeur.v1 import completion_service_pb2_grpc as pb_grpc
 
+from fakes.http_server import Fault
+
 from routeur_grpc.services.agents.tools import evaluate, run_tool, ToolInputError
 
 from providers.conftest import EndToEnd
@@ -50,6 +52,46 @@ async def test_the_model_calls_the_calculator_through_its_provider(
     assert last.metadata.usage.output_tokens == last.metadata.usage_by_model[model].output_tokens
     second = upstream.requests[1].json()
     assert "126" in json.dumps(second), "the tool's result went back to the model"
+
+
+@pytest.mark.parametrize(("fake", "model"), PROVIDERS, ids=[p[0] for p in PROVIDERS])
+async def test_a_malformed_tool_call_stream_is_the_upstreams_fault_and_retried(
+    e2e: EndToEnd, fake: str, model: str
+) -> None:
+    upstream = e2e.fakes[fake]
+    upstream.tool_call = ("calculator", {"expression": "6 * 7"})
+    upstream.reply_text = "It is 42."
+    upstream.garble_next(Fault("malformed", after_frames=1))
+    response = await pb_grpc.CompletionServiceStub(e2e.channel).Complete(
+        pb.CompleteRequest(message="How much is 6 * 7?", model=model, agent="TOOLS"), timeout=10
+    )
+    assert response.response == "It is 42."
+    [step] = response.metadata.tool_calls
+    assert (step.result, step.error) == ("42", False)
+    # The bad stream is retried (nothing had reached the client), and every attempt of
+    # both model calls is listed.
+    assert [a.error_reason for a in response.metadata.attempts] == [
+        "UPSTREAM_MALFORMED_RESPONSE", "", ""]
+    assert len(upstream.requests) == 3
+
+
+async def test_a_tool_call_stream_cut_short_is_unavailable_and_never_run(e2e: EndToEnd) -> None:
+    upstream = e2e.fakes["openai"]
+    upstream.tool_call = ("calculator", {"expression": "6 * 7"})
+    upstream.always(Fault("broken", after_frames=2))
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await pb_grpc.CompletionServiceStub(e2e.channel).Complete(
+            pb.CompleteRequest(message="How much is 6 * 7?", model="gpt-4o-mini",
+                               agent="TOOLS"),
+            timeout=10,
+        )
+    upstream.always(None)
+    # The stream ends without its finish reason: cut short, the upstream's fault (retried,
+    # then given up), and the half-streamed call never reached the calculator.
+    assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert "ended its answer before finishing it" in caught.value.details()
+    details = dict(caught.value.trailing_metadata())["grpc-status-details-bin"]
+    assert b"UPSTREAM_INCOMPLETE_RESPONSE" in details
 
 
 async def test_the_clock_answers_in_the_asked_time_zone(e2e: EndToEnd) -> None:
