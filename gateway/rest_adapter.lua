@@ -13,7 +13,7 @@
 -- 2. gRPC's own headers (grpc-status, grpc-message, ...) are for gRPC and gRPC-Web clients:
 --    they are removed from REST answers, whose status and JSON body already say it all.
 --    In Server-Sent Events, the empty `usage_by_model`, `attempts`, `steps`, `chunks` and
---    `tool_calls` of stream pieces are dropped as the events pass.
+--    `tool_calls` of stream pieces (not of the last event) are dropped as the events pass.
 
 local FILTER = "envoy.filters.http.lua"
 -- The lists of CompletionMetadata dropped from stream pieces when empty.
@@ -152,6 +152,19 @@ local function remove_grpc_headers(headers)
   end
 end
 
+-- One SSE line without the empty maps and lists of a stream piece; the last event (`done`)
+-- keeps its full metadata, as the gRPC answer has it.
+local function clean_piece(line)
+  if string.find(line, '"done":true', 1, true) then
+    return line
+  end
+  local cleaned = string.gsub(line, ',"usage_by_model":{}', "")
+  for _, list in ipairs(EMPTY_PIECE_LISTS) do
+    cleaned = string.gsub(cleaned, ',"' .. list .. '":%[%]', "")
+  end
+  return cleaned
+end
+
 function envoy_on_response(response_handle)
   local state = response_handle:streamInfo():dynamicMetadata():get(FILTER)
   if state == nil or state[STATE] == nil then
@@ -166,10 +179,7 @@ function envoy_on_response(response_handle)
     -- Each event is rewritten as it passes, nothing is buffered.
     for chunk in response_handle:bodyChunks() do
       local data = chunk:getBytes(0, chunk:length())
-      local cleaned = string.gsub(data, ',"usage_by_model":{}', "")
-      for _, list in ipairs(EMPTY_PIECE_LISTS) do
-        cleaned = string.gsub(cleaned, ',"' .. list .. '":%[%]', "")
-      end
+      local cleaned = string.gsub(data, "[^\n]+", clean_piece)
       if #cleaned ~= #data then
         chunk:setBytes(cleaned)
       end
