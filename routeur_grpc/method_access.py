@@ -84,6 +84,15 @@ METHOD_ACCESS: Mapping[str, Access] = MappingProxyType(
         ),
         **_service("routeur.v1.AgentService", {"ListAgents": USER, "GetAgent": USER}),
         **_service(
+            "routeur.v1.DocumentService",
+            {
+                "CreateDocument": USER,
+                "GetDocument": USER,
+                "ListDocuments": USER,
+                "DeleteDocument": USER,
+            },
+        ),
+        **_service(
             "routeur.v1.AnalysisService",
             {
                 "AnalyzeText": USER,

@@ -31,6 +31,8 @@ from routeur.v1 import (
     completion_service_pb2_grpc,
     conversation_service_pb2,
     conversation_service_pb2_grpc,
+    document_service_pb2,
+    document_service_pb2_grpc,
     health_service_pb2,
     health_service_pb2_grpc,
     model_service_pb2,
@@ -49,8 +51,10 @@ from routeur.v1 import (
 
 from routeur_grpc.api.analysis import AnalysisServicer
 from routeur_grpc.api.auth import AuthServicer
+from routeur_grpc.api.agents import AgentServicer
 from routeur_grpc.api.completion import CompletionServicer
 from routeur_grpc.api.conversations import ConversationServicer
+from routeur_grpc.api.documents import DocumentServicer
 from routeur_grpc.api.grpc_health import GrpcHealthServicer
 from routeur_grpc.api.health import HealthServicer
 from routeur_grpc.api.models import ModelServicer
@@ -119,8 +123,10 @@ SERVICES: tuple[_Service, ...] = (
              lambda app: AuthServicer(app.token_exchange)),
     _Service(transcription_service_pb2_grpc, transcription_service_pb2, "TranscriptionService",
              lambda app: TranscriptionServicer(app.transcription, app.transcription_jobs)),
-    _Service(agent_service_pb2_grpc, agent_service_pb2, "AgentService", None,
-             "the agent registry"),
+    _Service(agent_service_pb2_grpc, agent_service_pb2, "AgentService",
+             lambda app: AgentServicer(app.agents)),
+    _Service(document_service_pb2_grpc, document_service_pb2, "DocumentService",
+             lambda app: DocumentServicer(app.documents)),
     _Service(conversation_service_pb2_grpc, conversation_service_pb2, "ConversationService",
              lambda app: ConversationServicer(app.conversations)),
     _Service(analysis_service_pb2_grpc, analysis_service_pb2, "AnalysisService",

@@ -176,10 +176,10 @@ async def test_a_request_id_is_made_up_when_absent_or_unacceptable(completions):
     assert len(request_id) == 32 and request_id.isalnum()
 
 
-async def test_agents_are_refused_until_built(completions):
+async def test_an_unknown_agent_is_refused_naming_the_known_ones(completions):
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await completions.Complete(
-            pb.CompleteRequest(message="hi", model=LOCAL_MODEL, agent="V2"), timeout=30
+            pb.CompleteRequest(message="hi", model=LOCAL_MODEL, agent="V9"), timeout=30
         )
-    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "Agents are not available yet" in caught.value.details()
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "'V9'" in caught.value.details() and "V1, V2" in caught.value.details()

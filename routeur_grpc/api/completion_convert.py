@@ -101,6 +101,20 @@ def fill_metadata(target: accounting_pb2.CompletionMetadata, source: CompletionM
             target.pricing.by_model[model].CopyFrom(
                 accounting_pb2.ModelCost(input=cost.input, output=cost.output, total=cost.total)
             )
+    for step in source.steps:
+        target.steps.add(name=step.name, model=step.model, detail=step.detail)
+    for chunk in source.chunks:
+        target.chunks.add(
+            document_id=chunk.document_id,
+            offset=chunk.offset,
+            length=chunk.length,
+            score=chunk.score,
+            title=chunk.title,
+        )
+    for call in source.tool_calls:
+        target.tool_calls.add(
+            name=call.name, arguments=call.arguments, result=call.result, error=call.error
+        )
     if source.equivalences is not None:
         equivalences = source.equivalences
         target.equivalences.CopyFrom(

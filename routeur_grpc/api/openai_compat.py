@@ -45,7 +45,10 @@ class OpenAICompatServicer(pb_grpc.OpenAICompatServiceServicer):
                 "`stream` is true but CreateChatCompletion answers in one piece: call "
                 "StreamChatCompletion, or POST /v1/chat/completions through the REST gateway."
             )
-        result = await self._completions.complete(convert.chat_request(request), caller_of(context))
+        # OpenAI's SDK users expect the raw model: no agent, no system prompt of ours.
+        result = await self._completions.complete(
+            convert.chat_request(request), caller_of(context), direct=True
+        )
         await send_answer_headers(context, result.metadata)
         return convert.chat_completion(
             result,
@@ -58,7 +61,9 @@ class OpenAICompatServicer(pb_grpc.OpenAICompatServiceServicer):
         self, request: pb.StreamChatCompletionRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.StreamChatCompletionResponse]:
         encoder = convert.ChatChunkEncoder(request)
-        chunks = self._completions.stream(convert.chat_request(request), caller_of(context))
+        chunks = self._completions.stream(
+            convert.chat_request(request), caller_of(context), direct=True
+        )
         first = True
         async with aclosing(chunks):
             async for chunk in chunks:

@@ -7,7 +7,7 @@ and from the wire types.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from routeur_grpc.errors import RouteurError
 
@@ -30,16 +30,42 @@ def round_footprint(value: float) -> float:
     return float(f"{value:.{FOOTPRINT_SIGNIFICANT_DIGITS}g}")
 
 
-Role = Literal["system", "user", "assistant"]
+#: `tool` turns (a tool's result) are written by agents only, never accepted from callers.
+Role = Literal["system", "user", "assistant", "tool"]
 ROLES: frozenset[str] = frozenset({"system", "user", "assistant"})
 
 
 @dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """A tool a model may call: its name, what it does, and its JSON Schema parameters."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A model's request to call a tool; `arguments` is JSON text, as the model wrote it."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True)
 class ChatMessage:
-    """One turn of a conversation."""
+    """One turn of a conversation.
+
+    An assistant turn may carry the `tool_calls` it made; a `tool` turn answers one of them
+    (`tool_call_id`, and the tool's `name`, which some providers want).
+    """
 
     role: Role
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str = ""
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +99,19 @@ class CompletionRequest:
     conversation_id: str = ""
     project_id: str = ""
     sources: tuple[str, ...] = ()
+    # Tools the model may call (set by agents; callers cannot).
+    tools: tuple[ToolSpec, ...] = ()
     #: When the model has no configured provider, let its fallback chain answer instead.
     allow_fallback: bool = False
 
     def messages(self) -> list[ChatMessage]:
-        """The whole prompt: the history, then the new user message."""
+        """The whole prompt: the history, then the new user message.
+
+        With no new message, the history is the whole prompt: an agent continuing a
+        conversation after tool results (callers must send a message).
+        """
+        if not self.message and self.history:
+            return list(self.history)
         return [*self.history, ChatMessage("user", self.message)]
 
 
@@ -114,6 +148,36 @@ class Equivalences:
 
 
 @dataclass(frozen=True, slots=True)
+class AgentStep:
+    """One step an agent's graph took (e.g. `prepare`, `answer`, `check`, `revise`)."""
+
+    name: str
+    model: str = ""  # the model called by this step, if any
+    detail: str = ""  # what the step found, e.g. why a check failed
+
+
+@dataclass(frozen=True, slots=True)
+class SourceChunk:
+    """A piece of a project document an answer was grounded in."""
+
+    document_id: str
+    offset: int  # first character of the chunk in the document's text
+    length: int
+    score: float  # higher is more relevant; comparable within one answer only
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolStep:
+    """A tool an agent called, with what it was given and what it answered."""
+
+    name: str
+    arguments: str  # JSON text, as the model wrote it
+    result: str
+    error: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class AttemptNote:
     """One upstream attempt made for a request: which model, where, and how it ended."""
 
@@ -145,6 +209,10 @@ class CompletionMetadata:
     energy_kwh: float | None = None
     pricing: Pricing | None = None
     equivalences: Equivalences | None = None
+    # What an agent did to produce the answer (empty for a model called alone).
+    steps: tuple[AgentStep, ...] = ()
+    chunks: tuple[SourceChunk, ...] = ()
+    tool_calls: tuple[ToolStep, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +228,7 @@ class CompletionChunk:
     done: bool = False
     metadata: CompletionMetadata | None = None
     error: RouteurError | None = None
+    tool_calls: tuple[ToolCall, ...] = ()  # tools the model asked to call (agents only)
 
 
 @dataclass(frozen=True, slots=True)

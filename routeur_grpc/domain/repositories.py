@@ -18,11 +18,12 @@ follows, and that the contract suite in `tests/storage` checks:
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
+from routeur_grpc.domain.documents import Document, DocumentChunk, ScoredChunk
 from routeur_grpc.domain.records import (
     Analysis,
     ApiKey,
@@ -348,6 +349,58 @@ class UsageRepository(Protocol):
         ...
 
 
+class DocumentRepository(Protocol):
+    """Project documents, cut into chunks that are indexed for lexical search.
+
+    Projects are not records of their own: a project is the owner's documents that name it.
+    Someone else's project holds no document of the caller's, so it looks empty.
+    """
+
+    async def create(
+        self,
+        owner_id: str,
+        *,
+        project_id: str,
+        title: str,
+        filename: str,
+        char_count: int,
+        chunks: Sequence[DocumentChunk],
+    ) -> Document:
+        """Stores the document and indexes its chunks (given in order, non-empty)."""
+        ...
+
+    async def get(self, owner_id: str, project_id: str, document_id: str) -> Document: ...
+
+    async def list(
+        self, owner_id: str, project_id: str, *, page_size: int = 0, page_token: str = ""
+    ) -> Page[Document]:
+        """The project's documents, newest first."""
+        ...
+
+    async def delete(self, owner_id: str, project_id: str, document_id: str) -> None:
+        """Deletes the document and its chunks."""
+        ...
+
+    async def existing(
+        self, owner_id: str, project_id: str, document_ids: Sequence[str]
+    ) -> builtins.set[str]:
+        """Which of `document_ids` are documents of this owner's project."""
+        ...
+
+    async def search(
+        self,
+        owner_id: str,
+        project_id: str,
+        query: Sequence[str],
+        *,
+        document_ids: Sequence[str] = (),
+        limit: int = 5,
+    ) -> builtins.list[ScoredChunk]:
+        """The chunks that best match `query` (terms made by `domain.text_search`), best
+        first, within the project, and within `document_ids` when some are given."""
+        ...
+
+
 class Store(Protocol):
     """Every repository, over one database connection."""
 
@@ -372,6 +425,9 @@ class Store(Protocol):
 
     @property
     def usage(self) -> UsageRepository: ...
+
+    @property
+    def documents(self) -> DocumentRepository: ...
 
     async def close(self) -> None:
         """Releases the connection; the store is unusable afterwards."""

@@ -15,7 +15,15 @@ import anthropic
 import httpx2
 from anthropic import AsyncAnthropic
 
-from routeur_grpc.providers.base import ChatEvent, ChatRequest, ProviderModel, TextDelta
+from routeur_grpc.providers.base import (
+    ChatEvent,
+    ChatRequest,
+    ProviderModel,
+    TextDelta,
+    ToolCallRequested,
+)
+from routeur_grpc.providers.streamed_tool_calls import StreamedToolCalls
+from routeur_grpc.providers.tool_formats import anthropic_messages, anthropic_tools
 from routeur_grpc.providers.token_count import TokenCounter
 from routeur_grpc.providers.unary import ChatCompletion, counted_usage
 from routeur_grpc.providers.upstream_errors import (
@@ -111,12 +119,10 @@ class AnthropicMessagesProvider:
         params: dict[str, Any] = {
             "model": request.model,
             "max_tokens": request.max_tokens or self._default_max_tokens,
-            "messages": [
-                {"role": m.role, "content": m.content}
-                for m in request.messages
-                if m.role != "system"
-            ],
+            "messages": anthropic_messages(request.messages),
         }
+        if request.tools:
+            params["tools"] = anthropic_tools(request.tools)
         if system:
             params["system"] = system
         if request.temperature is not None:
@@ -138,6 +144,7 @@ class AnthropicMessagesProvider:
         parts: list[str] = []
         input_tokens: int | None = None
         output_tokens: int | None = None
+        calls = StreamedToolCalls()
         finished = False
         try:
             async for event in stream:
@@ -148,6 +155,17 @@ class AnthropicMessagesProvider:
                 elif event.type == "content_block_delta" and event.delta.type == "text_delta":
                     parts.append(event.delta.text)
                     yield TextDelta(event.delta.text)
+                elif (
+                    event.type == "content_block_start"
+                    and event.content_block.type == "tool_use"
+                ):
+                    block = event.content_block
+                    calls.add(event.index, block.id, block.name, None)
+                elif (
+                    event.type == "content_block_delta"
+                    and event.delta.type == "input_json_delta"
+                ):
+                    calls.add(event.index, None, None, event.delta.partial_json)
                 elif event.type == "message_delta":
                     output_tokens = event.usage.output_tokens
                     if getattr(event.usage, "input_tokens", None):
@@ -156,8 +174,10 @@ class AnthropicMessagesProvider:
             self._raise(error, request.model)
         finally:
             await stream.close()  # closes the HTTP response, so the upstream stops too
-        if parts and not finished:
+        if (parts or calls.started) and not finished:
             raise cut_short(self._name)  # no `message_stop`: the stream was cut upstream
+        for call in calls.finished():
+            yield ToolCallRequested(call)
         yield counted_usage(self._counter, request, "".join(parts), input_tokens, output_tokens)
 
     async def complete_chat(self, request: ChatRequest) -> ChatCompletion:

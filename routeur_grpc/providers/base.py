@@ -1,7 +1,7 @@
 """The one small interface every model provider implements.
 
-A provider streams first: `stream_chat` is an async generator of `TextDelta`s followed by
-exactly one `UsageReport` (counted locally when the upstream does not report it). A
+A provider streams first: `stream_chat` is an async generator of `TextDelta`s (and, when
+the request offers tools, `ToolCallRequested`s) followed by exactly one `UsageReport` (counted locally when the upstream does not report it). A
 non-streamed answer is the same stream, collected.
 
 Contract for implementations:
@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from routeur_grpc.domain.completion import ChatMessage
+from routeur_grpc.domain.completion import ChatMessage, ToolCall, ToolSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +30,9 @@ class ChatRequest:
     messages: Sequence[ChatMessage]
     temperature: float | None = None
     max_tokens: int | None = None
+    # Tools the model may call. Providers that support tool calls send them in their own
+    # format and report the calls as `ToolCallRequested` events; others ignore them.
+    tools: Sequence[ToolSpec] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +52,14 @@ class UsageReport:
     cpu_s: float | None = None
 
 
-ChatEvent = TextDelta | UsageReport
+@dataclass(frozen=True, slots=True)
+class ToolCallRequested:
+    """The model asks for a tool call (whole: streamed arguments are put together first)."""
+
+    call: ToolCall
+
+
+ChatEvent = TextDelta | ToolCallRequested | UsageReport
 
 
 @dataclass(frozen=True, slots=True)

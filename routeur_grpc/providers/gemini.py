@@ -28,7 +28,15 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from routeur_grpc.providers.base import ChatEvent, ChatRequest, ProviderModel, TextDelta
+from routeur_grpc.domain.completion import ChatMessage, ToolCall
+from routeur_grpc.providers.base import (
+    ChatEvent,
+    ChatRequest,
+    ProviderModel,
+    TextDelta,
+    ToolCallRequested,
+)
+from routeur_grpc.providers.tool_formats import arguments_object, result_object
 from routeur_grpc.providers.token_count import TokenCounter
 from routeur_grpc.providers.unary import ChatCompletion, counted_usage
 from routeur_grpc.providers.upstream_errors import (
@@ -82,6 +90,43 @@ def _texts(response: types.GenerateContentResponse) -> list[str]:
     return [part.text for part in content.parts if part.text and not part.thought]
 
 
+def _function_calls(response: types.GenerateContentResponse) -> list[ToolCall]:
+    """Function calls of the first candidate: Gemini sends each one whole, in one part."""
+    if not response.candidates or response.candidates[0].content is None:
+        return []
+    calls = []
+    for part in response.candidates[0].content.parts or ():
+        call = part.function_call
+        if call is not None and call.name:
+            arguments = json.dumps(call.args or {})
+            calls.append(ToolCall(call.id or f"{call.name}-{len(calls)}", call.name, arguments))
+    return calls
+
+
+def _content(message: ChatMessage) -> types.Content:
+    """A turn in Gemini's format: `model` turns carry function calls, `user` turns carry
+    function responses (by the function's name)."""
+    if message.role == "tool":
+        return types.Content(
+            role="user",
+            parts=[
+                types.Part(
+                    function_response=types.FunctionResponse(
+                        name=message.name, response=result_object(message.content)
+                    )
+                )
+            ],
+        )
+    parts = [types.Part(text=message.content)] if message.content or not message.tool_calls else []
+    parts += [
+        types.Part(
+            function_call=types.FunctionCall(name=call.name, args=arguments_object(call.arguments))
+        )
+        for call in message.tool_calls
+    ]
+    return types.Content(role="model" if message.role == "assistant" else "user", parts=parts)
+
+
 def _output_tokens(usage: types.GenerateContentResponseUsageMetadata | None) -> int | None:
     if usage is None or usage.candidates_token_count is None:
         return None
@@ -125,19 +170,27 @@ class GeminiProvider:
 
     def _call(self, request: ChatRequest) -> dict[str, Any]:
         system = "\n\n".join(m.content for m in request.messages if m.role == "system")
-        contents = [
-            types.Content(
-                role="model" if m.role == "assistant" else "user",
-                parts=[types.Part(text=m.content)],
-            )
-            for m in request.messages
-            if m.role != "system"
-        ]
+        contents = [_content(m) for m in request.messages if m.role != "system"]
+        tools = None
+        if request.tools:
+            tools = [
+                types.Tool(
+                    function_declarations=[
+                        types.FunctionDeclaration(
+                            name=tool.name,
+                            description=tool.description,
+                            parameters_json_schema=tool.parameters,
+                        )
+                        for tool in request.tools
+                    ]
+                )
+            ]
         config = types.GenerateContentConfig(
             temperature=request.temperature,
             max_output_tokens=request.max_tokens,
             system_instruction=system or None,
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+            tools=tools,
         )
         return {"model": request.model, "contents": contents, "config": config}
 
@@ -157,6 +210,7 @@ class GeminiProvider:
         parts: list[str] = []
         usage: types.GenerateContentResponseUsageMetadata | None = None
         finished = False
+        calls: list[ToolCall] = []
         try:
             async for response in stream:
                 finished = finished or any(c.finish_reason for c in response.candidates or ())
@@ -165,6 +219,7 @@ class GeminiProvider:
                 for text in _texts(response):
                     parts.append(text)
                     yield TextDelta(text)
+                calls.extend(_function_calls(response))
         except Exception as error:
             self._raise(error, request.model)
         finally:
@@ -172,8 +227,10 @@ class GeminiProvider:
             for response in opened:
                 await response.aclose()  # the SDK's generators leave it open
             _OPEN_RESPONSES.set(None)
-        if parts and not finished:
+        if (parts or calls) and not finished:
             raise cut_short(self._name)  # no `finishReason`: the stream was cut upstream
+        for call in calls:  # reported once the answer is known to be whole
+            yield ToolCallRequested(call)
         yield counted_usage(
             self._counter,
             request,

@@ -18,7 +18,16 @@ from typing import Any, NoReturn
 import httpx2
 from mistralai.client import Mistral, errors
 
-from routeur_grpc.providers.base import ChatEvent, ChatRequest, ProviderModel, TextDelta
+from routeur_grpc.domain.completion import ChatMessage
+from routeur_grpc.providers.base import (
+    ChatEvent,
+    ChatRequest,
+    ProviderModel,
+    TextDelta,
+    ToolCallRequested,
+)
+from routeur_grpc.providers.streamed_tool_calls import StreamedToolCalls
+from routeur_grpc.providers.tool_formats import openai_message, openai_tools
 from routeur_grpc.providers.token_count import TokenCounter
 from routeur_grpc.providers.unary import ChatCompletion, counted_usage
 from routeur_grpc.providers.upstream_errors import (
@@ -57,6 +66,15 @@ ERRORS = ErrorTable(
         (json.JSONDecodeError, lambda e, p, m: malformed(p, "an event that is not valid JSON")),
     ]
 )
+
+
+def _message(message: ChatMessage) -> dict[str, Any]:
+    """A turn in Mistral's format: OpenAI's, with the tool's name on tool results and text
+    (never null) on assistant turns."""
+    turn = openai_message(message, with_name=True)
+    if turn.get("content") is None:
+        turn["content"] = ""
+    return turn
 
 
 def _text(content: Any) -> str:
@@ -106,12 +124,14 @@ class MistralProvider:
     def _params(self, request: ChatRequest) -> dict[str, Any]:
         params: dict[str, Any] = {
             "model": request.model,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "messages": [_message(m) for m in request.messages],
         }
         if request.temperature is not None:
             params["temperature"] = request.temperature
         if request.max_tokens is not None:
             params["max_tokens"] = request.max_tokens
+        if request.tools:
+            params["tools"] = openai_tools(request.tools)
         return params
 
     def _raise(self, error: Exception, model: str) -> NoReturn:
@@ -127,6 +147,7 @@ class MistralProvider:
             self._raise(error, request.model)
         parts: list[str] = []
         usage = None
+        calls = StreamedToolCalls()
         finished = False
         try:
             async for event in stream:
@@ -135,16 +156,27 @@ class MistralProvider:
                     usage = chunk.usage
                 for choice in chunk.choices or ():
                     finished = finished or bool(choice.finish_reason)
+                    if choice.index != 0:
+                        continue
                     text = _text(choice.delta.content)
-                    if choice.index == 0 and text:
+                    if text:
                         parts.append(text)
                         yield TextDelta(text)
+                    # Mistral sends each call whole, its arguments as text or as an object.
+                    for position, call in enumerate(choice.delta.tool_calls or ()):
+                        arguments = call.function.arguments
+                        if not isinstance(arguments, str):
+                            arguments = json.dumps(arguments)
+                        index = call.index if isinstance(call.index, int) else position
+                        calls.add(index, call.id, call.function.name, arguments)
         except Exception as error:
             self._raise(error, request.model)
         finally:
             await stream.close()  # closes the HTTP response, so the upstream stops too
-        if parts and not finished:
+        if (parts or calls.started) and not finished:
             raise cut_short(self._name)  # no `finish_reason`: the stream was cut upstream
+        for call in calls.finished():
+            yield ToolCallRequested(call)
         yield counted_usage(
             self._counter,
             request,

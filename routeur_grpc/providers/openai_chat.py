@@ -24,7 +24,10 @@ from routeur_grpc.providers.base import (
     ChatRequest,
     ProviderModel,
     TextDelta,
+    ToolCallRequested,
 )
+from routeur_grpc.providers.streamed_tool_calls import StreamedToolCalls
+from routeur_grpc.providers.tool_formats import openai_message, openai_tools
 from routeur_grpc.providers.token_count import TokenCounter
 from routeur_grpc.providers.unary import ChatCompletion, counted_usage
 from routeur_grpc.providers.upstream_errors import (
@@ -125,12 +128,14 @@ class OpenAIChatProvider:
     def _params(self, request: ChatRequest) -> dict[str, Any]:
         params: dict[str, Any] = {
             "model": request.model,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "messages": [openai_message(m) for m in request.messages],
         }
         if request.temperature is not None:
             params["temperature"] = request.temperature
         if request.max_tokens is not None:
             params[self._max_tokens_field] = request.max_tokens
+        if request.tools:
+            params["tools"] = openai_tools(request.tools)
         return params
 
     def _raise(self, error: Exception, model: str) -> NoReturn:
@@ -149,6 +154,7 @@ class OpenAIChatProvider:
             self._raise(error, request.model)
         parts: list[str] = []
         usage: openai.types.CompletionUsage | None = None
+        calls = StreamedToolCalls()
         finished = False
         try:
             async for chunk in stream:
@@ -156,18 +162,31 @@ class OpenAIChatProvider:
                     usage = chunk.usage
                 for choice in chunk.choices or ():
                     finished = finished or bool(choice.finish_reason)
-                    if choice.index == 0 and choice.delta.content:
+                    if choice.index != 0:
+                        continue
+                    if choice.delta.content:
                         parts.append(choice.delta.content)
                         yield TextDelta(choice.delta.content)
+                    for delta in choice.delta.tool_calls or ():
+                        function = delta.function
+                        calls.add(
+                            delta.index,
+                            delta.id,
+                            function.name if function else None,
+                            function.arguments if function else None,
+                        )
         except Exception as error:
             self._raise(error, request.model)
         finally:
             # Closing the SDK stream closes the HTTP response: the upstream sees the
             # connection go when the caller cancels, instead of generating on for nobody.
             await stream.close()
-        if parts and not finished:
-            # The stream ended without any choice's `finish_reason`: cut short upstream.
+        if (parts or calls.started) and not finished:
+            # The stream ended without any choice's `finish_reason`: cut short upstream
+            # (tool calls cut short are never reported: their arguments may be partial).
             raise cut_short(self._name)
+        for call in calls.finished():
+            yield ToolCallRequested(call)
         yield counted_usage(
             self._counter,
             request,

@@ -2,7 +2,8 @@
 
 The runner is the one place that decides what an attempt's ending means for the
 deployment's circuit breaker (`record_verdict`):
-- a first piece of text: success;
+- a first piece of text, or a first tool call (a model offered tools may answer with calls
+  only): success;
 - an error that is the deployment's fault (`deployments.is_deployment_failure`: 5xx, 429,
   timeouts, malformed or empty answers): failure;
 - anything else — the caller's mistake, the caller's own limits (`errors.CallerRefused`),
@@ -10,7 +11,8 @@ deployment's circuit breaker (`record_verdict`):
 
 It also turns what a provider may let through into Routeur errors, so that nothing an
 upstream sends becomes INTERNAL or is blamed on the caller:
-- a stream that ends, or reports its usage, before any text is an empty answer;
+- a stream that ends, or reports its usage, before any text or tool call is an empty
+  answer;
 - an exception that is not a `RouteurError` (a provider's parser choking on bad JSON, an SSE
   body where JSON was expected) is a malformed answer;
 - silence longer than the deployment's first-token or between-tokens timeout is the
@@ -33,7 +35,13 @@ from routeur_grpc.domain.provider_spec import (
     DEFAULT_FIRST_TOKEN_TIMEOUT_S,
 )
 from routeur_grpc.errors import RouteurError
-from routeur_grpc.providers.base import ChatEvent, ChatProvider, ChatRequest, TextDelta
+from routeur_grpc.providers.base import (
+    ChatEvent,
+    ChatProvider,
+    ChatRequest,
+    TextDelta,
+    ToolCallRequested,
+)
 from routeur_grpc.providers.unary import UnaryChatProvider
 from routeur_grpc.providers.upstream_errors import empty_answer, malformed, timed_out
 from routeur_grpc.routing.attempt import Attempt, unary_events
@@ -92,7 +100,7 @@ class AttemptRunner:
         deadline: float | None,
         prefer_unary: bool = False,
     ) -> Attempt:
-        """The deployment's stream, once its first piece of text has arrived.
+        """The deployment's stream, once its first piece of text (or tool call) has arrived.
 
         Raises a `RouteurError`: the deployment's failure (the breaker has counted it) or
         the caller's (it has not). The provider stream is closed on every failure.
@@ -102,6 +110,7 @@ class AttemptRunner:
             messages=messages,
             temperature=request.temperature,
             max_tokens=request.max_tokens,
+            tools=request.tools,
         )
         events = _events(entry, deployment.provider, chat, prefer_unary)
         deployment.in_flight += 1
@@ -109,7 +118,7 @@ class AttemptRunner:
         limit = self.timeouts_of(deployment.provider.name).first_token_s
         try:
             first = await self._read(events, deadline, limit, deployment, entry, "first")
-            if not isinstance(first, TextDelta):
+            if not isinstance(first, TextDelta | ToolCallRequested):
                 raise empty_answer(deployment.provider.name)
         except BaseException as error:
             deployment.in_flight -= 1
@@ -186,7 +195,8 @@ class AttemptRunner:
 def _events(
     entry: ModelEntry, provider: ChatProvider, chat: ChatRequest, prefer_unary: bool
 ) -> AsyncIterator[ChatEvent]:
-    unary = prefer_unary or not entry.supports_streaming
+    # Tool calls come through providers' streaming endpoints only.
+    unary = (prefer_unary or not entry.supports_streaming) and not chat.tools
     if unary and isinstance(provider, UnaryChatProvider):
         return unary_events(provider, chat)
     return provider.stream_chat(chat)

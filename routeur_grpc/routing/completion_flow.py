@@ -5,7 +5,9 @@ who answers (retries and fallbacks, before the first token), the attempt runner 
 answer within its timeouts; the flow relays the pieces and, however the request ends —
 done, failed part-way, cancelled —, books the tokens in the ledger and hands the accounting
 to the callbacks. Once a piece has reached the client nothing is retried or replaced: a
-failure ends the stream as the `error` of the last chunk.
+failure ends the stream as the `error` of the last chunk. A model offered tools (by an
+agent) may ask for calls: each comes as a chunk of its own (`tool_calls`), and counts as a
+piece like text does.
 
 The ledger is injectable: an agent that makes several model calls for one request passes
 the same `UsageLedger` to each, and the last call's accounting covers them all.
@@ -25,7 +27,7 @@ from routeur_grpc.domain.completion import (
     TokenUsage,
 )
 from routeur_grpc.errors import RouteurError
-from routeur_grpc.providers.base import TextDelta, UsageReport
+from routeur_grpc.providers.base import TextDelta, ToolCallRequested, UsageReport
 from routeur_grpc.providers.token_count import TokenCounter
 from routeur_grpc.routing.attempt import Attempt
 from routeur_grpc.routing.attempt_runner import AttemptRunner
@@ -140,6 +142,8 @@ class CompletionFlow:
                     if isinstance(event, TextDelta):
                         attempt.parts.append(event.text)
                         yield CompletionChunk(content=event.text, metadata=label)
+                    elif isinstance(event, ToolCallRequested):
+                        yield CompletionChunk(tool_calls=(event.call,), metadata=label)
                     else:
                         attempt.usage = event
                     event = await self._runner.next_event(attempt, deadline)

@@ -2,7 +2,11 @@
 
 The router does the model work; this service owns what a completion means for a caller:
 the rules a request must follow, the saved conversation it continues, the usage recorded,
-the response cache, and turning a stream into a whole answer.
+the response cache, the agent that answers, and turning a stream into a whole answer.
+
+A request names an agent (`agent`; V2 when it names none), whose graph asks the model; a
+`direct` request (OpenAI's chat API, whose callers expect the raw model) is the model
+alone: no agent, no system prompt of ours.
 
 A saved conversation changes only when a turn is complete: its history is read before the
 model is asked, and the user's message and the answer are appended together once the
@@ -28,9 +32,10 @@ from routeur_grpc.domain.completion import (
     Pricing,
     TokenUsage,
 )
-from routeur_grpc.errors import InvalidArgument, NotImplementedFeature
+from routeur_grpc.errors import InvalidArgument
 from routeur_grpc.routing.completion_record import CompletionRecord
 from routeur_grpc.routing.router import ModelRouter
+from routeur_grpc.services.agents.runner import AgentRunner
 from routeur_grpc.services.conversations import ConversationService
 from routeur_grpc.services.response_cache import ResponseCache, cache_key, is_cacheable
 from routeur_grpc.services.usage import UsageRecorder
@@ -60,10 +65,13 @@ class CompletionService:
         cache: ResponseCache[CompletionResult] | None = None,
         *,
         default_model: str = "",
+        agents: AgentRunner | None = None,
     ) -> None:
         """`default_model` answers requests that name none (empty: such requests are
-        refused)."""
+        refused). Without `agents`, the model answers alone and a request naming an agent
+        is refused."""
         self._router = router
+        self._agents = agents
         self._cache = cache
         self._limits = limits
         self._conversations = conversations
@@ -71,26 +79,38 @@ class CompletionService:
         self._default_model = default_model
 
     async def stream(
-        self, request: CompletionRequest, caller: Caller
+        self, request: CompletionRequest, caller: Caller, *, direct: bool = False
     ) -> AsyncIterator[CompletionChunk]:
-        """The answer as it is generated; the last chunk is `done` (see `ModelRouter.stream`)."""
+        """The answer as it is generated; the last chunk is `done` (see `ModelRouter.stream`).
+
+        `direct`: the model answers alone, whatever the agents configured here.
+        """
         request = self._with_default_model(request)
         self.validate(request)
+        request = self._with_agent(request, direct)
         async with aclosing(self._answer(request, caller, prefer_unary=False)) as chunks:
             async for chunk in chunks:
                 yield chunk
 
-    async def complete(self, request: CompletionRequest, caller: Caller) -> CompletionResult:
+    async def complete(
+        self, request: CompletionRequest, caller: Caller, *, direct: bool = False
+    ) -> CompletionResult:
         """The whole answer. A failure part-way raises: nobody has seen the first part.
 
         With a response cache, a deterministic request (temperature 0, no stored
-        conversation) asked again by the same caller gets the stored answer.
+        conversation, no project documents, an agent whose answer does not depend on the
+        moment) asked again by the same caller gets the stored answer. `direct`: the model
+        answers alone, whatever the agents configured here.
         """
         request = self._with_default_model(request)
         self.validate(request)
+        request = self._with_agent(request, direct)
         started = time.monotonic()
         key = None
-        if self._cache is not None and is_cacheable(request):
+        repeatable = not request.agent or (
+            self._agents is not None and self._agents.is_repeatable(request)
+        )
+        if self._cache is not None and is_cacheable(request) and repeatable:
             key = cache_key(caller.owner_id, request)
             cached = self._cache.get(key)
             if cached is not None:
@@ -133,13 +153,16 @@ class CompletionService:
                 self._usage.record_soon(caller, outcome.provider, outcome.metadata)
 
         answer: list[str] = []
-        chunks = self._router.stream(
-            request,
-            deadline=caller.deadline,
-            on_accounted=record,
-            prefer_unary=prefer_unary,
-            allow_fallback=request.allow_fallback,
-        )
+        if request.agent and self._agents is not None:
+            chunks = self._agents.stream(request, caller, on_accounted=record, whole=prefer_unary)
+        else:
+            chunks = self._router.stream(
+                request,
+                deadline=caller.deadline,
+                on_accounted=record,
+                prefer_unary=prefer_unary,
+                allow_fallback=request.allow_fallback,
+            )
         async with aclosing(chunks):
             async for chunk in chunks:
                 answer.append(chunk.content)
@@ -197,11 +220,21 @@ class CompletionService:
                 )
         if len(request.sources) > MAX_SOURCES:
             raise InvalidArgument(f"`sources` lists more than {MAX_SOURCES} documents.")
-        if request.agent:
-            raise NotImplementedFeature(
-                f"Agents are not available yet, so `agent` {request.agent!r} cannot be used: "
-                "leave `agent` empty to ask the model directly."
+        if request.sources and not request.project_id:
+            raise InvalidArgument(
+                "`sources` is given without `project_id`: name the project the documents "
+                "belong to."
             )
+
+    def _with_agent(self, request: CompletionRequest, direct: bool) -> CompletionRequest:
+        """The request with its agent resolved (V2 when it names none; none when `direct`)."""
+        if self._agents is not None and not direct:
+            return self._agents.resolve(request)
+        if request.agent or request.project_id:
+            raise InvalidArgument(
+                "Agents are not used here: leave `agent` and `project_id` empty."
+            )
+        return request
 
 
 def _cache_hit(cached: CompletionResult, latency_s: float) -> CompletionResult:

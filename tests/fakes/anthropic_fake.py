@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .http_server import FakeUpstream, RecordedRequest, Reply, sse
@@ -80,6 +81,14 @@ class FakeAnthropic(FakeUpstream):
 
     def _messages(self, body: dict[str, Any]) -> Reply:
         model = body["model"]
+        has_result = any(
+            isinstance(m.get("content"), list)
+            and any(block.get("type") == "tool_result" for block in m["content"])
+            for m in body["messages"]
+        )
+        wanted = self.tool_call_for(bool(body.get("tools")), has_result)
+        if wanted is not None and body.get("stream"):
+            return self._tool_use_stream(model, *wanted)
         words = self.words()
         if not body.get("stream"):
             return Reply(
@@ -132,6 +141,36 @@ class FakeAnthropic(FakeUpstream):
                 },
                 "message_delta",
             ),
+            sse({"type": "message_stop"}, "message_stop"),
+        ]
+        return Reply(frames=frames, content_type="text/event-stream")
+
+    def _tool_use_stream(self, model: str, name: str, arguments: dict[str, Any]) -> Reply:
+        """A streamed `tool_use` block as Anthropic sends it: the block, then its input JSON
+        in `input_json_delta` pieces."""
+        start = {
+            "type": "message_start",
+            "message": {"id": "msg_fake", "type": "message", "role": "assistant", "model": model,
+                        "content": [], "stop_reason": None, "stop_sequence": None,
+                        "usage": {"input_tokens": self.prompt_tokens, "output_tokens": 1}},
+        }
+        text = json.dumps(arguments)
+        frames = [
+            sse(start, "message_start"),
+            sse({"type": "content_block_start", "index": 0,
+                 "content_block": {"type": "tool_use", "id": "toolu_fake1", "name": name,
+                                   "input": {}}}, "content_block_start"),
+        ]
+        frames += [
+            sse({"type": "content_block_delta", "index": 0,
+                 "delta": {"type": "input_json_delta", "partial_json": text[i : i + 6]}},
+                "content_block_delta")
+            for i in range(0, len(text), 6)
+        ]
+        frames += [
+            sse({"type": "content_block_stop", "index": 0}, "content_block_stop"),
+            sse({"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": None},
+                 "usage": {"output_tokens": 9}}, "message_delta"),
             sse({"type": "message_stop"}, "message_stop"),
         ]
         return Reply(frames=frames, content_type="text/event-stream")

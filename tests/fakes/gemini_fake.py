@@ -45,6 +45,9 @@ class FakeGemini(FakeUpstream):
             if method == "generateContent":
                 return self._generate(model, stream=False), True
             if method == "streamGenerateContent":
+                wanted = self._wanted_tool_call(request.json())
+                if wanted is not None:
+                    return self._function_call_stream(model, *wanted), True
                 return self._generate(model, stream=True), True
         return self.error_reply(404, None), False
 
@@ -92,3 +95,28 @@ class FakeGemini(FakeUpstream):
             for i, word in enumerate(words)
         ]
         return Reply(frames=frames, content_type="text/event-stream")
+
+    def _wanted_tool_call(self, body: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        has_result = any(
+            "functionResponse" in part
+            for content in body.get("contents", [])
+            for part in content.get("parts", [])
+        )
+        return self.tool_call_for(bool(body.get("tools")), has_result)
+
+    def _function_call_stream(self, model: str, name: str, arguments: dict[str, Any]) -> Reply:
+        """A function call as Gemini streams it: one whole `functionCall` part."""
+        candidate = {
+            "content": {"parts": [{"functionCall": {"name": name, "args": arguments}}],
+                        "role": "model"},
+            "finishReason": "STOP",
+            "index": 0,
+        }
+        frame = {
+            "candidates": [candidate],
+            "usageMetadata": {"promptTokenCount": self.prompt_tokens, "candidatesTokenCount": 9,
+                              "totalTokenCount": self.prompt_tokens + 9},
+            "modelVersion": model,
+            "responseId": "fake-response",
+        }
+        return Reply(frames=[sse(frame)], content_type="text/event-stream")

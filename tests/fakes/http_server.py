@@ -163,6 +163,9 @@ class FakeUpstream:
         self.reply_text = type(self).reply_text
         self.queued_replies: deque[str] = deque()
         self.stream_delay_s = 0.0
+        # (tool name, arguments): asked for when a request offers tools and has no tool
+        # result yet; the request after the result gets `reply_text`.
+        self.tool_call: tuple[str, dict[str, Any]] | None = None
         self._faults: deque[Fault] = deque()
         self._permanent: Fault | None = None
         self._server: asyncio.Server | None = None
@@ -242,6 +245,7 @@ class FakeUpstream:
         self.reply_text = type(self).reply_text
         self.queued_replies.clear()
         self.stream_delay_s = 0.0
+        self.tool_call = None
 
     def reply_next(self, *texts: str) -> None:
         """Answer the next completions with these texts, in order, then `reply_text` again."""
@@ -279,6 +283,12 @@ class FakeUpstream:
     def error_reply(self, status: int, body: Any) -> Reply:
         """A protocol-shaped error document for `status`."""
         return Reply(status=status, json_body=body or {"error": HTTPStatus(status).phrase})
+
+    def tool_call_for(self, offers_tools: bool, has_result: bool) -> tuple[str, dict[str, Any]] | None:
+        """The tool call to answer with, if the test asked for one and it is not done."""
+        if self.tool_call is not None and offers_tools and not has_result:
+            return self.tool_call
+        return None
 
     def malformed_frame(self) -> bytes:
         """An event of this protocol whose data is not valid JSON."""

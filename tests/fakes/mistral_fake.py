@@ -6,6 +6,7 @@ no `stream_options`.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .http_server import FakeUpstream, RecordedRequest, Reply, sse
@@ -54,6 +55,10 @@ class FakeMistral(FakeUpstream):
 
     def _chat(self, body: dict[str, Any]) -> Reply:
         model = body["model"]
+        has_result = any(m.get("role") == "tool" for m in body["messages"])
+        wanted = self.tool_call_for(bool(body.get("tools")), has_result)
+        if wanted is not None and body.get("stream"):
+            return self._tool_call_stream(model, *wanted)
         words = self.words()
         usage = {
             "prompt_tokens": self.prompt_tokens,
@@ -94,4 +99,21 @@ class FakeMistral(FakeUpstream):
         frames += [chunk({"content": word}, None) for word in words]
         frames.append(chunk({"content": ""}, "stop", usage=usage))
         frames.append(sse("[DONE]"))
+        return Reply(frames=frames, content_type="text/event-stream")
+
+    def _tool_call_stream(self, model: str, name: str, arguments: dict[str, Any]) -> Reply:
+        """A streamed tool call as Mistral sends it: the whole call in one delta."""
+        usage = {"prompt_tokens": self.prompt_tokens, "completion_tokens": 9,
+                 "total_tokens": self.prompt_tokens + 9}
+        call = {"id": "fakecall1", "type": "function", "index": 0,
+                "function": {"name": name, "arguments": json.dumps(arguments)}}
+        frames = [
+            sse({"id": "cmpl-fake", "object": "chat.completion.chunk", "created": 0,
+                 "model": model, "choices": [{"index": 0, "delta": {"role": "assistant",
+                 "content": ""}, "finish_reason": None}]}),
+            sse({"id": "cmpl-fake", "object": "chat.completion.chunk", "created": 0,
+                 "model": model, "choices": [{"index": 0, "delta": {"tool_calls": [call]},
+                 "finish_reason": "tool_calls"}], "usage": usage}),
+            sse("[DONE]"),
+        ]
         return Reply(frames=frames, content_type="text/event-stream")

@@ -7,6 +7,7 @@ a compatible server that never reports usage.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .http_server import FakeUpstream, RecordedRequest, Reply, sse
@@ -65,6 +66,10 @@ class FakeOpenAI(FakeUpstream):
 
     def _chat(self, body: dict[str, Any]) -> Reply:
         model = body["model"]
+        has_result = any(m.get("role") == "tool" for m in body["messages"])
+        wanted = self.tool_call_for(bool(body.get("tools")), has_result)
+        if wanted is not None and body.get("stream"):
+            return self._tool_call_stream(model, *wanted)
         words = self.words()
         usage = {
             "prompt_tokens": self.prompt_tokens,
@@ -116,5 +121,40 @@ class FakeOpenAI(FakeUpstream):
                     }
                 )
             )
+        frames.append(sse("[DONE]"))
+        return Reply(frames=frames, content_type="text/event-stream")
+
+    def _tool_call_stream(self, model: str, name: str, arguments: dict[str, Any]) -> Reply:
+        """A streamed tool call as OpenAI sends it: id and name, then the arguments in pieces."""
+
+        def chunk(delta: dict[str, Any], finish: str | None) -> bytes:
+            return sse(
+                {
+                    "id": "chatcmpl-fake",
+                    "object": "chat.completion.chunk",
+                    "created": 0,
+                    "model": model,
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+                }
+            )
+
+        text = json.dumps(arguments)
+        pieces = [text[i : i + 5] for i in range(0, len(text), 5)]
+        frames = [
+            chunk({"role": "assistant", "content": None, "tool_calls": [
+                {"index": 0, "id": "call_fake1", "type": "function",
+                 "function": {"name": name, "arguments": ""}}]}, None)
+        ]
+        frames += [
+            chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}, None)
+            for piece in pieces
+        ]
+        frames.append(chunk({}, "tool_calls"))
+        frames.append(
+            sse({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0,
+                 "model": model, "choices": [],
+                 "usage": {"prompt_tokens": self.prompt_tokens, "completion_tokens": 9,
+                           "total_tokens": self.prompt_tokens + 9}})
+        )
         frames.append(sse("[DONE]"))
         return Reply(frames=frames, content_type="text/event-stream")

@@ -108,9 +108,9 @@ async def test_stream_pieces_carry_who_answers_and_no_empty_maps(stack: Stack) -
     ) as response:
         events = await read_events(response)
     *pieces, last = [event.data for event in events]
-    for piece in pieces:
-        assert piece["metadata"] == {"model": "gpt-4o", "agent": ""}, piece
-    assert last["metadata"]["agent"] == ""
+    for piece in pieces:  # no agent named: the default one answers, and says so
+        assert piece["metadata"] == {"model": "gpt-4o", "agent": "V2"}, piece
+    assert last["metadata"]["agent"] == "V2"
     assert last["metadata"]["usage_by_model"]
 
 

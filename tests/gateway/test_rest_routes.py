@@ -77,7 +77,7 @@ async def test_plain_completion_has_seed_004_shape(rest: httpx.AsyncClient):
     body = response.json()
     assert body["response"]
     assert body["model"] == LOCAL_MODEL
-    assert body["agent"] == ""
+    assert body["agent"] == "V2", "V2 is the default agent"
     usage = body["usage"]
     assert usage["prompt_tokens"] > 0 and usage["completion_tokens"] > 0
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]

@@ -8,12 +8,13 @@ was asked for.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from fakes import FakeUpstream, Fault
 
-from routeur_grpc.domain.completion import CompletionChunk, CompletionRequest
+from routeur_grpc.domain.completion import CompletionChunk, CompletionRequest, ToolSpec
 from routeur_grpc.errors import DeadlineExceeded, RouteurError, Unavailable
 from routeur_grpc.providers.token_count import TokenCounter
 from routeur_grpc.routing.attempt_runner import UpstreamTimeouts
@@ -147,3 +148,57 @@ async def test_a_stream_that_stalls_mid_answer_ends_with_an_upstream_timeout(
     assert last.done and isinstance(last.error, DeadlineExceeded)
     assert last.error.reason == "UPSTREAM_TIMEOUT"
     assert records[-1].outcome == "failed"
+
+
+#: The providers whose protocol carries tool calls (agents offer tools to these only).
+TOOL_CALLING = ("openai", "mistral", "anthropic", "gemini")
+CALCULATOR = ToolSpec(
+    "calculator",
+    "Evaluates an arithmetic expression.",
+    {"type": "object", "properties": {"expression": {"type": "string"}}},
+)
+
+
+async def test_a_tool_call_stream_broken_anywhere_never_reports_a_partial_call(
+    case: ProviderCase, upstream: FakeUpstream, provider: Any
+) -> None:
+    if case.id not in TOOL_CALLING:
+        pytest.skip(f"{case.id} has no tool calls here")
+    upstream.tool_call = ("calculator", {"expression": "(17 + 25) * 3"})
+    request = CompletionRequest(message="How much?", model=case.model, tools=(CALCULATOR,))
+    outcomes: set[str] = set()
+    for frames_before in range(12):
+        upstream.garble_next(Fault("broken", after_frames=frames_before))
+        records: list[CompletionRecord] = []
+        try:
+            chunks = [c async for c in router_for(case, provider, records).stream(request)]
+        except Unavailable as error:  # before the first piece: raised, nothing relayed
+            assert error.reason.startswith("UPSTREAM_"), error.reason
+            assert records[-1].outcome == "failed"
+            outcomes.add("unavailable")
+            continue
+        *pieces, last = chunks
+        calls = [call for piece in pieces for call in piece.tool_calls]
+        if last.error is not None:  # text had been relayed before the break
+            assert last.error.reason.startswith("UPSTREAM_")
+        else:
+            assert [(c.name, json.loads(c.arguments)) for c in calls] == [
+                ("calculator", {"expression": "(17 + 25) * 3"})
+            ], "a call is reported whole, or not at all"
+            assert records[-1].outcome == "completed"
+            outcomes.add("whole")
+    assert "unavailable" in outcomes, "some break fell inside the call"
+
+
+async def test_a_tool_call_alone_is_an_answer_not_an_empty_one(
+    case: ProviderCase, upstream: FakeUpstream, provider: Any
+) -> None:
+    if case.id not in TOOL_CALLING:
+        pytest.skip(f"{case.id} has no tool calls here")
+    upstream.tool_call = ("calculator", {"expression": "6 * 7"})
+    request = CompletionRequest(message="How much?", model=case.model, tools=(CALCULATOR,))
+    records: list[CompletionRecord] = []
+    *pieces, last = [c async for c in router_for(case, provider, records).stream(request)]
+    assert [call.name for piece in pieces for call in piece.tool_calls] == ["calculator"]
+    assert last.done and last.error is None
+    assert records[-1].outcome == "completed"

@@ -66,7 +66,7 @@ class Equivalences(_message.Message):
     def __init__(self, water_liters: _Optional[float] = ..., car_km: _Optional[float] = ..., tgv_km: _Optional[float] = ..., smartphone_charges: _Optional[float] = ...) -> None: ...
 
 class CompletionMetadata(_message.Message):
-    __slots__ = ("model", "agent", "message_count", "latency_s", "emissions_kgCO2eq", "emissions_gCO2eq", "energy_kwh", "pricing", "equivalences", "usage", "usage_by_model", "requested_model", "fallback_reason", "attempts", "cache_hit")
+    __slots__ = ("model", "agent", "message_count", "latency_s", "emissions_kgCO2eq", "emissions_gCO2eq", "energy_kwh", "pricing", "equivalences", "usage", "usage_by_model", "requested_model", "fallback_reason", "attempts", "cache_hit", "steps", "chunks", "tool_calls")
     class UsageByModelEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -89,6 +89,9 @@ class CompletionMetadata(_message.Message):
     FALLBACK_REASON_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     CACHE_HIT_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    CHUNKS_FIELD_NUMBER: _ClassVar[int]
+    TOOL_CALLS_FIELD_NUMBER: _ClassVar[int]
     model: str
     agent: str
     message_count: int
@@ -104,7 +107,10 @@ class CompletionMetadata(_message.Message):
     fallback_reason: str
     attempts: _containers.RepeatedCompositeFieldContainer[UpstreamAttempt]
     cache_hit: bool
-    def __init__(self, model: _Optional[str] = ..., agent: _Optional[str] = ..., message_count: _Optional[int] = ..., latency_s: _Optional[float] = ..., emissions_kgCO2eq: _Optional[float] = ..., emissions_gCO2eq: _Optional[float] = ..., energy_kwh: _Optional[float] = ..., pricing: _Optional[_Union[Pricing, _Mapping]] = ..., equivalences: _Optional[_Union[Equivalences, _Mapping]] = ..., usage: _Optional[_Union[ModelUsage, _Mapping]] = ..., usage_by_model: _Optional[_Mapping[str, ModelUsage]] = ..., requested_model: _Optional[str] = ..., fallback_reason: _Optional[str] = ..., attempts: _Optional[_Iterable[_Union[UpstreamAttempt, _Mapping]]] = ..., cache_hit: _Optional[bool] = ...) -> None: ...
+    steps: _containers.RepeatedCompositeFieldContainer[AgentStep]
+    chunks: _containers.RepeatedCompositeFieldContainer[SourceChunk]
+    tool_calls: _containers.RepeatedCompositeFieldContainer[ToolStep]
+    def __init__(self, model: _Optional[str] = ..., agent: _Optional[str] = ..., message_count: _Optional[int] = ..., latency_s: _Optional[float] = ..., emissions_kgCO2eq: _Optional[float] = ..., emissions_gCO2eq: _Optional[float] = ..., energy_kwh: _Optional[float] = ..., pricing: _Optional[_Union[Pricing, _Mapping]] = ..., equivalences: _Optional[_Union[Equivalences, _Mapping]] = ..., usage: _Optional[_Union[ModelUsage, _Mapping]] = ..., usage_by_model: _Optional[_Mapping[str, ModelUsage]] = ..., requested_model: _Optional[str] = ..., fallback_reason: _Optional[str] = ..., attempts: _Optional[_Iterable[_Union[UpstreamAttempt, _Mapping]]] = ..., cache_hit: _Optional[bool] = ..., steps: _Optional[_Iterable[_Union[AgentStep, _Mapping]]] = ..., chunks: _Optional[_Iterable[_Union[SourceChunk, _Mapping]]] = ..., tool_calls: _Optional[_Iterable[_Union[ToolStep, _Mapping]]] = ...) -> None: ...
 
 class UpstreamAttempt(_message.Message):
     __slots__ = ("model", "provider", "error_reason")
@@ -115,3 +121,39 @@ class UpstreamAttempt(_message.Message):
     provider: str
     error_reason: str
     def __init__(self, model: _Optional[str] = ..., provider: _Optional[str] = ..., error_reason: _Optional[str] = ...) -> None: ...
+
+class AgentStep(_message.Message):
+    __slots__ = ("name", "model", "detail")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    model: str
+    detail: str
+    def __init__(self, name: _Optional[str] = ..., model: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
+
+class SourceChunk(_message.Message):
+    __slots__ = ("document_id", "offset", "length", "score", "title")
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    LENGTH_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    document_id: str
+    offset: int
+    length: int
+    score: float
+    title: str
+    def __init__(self, document_id: _Optional[str] = ..., offset: _Optional[int] = ..., length: _Optional[int] = ..., score: _Optional[float] = ..., title: _Optional[str] = ...) -> None: ...
+
+class ToolStep(_message.Message):
+    __slots__ = ("name", "arguments", "result", "error")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ARGUMENTS_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    arguments: str
+    result: str
+    error: bool
+    def __init__(self, name: _Optional[str] = ..., arguments: _Optional[str] = ..., result: _Optional[str] = ..., error: _Optional[bool] = ...) -> None: ...

@@ -10,6 +10,7 @@ from routeur_grpc.storage.ids import IdGenerator
 from routeur_grpc.storage.mongodb.analyses import MongoAnalysisRepository
 from routeur_grpc.storage.mongodb.conversations import MongoConversationRepository
 from routeur_grpc.storage.mongodb.database import MongoDatabase
+from routeur_grpc.storage.mongodb.documents import MongoDocumentRepository
 from routeur_grpc.storage.mongodb.jobs import MongoJobRepository
 from routeur_grpc.storage.mongodb.providers import MongoProviderRepository
 from routeur_grpc.storage.mongodb.usage import MongoUsageRepository
@@ -29,6 +30,7 @@ class MongoStore:
         self.jobs = MongoJobRepository(db, ids)
         self.providers = MongoProviderRepository(db, ids)
         self.usage = MongoUsageRepository(db)
+        self.documents = MongoDocumentRepository(db, ids)
 
     async def close(self) -> None:
         await self._db.close()
@@ -36,4 +38,10 @@ class MongoStore:
 
 async def open_mongo_store(uri: str, database: str) -> MongoStore:
     """Connects to `uri`, uses `database`, and creates the indexes."""
-    return MongoStore(await MongoDatabase.open(uri, database))
+    store = MongoStore(await MongoDatabase.open(uri, database))
+    try:
+        await store.documents.prepare()
+    except BaseException:
+        await store.close()
+        raise
+    return store

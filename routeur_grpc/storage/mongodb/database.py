@@ -57,6 +57,20 @@ INDEXES: Mapping[str, tuple[IndexModel, ...]] = {
         # A user's recent requests, newest first.
         IndexModel([("owner_id", ASCENDING), ("create_time", DESCENDING)], name="by_owner_time"),
     ),
+    "documents": (
+        IndexModel(
+            [("owner_id", ASCENDING), ("project_id", ASCENDING), ("_id", DESCENDING)],
+            name="by_project",
+        ),
+    ),
+    "document_chunks": (
+        IndexModel([("document_id", ASCENDING)], name="by_document"),
+        # Lexical search without a text index: the project's chunks holding a query term.
+        IndexModel(
+            [("owner_id", ASCENDING), ("project_id", ASCENDING), ("terms", ASCENDING)],
+            name="by_project_terms",
+        ),
+    ),
 }
 
 
@@ -73,6 +87,8 @@ class MongoDatabase:
     jobs: AsyncCollection[Document]
     providers: AsyncCollection[Document]
     usage: AsyncCollection[Document]
+    documents: AsyncCollection[Document]
+    document_chunks: AsyncCollection[Document]
 
     @classmethod
     async def open(cls, uri: str, database_name: str) -> MongoDatabase:

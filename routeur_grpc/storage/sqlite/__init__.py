@@ -8,6 +8,7 @@ from routeur_grpc.storage.ids import IdGenerator
 from routeur_grpc.storage.sqlite.analyses import SqliteAnalysisRepository
 from routeur_grpc.storage.sqlite.conversations import SqliteConversationRepository
 from routeur_grpc.storage.sqlite.database import SqliteDatabase
+from routeur_grpc.storage.sqlite.documents import SqliteDocumentRepository
 from routeur_grpc.storage.sqlite.jobs import SqliteJobRepository
 from routeur_grpc.storage.sqlite.providers import SqliteProviderRepository
 from routeur_grpc.storage.sqlite.usage import SqliteUsageRepository
@@ -29,6 +30,7 @@ class SqliteStore:
         self.jobs = SqliteJobRepository(db, ids)
         self.providers = SqliteProviderRepository(db, ids)
         self.usage = SqliteUsageRepository(db)
+        self.documents = SqliteDocumentRepository(db, ids)
 
     async def close(self) -> None:
         await self._db.close()

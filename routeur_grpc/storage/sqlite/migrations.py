@@ -130,8 +130,33 @@ _V2 = (
     "CREATE INDEX usage_by_owner_time ON usage (owner_id, create_time)",
 )
 
-# MIGRATIONS[n] takes the schema from version n to version n + 1.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+# Project documents. Chunks are searched through an FTS5 table whose rowid is the chunk's
+# and whose text is the chunk's terms (`domain.text_search`), so both stores match alike.
+_DOCUMENTS = (
+    """CREATE TABLE documents (
+        document_id TEXT PRIMARY KEY,
+        owner_id TEXT NOT NULL,
+        project_id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        char_count INTEGER NOT NULL,
+        chunk_count INTEGER NOT NULL,
+        create_time INTEGER NOT NULL
+    )""",
+    "CREATE INDEX documents_by_project ON documents (owner_id, project_id, document_id)",
+    """CREATE TABLE document_chunks (
+        chunk_id INTEGER PRIMARY KEY,
+        document_id TEXT NOT NULL REFERENCES documents (document_id) ON DELETE CASCADE,
+        char_offset INTEGER NOT NULL,
+        text TEXT NOT NULL
+    )""",
+    "CREATE INDEX document_chunks_by_document ON document_chunks (document_id, chunk_id)",
+    "CREATE VIRTUAL TABLE document_chunks_fts USING fts5(terms, tokenize = 'unicode61')",
+)
+
+# MIGRATIONS[n] takes the schema from version n to version n + 1. Never edit one that
+# has shipped: add the next.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _DOCUMENTS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,99 @@
+"""Agent V2 (the default): prepare → answer → self-check, revising once if the check fails.
+
+The self-check is deterministic (`checks.check_answer`: empty, looping, or wrong-language
+answers) so that a passing answer costs exactly one model call, like V1; only a failing one
+costs a second call, the revision, which is told what was wrong. A stream has already shown
+the first answer, so the revision follows it (after a blank line); a whole answer is the
+revision alone.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+
+from routeur_grpc.domain.completion import AgentStep, ChatMessage
+from routeur_grpc.services.agents.checks import LANGUAGE_NAMES, check_answer, detect_language
+from routeur_grpc.services.agents.context import retrieve, system_prompt, with_system_prompt
+from routeur_grpc.services.agents.events import AnswerRestarted
+from routeur_grpc.services.agents.registry import AgentDefinition
+from routeur_grpc.services.agents.run import AgentRun, AgentState
+
+INSTRUCTIONS = (
+    "You are a careful assistant. Read the question, answer it directly and accurately, "
+    "and keep the answer concise."
+)
+
+
+async def prepare(state: AgentState, runtime: Runtime[AgentRun]) -> AgentState:
+    run = runtime.context
+    chunks = await retrieve(run)
+    language = detect_language(run.request.message)
+    details = [f"language={language}" if language else "language=unknown"]
+    if run.request.project_id:
+        details.append(f"{len(chunks)} chunks")
+    run.trace.steps.append(AgentStep("prepare", detail="; ".join(details)))
+    return {"messages": with_system_prompt(run, system_prompt(run, INSTRUCTIONS, chunks))}
+
+
+async def answer(state: AgentState, runtime: Runtime[AgentRun]) -> AgentState:
+    run = runtime.context
+    reply = await run.models.call(state["messages"], writer=runtime.stream_writer)
+    run.trace.steps.append(AgentStep("answer", model=reply.model))
+    run.trace.answer_model = reply.model
+    return {"answer": reply.text}
+
+
+async def check(state: AgentState, runtime: Runtime[AgentRun]) -> AgentState:
+    problem = check_answer(runtime.context.request.message, state["answer"]) or ""
+    runtime.context.trace.steps.append(AgentStep("check", detail=problem or "passed"))
+    return {"problem": problem}
+
+
+def after_check(state: AgentState) -> Literal["revise", "__end__"]:
+    return "revise" if state.get("problem") else END
+
+
+async def revise(state: AgentState, runtime: Runtime[AgentRun]) -> AgentState:
+    run = runtime.context
+    runtime.stream_writer(AnswerRestarted())
+    request = (
+        f"Your previous answer was {state['problem']}. Answer my question again, directly"
+    )
+    language = detect_language(run.request.message)
+    request += f", in {LANGUAGE_NAMES[language]}." if language else "."
+    messages = [
+        *state["messages"],
+        ChatMessage("assistant", state["answer"]),
+        ChatMessage("user", f"{request}\n\nMy question: {run.request.message}"),
+    ]
+    reply = await run.models.call(messages, writer=runtime.stream_writer)
+    run.trace.steps.append(AgentStep("revise", model=reply.model, detail=state["problem"]))
+    run.trace.answer_model = reply.model
+    return {"answer": reply.text}
+
+
+def build_graph() -> object:
+    graph = StateGraph(AgentState, context_schema=AgentRun)
+    graph.add_node("prepare", prepare)
+    graph.add_node("answer", answer)
+    graph.add_node("check", check)
+    graph.add_node("revise", revise)
+    graph.add_edge(START, "prepare")
+    graph.add_edge("prepare", "answer")
+    graph.add_edge("answer", "check")
+    graph.add_conditional_edges("check", after_check)
+    graph.add_edge("revise", END)
+    return graph.compile(name="V2")
+
+
+AGENT = AgentDefinition(
+    type="V2",
+    name="V2",
+    description="Default workflow: prepares the context (language, project documents), "
+    "answers, then checks the answer and revises it once if it is empty, looping or in "
+    "the wrong language.",
+    build_graph=build_graph,
+)
