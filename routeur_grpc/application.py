@@ -6,6 +6,9 @@ import logging
 from dataclasses import dataclass
 
 from routeur_grpc.domain.repositories import Store
+from routeur_grpc.limits.counters import CounterStore
+from routeur_grpc.limits.memory import InProcessCounters
+from routeur_grpc.limits.policy import LimitDefaults
 from routeur_grpc.providers.base import ChatProvider
 from routeur_grpc.providers.local_llama import (
     LocalLlamaProvider,
@@ -20,6 +23,7 @@ from routeur_grpc.routing.router import ModelRouter, RouterConfig
 from routeur_grpc.services.completion import CompletionLimits, CompletionService
 from routeur_grpc.services.conversations import ConversationService
 from routeur_grpc.services.health import HealthCheck, HealthChecker
+from routeur_grpc.services.quota import CompletionQuota, QuotaConfig
 from routeur_grpc.services.usage import UsageRecorder
 from routeur_grpc.settings import Settings
 from routeur_grpc.storage import open_store
@@ -39,9 +43,11 @@ class Application:
     conversations: ConversationService
     usage: UsageRecorder
     health: HealthChecker
+    counters: CounterStore
 
     async def aclose(self) -> None:
         await self.router.aclose()
+        await self.counters.aclose()
         await self.usage.aclose()
         await self.store.close()
 
@@ -77,6 +83,7 @@ async def build_application(settings: Settings) -> Application:
         providers, provider_types, router_config(settings), token_counter=counter
     )
     await router.start()
+    counters = quota_counters(settings, checks)
     conversations = ConversationService(store.conversations)
     usage = UsageRecorder(store.usage, settings.currency)
     completions = CompletionService(
@@ -89,6 +96,7 @@ async def build_application(settings: Settings) -> Application:
             if settings.response_cache_ttl_s > 0
             else None
         ),
+        quota=CompletionQuota(counters, quota_config(settings), router, counter),
     )
     return Application(
         settings=settings,
@@ -99,6 +107,7 @@ async def build_application(settings: Settings) -> Application:
         conversations=conversations,
         usage=usage,
         health=HealthChecker(checks),
+        counters=counters,
     )
 
 
@@ -117,6 +126,34 @@ def router_config(settings: Settings) -> RouterConfig:
         ),
         breaker_failure_threshold=settings.breaker_failure_threshold,
         breaker_cooldown_s=settings.breaker_cooldown_s,
+    )
+
+
+def quota_counters(settings: Settings, checks: dict[str, HealthCheck]) -> CounterStore:
+    """Rate-limit counters: in Redis when several instances share them, else in process."""
+    if not settings.redis_url:
+        return InProcessCounters()
+    from routeur_grpc.limits.redis_store import RedisCounters  # only needed with Redis
+
+    counters = RedisCounters(settings.redis_url)
+    checks["rate_limits"] = counters.ping
+    return counters
+
+
+def quota_config(settings: Settings) -> QuotaConfig:
+    """How rate limits and budgets apply, from the settings."""
+    return QuotaConfig(
+        defaults=LimitDefaults(
+            requests_per_minute=settings.rate_limit_rpm,
+            tokens_per_minute=settings.rate_limit_tpm,
+            budget=settings.budget_amount,
+            budget_period=settings.budget_period,
+            currency=settings.currency,
+        ),
+        reserve_tokens=settings.rate_limit_reserve_tokens,
+        hold_ttl_s=settings.rate_limit_hold_ttl_s,
+        fail_open=settings.rate_limit_fail_open,
+        admins_exempt=settings.rate_limit_admins_exempt,
     )
 
 

@@ -24,6 +24,7 @@ from routeur_grpc.routing.completion_record import CompletionRecord
 from routeur_grpc.routing.response_cache import ResponseCache, cache_key, is_cacheable
 from routeur_grpc.routing.router import ModelRouter
 from routeur_grpc.services.conversations import ConversationService
+from routeur_grpc.services.quota import UNLIMITED, CompletionQuota
 from routeur_grpc.services.usage import UsageRecorder
 
 MAX_TEMPERATURE = 2.0
@@ -49,12 +50,14 @@ class CompletionService:
         conversations: ConversationService,
         usage: UsageRecorder,
         cache: ResponseCache[CompletionResult] | None = None,
+        quota: CompletionQuota | None = None,
     ) -> None:
         self._router = router
         self._cache = cache
         self._limits = limits
         self._conversations = conversations
         self._usage = usage
+        self._quota = quota
 
     async def stream(
         self, request: CompletionRequest, caller: Caller
@@ -109,6 +112,9 @@ class CompletionService:
         if conversation_id:
             stored = await self._conversations.history(caller.owner_id, conversation_id)
             request = replace(request, history=stored + request.history)
+        # Rate limits and budget: reserved before anything is saved or asked.
+        hold = await self._quota.open(request, caller) if self._quota else UNLIMITED
+        if conversation_id:
             # Saved before the model is asked, so a failure or a cancel loses nothing.
             await self._conversations.append(
                 caller.owner_id, conversation_id, "user", request.message
@@ -120,9 +126,9 @@ class CompletionService:
                 self._usage.record_soon(caller, outcome.provider, outcome.metadata)
 
         answer: list[str] = []
-        chunks = self._router.stream(
+        chunks = hold.guard(self._router.stream(
             request, deadline=caller.deadline, on_accounted=record, prefer_unary=prefer_unary
-        )
+        ))
         async with aclosing(chunks):
             async for chunk in chunks:
                 answer.append(chunk.content)

@@ -1,0 +1,104 @@
+"""Which counters a request is charged on: per user and per API key, requests and tokens
+per minute, and the user's spending budget for the current period.
+
+Defaults come from the settings; an admin may override them per user (`UserLimits`, kept in
+the store by `user_limits`). A limit of 0 is off.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal, Protocol
+
+from routeur_grpc.domain.caller import Caller
+from routeur_grpc.limits.counters import Counter
+
+BudgetPeriod = Literal["day", "week", "month"]
+WINDOW_S = 60.0  # requests and tokens are limited per minute
+
+
+@dataclass(frozen=True, slots=True)
+class UserLimits:
+    """Limits of one user; None keeps the default from the settings, 0 turns a limit off."""
+
+    requests_per_minute: int | None = None
+    tokens_per_minute: int | None = None
+    budget: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LimitDefaults:
+    """The settings' defaults (0: off)."""
+
+    requests_per_minute: int = 0
+    tokens_per_minute: int = 0
+    budget: float = 0.0
+    budget_period: BudgetPeriod = "month"
+    currency: str = "EUR"
+
+
+class UserLimitsSource(Protocol):
+    """Where per-user overrides are read (the store, with a short cache)."""
+
+    async def limits_of(self, user_id: str) -> UserLimits | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CallerCounters:
+    """The counters one request is charged on, by kind."""
+
+    requests: tuple[Counter, ...]
+    tokens: tuple[Counter, ...]
+    budget: tuple[Counter, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.requests or self.tokens or self.budget)
+
+
+def caller_counters(
+    caller: Caller, defaults: LimitDefaults, overrides: UserLimits | None, now: float
+) -> CallerCounters:
+    """The counters of `caller` at `now` (the user's, and the API key's when one is used)."""
+    own = overrides or UserLimits()
+    rpm = _pick(own.requests_per_minute, defaults.requests_per_minute)
+    tpm = _pick(own.tokens_per_minute, defaults.tokens_per_minute)
+    budget = _pick(own.budget, defaults.budget)
+    subjects = [f"user:{caller.owner_id}"]
+    if caller.api_key_id:
+        subjects.append(f"key:{caller.api_key_id}")
+    requests = tuple(Counter(f"{s}:requests", rpm, window_s=WINDOW_S) for s in subjects if rpm)
+    tokens = tuple(Counter(f"{s}:tokens", tpm, window_s=WINDOW_S) for s in subjects if tpm)
+    spending: tuple[Counter, ...] = ()
+    if budget:
+        label, end = current_period(defaults.budget_period, now)
+        spending = (
+            Counter(
+                f"user:{caller.owner_id}:budget:{defaults.currency}:{label}",
+                budget,
+                kind="period",
+                period_end=end,
+            ),
+        )
+    return CallerCounters(requests, tokens, spending)
+
+
+def current_period(period: BudgetPeriod, now: float) -> tuple[str, float]:
+    """A label for the UTC period containing `now`, and when it ends (epoch seconds)."""
+    moment = datetime.fromtimestamp(now, UTC)
+    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "day":
+        return day.strftime("%Y-%m-%d"), (day + timedelta(days=1)).timestamp()
+    if period == "week":
+        start = day - timedelta(days=day.weekday())
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}", (start + timedelta(days=7)).timestamp()
+    days = calendar.monthrange(day.year, day.month)[1]
+    start = day.replace(day=1)
+    return start.strftime("%Y-%m"), (start + timedelta(days=days)).timestamp()
+
+
+def _pick(override: float | None, default: float) -> float:
+    return default if override is None else override

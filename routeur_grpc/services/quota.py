@@ -1,0 +1,325 @@
+"""Rate limits and budgets, applied to completions before the model is asked.
+
+Peers charge tokens once a response is over, so the request that crosses a limit always
+goes through. Here a request reserves, before the call, what it may use: one request, its
+prompt's counted tokens plus the answer it may get (`max_tokens`, or a default), and the
+estimated cost of both. As the answer streams, its tokens are counted; a stream that
+outgrows its reservation asks for more room, and is stopped with a last chunk carrying the
+refusal when there is none. When the answer ends (done, failed or cancelled) the
+reservation is settled to what was really used: the provider's usage and the priced cost
+when the router reports them, the tokens delivered otherwise.
+
+Refusals are `RateLimited` / `BudgetExceeded` (RESOURCE_EXHAUSTED, with when to retry); the
+state of the tightest limits goes to the response metadata through `limits.report`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import Protocol
+
+from routeur_grpc.domain.caller import Caller
+from routeur_grpc.domain.completion import (
+    CompletionChunk,
+    CompletionMetadata,
+    CompletionRequest,
+    TokenUsage,
+)
+from routeur_grpc.domain.models import ModelInfo
+from routeur_grpc.errors import BudgetExceeded, RateLimited, RouteurError, Unavailable
+from routeur_grpc.limits import report
+from routeur_grpc.limits.counters import (
+    Charge,
+    Counter,
+    CounterStore,
+    CountersUnavailable,
+    Verdict,
+)
+from routeur_grpc.limits.policy import (
+    CallerCounters,
+    LimitDefaults,
+    UserLimitsSource,
+    caller_counters,
+)
+from routeur_grpc.providers.token_count import TokenCounter
+
+log = logging.getLogger(__name__)
+
+PER_MILLION = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaConfig:
+    """How limits are applied (from the settings)."""
+
+    defaults: LimitDefaults
+    reserve_tokens: int = 512  # answer tokens reserved when a request gives no max_tokens
+    extend_tokens: int = 64  # room asked at a time by a stream that outgrows its reservation
+    hold_ttl_s: float = 900.0  # a crashed instance's budget reservations free themselves after
+    fail_open: bool = False  # when the counters cannot be reached: serve unlimited, or refuse
+    admins_exempt: bool = False  # admins skip rate limits and budgets
+
+
+class ModelDirectory(Protocol):
+    """Prices and names of models (the router)."""
+
+    async def get_model(self, name: str) -> ModelInfo: ...
+
+
+class CompletionQuota:
+    """Reserves a request's quota; its `QuotaHold` watches the answer and settles."""
+
+    def __init__(
+        self,
+        counters: CounterStore,
+        config: QuotaConfig,
+        models: ModelDirectory,
+        token_counter: TokenCounter,
+        overrides: UserLimitsSource | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._counters = counters
+        self.config = config
+        self._models = models
+        self.token_counter = token_counter
+        self._overrides = overrides
+        self._clock = clock
+
+    async def open(self, request: CompletionRequest, caller: Caller) -> QuotaHold:
+        """Reserve the request's quota, or raise the refusal."""
+        if self.config.admins_exempt and caller.is_admin:
+            return UNLIMITED
+        overrides = (
+            await self._overrides.limits_of(caller.owner_id) if self._overrides else None
+        )
+        now = self._clock()
+        counters = caller_counters(caller, self.config.defaults, overrides, now)
+        if counters.empty:
+            return UNLIMITED
+        info = await self._models.get_model(request.model)
+        prompt = self.token_counter.count_messages(info.name, request.messages())
+        answer = request.max_tokens or self.config.reserve_tokens
+        estimate = _Estimate(info, prompt)
+        hold = QuotaHold(self, counters, uuid.uuid4().hex, estimate)
+        charges = [Charge(c, 1) for c in counters.requests]
+        charges += [Charge(c, prompt + answer) for c in counters.tokens]
+        charges += [Charge(c, estimate.cost(answer)) for c in counters.budget]
+        verdict = await self.reserve(hold.hold_id, charges, counters)
+        if verdict is None:  # counters unreachable, failing open
+            return UNLIMITED
+        if not verdict.allowed:
+            raise _refusal(verdict, counters, prompt + answer, self.config.defaults.currency)
+        hold.reserved_tokens = prompt + answer
+        hold.reserved_cost = estimate.cost(answer)
+        return hold
+
+    async def reserve(
+        self, hold_id: str, charges: list[Charge], counters: CallerCounters
+    ) -> Verdict | None:
+        """Reserve and report; None when the counters are unreachable and limits fail open."""
+        try:
+            verdict = await self._counters.reserve(
+                hold_id, charges, now=self._clock(), hold_ttl_s=self.config.hold_ttl_s
+            )
+        except CountersUnavailable as error:
+            if self.config.fail_open:
+                log.warning("rate limits not applied: counters unreachable (failing open)")
+                return None
+            raise Unavailable(
+                f"{error} Requests are refused until they can be checked; retry shortly.",
+                reason="RATE_LIMITER_UNAVAILABLE",
+                retry_after_s=1.0,
+            ) from None
+        report.record(verdict.states, _kinds(counters))
+        return verdict
+
+    async def settle(self, hold_id: str, charges: list[Charge]) -> None:
+        try:
+            await self._counters.settle(hold_id, charges, now=self._clock())
+        except CountersUnavailable:
+            log.warning("a reservation could not be settled; it expires by itself")
+
+
+class _Estimate:
+    """Prompt tokens and the model's price, to turn token counts into a cost."""
+
+    def __init__(self, info: ModelInfo, prompt_tokens: int) -> None:
+        self.model = info.name
+        self.prompt_tokens = prompt_tokens
+        price = info.price
+        self._input = price.input_per_million / PER_MILLION if price else 0.0
+        self._output = price.output_per_million / PER_MILLION if price else 0.0
+
+    def cost(self, answer_tokens: int) -> float:
+        return self.prompt_tokens * self._input + answer_tokens * self._output
+
+    def output_cost(self, tokens: int) -> float:
+        return tokens * self._output
+
+
+class QuotaHold:
+    """The reservation of one request, kept up to date as its answer streams."""
+
+    def __init__(
+        self,
+        quota: CompletionQuota | None,
+        counters: CallerCounters,
+        hold_id: str,
+        estimate: _Estimate | None,
+    ) -> None:
+        self._quota = quota
+        self._counters = counters
+        self.hold_id = hold_id
+        self._estimate = estimate
+        self.reserved_tokens = 0
+        self.reserved_cost = 0.0
+
+    async def guard(self, chunks: AsyncIterator[CompletionChunk]) -> AsyncIterator[CompletionChunk]:
+        """`chunks`, counted; stopped with a refusal when the quota runs out mid-stream;
+        the reservation settled however the stream ends."""
+        if self._quota is None or self._estimate is None:
+            async with aclosing(chunks):
+                async for chunk in chunks:
+                    yield chunk
+            return
+        estimate = self._estimate
+        delivered = 0
+        final: CompletionChunk | None = None
+        try:
+            async with aclosing(chunks):
+                async for chunk in chunks:
+                    if chunk.done:
+                        final = chunk
+                        yield chunk
+                        continue
+                    tokens = self._quota.token_counter.count_text(estimate.model, chunk.content)
+                    refusal = await self._make_room(estimate.prompt_tokens + delivered + tokens)
+                    if refusal is not None:
+                        await chunks.aclose()  # closes the upstream request at once
+                        model = chunk.metadata.model if chunk.metadata else estimate.model
+                        final = CompletionChunk(
+                            done=True,
+                            error=refusal,
+                            metadata=CompletionMetadata(
+                                model=model,
+                                usage=TokenUsage(estimate.prompt_tokens, delivered),
+                                usage_by_model={
+                                    model: TokenUsage(estimate.prompt_tokens, delivered)
+                                },
+                            ),
+                        )
+                        yield final
+                        return
+                    delivered += tokens
+                    yield chunk
+        finally:
+            await self._settle(final, delivered)
+
+    async def _make_room(self, tokens_needed: int) -> RouteurError | None:
+        """Grow the reservation to cover `tokens_needed`; the refusal if there is no room."""
+        assert self._quota is not None and self._estimate is not None
+        cost_needed = self._estimate.cost(tokens_needed - self._estimate.prompt_tokens)
+        if tokens_needed <= self.reserved_tokens and cost_needed <= self.reserved_cost:
+            return None
+        step = max(tokens_needed - self.reserved_tokens, self._quota.config.extend_tokens)
+        step_cost = max(cost_needed - self.reserved_cost, self._estimate.output_cost(step))
+        charges = [Charge(c, step) for c in self._counters.tokens]
+        charges += [Charge(c, step_cost) for c in self._counters.budget]
+        try:
+            verdict = await self._quota.reserve(self.hold_id, charges, self._counters)
+        except Unavailable as error:
+            return error
+        if verdict is None:
+            return None
+        if not verdict.allowed:
+            return _refusal(
+                verdict, self._counters, step, self._quota.config.defaults.currency, mid_stream=True
+            )
+        self.reserved_tokens += step
+        self.reserved_cost += step_cost
+        return None
+
+    async def _settle(self, final: CompletionChunk | None, delivered: int) -> None:
+        assert self._quota is not None and self._estimate is not None
+        metadata = final.metadata if final is not None and final.error is None else None
+        if metadata is not None:
+            tokens = metadata.usage.total_tokens
+            cost = (
+                metadata.pricing.total_cost
+                if metadata.pricing is not None
+                else self._estimate.cost(metadata.usage.completion_tokens)
+            )
+        elif delivered:
+            tokens = self._estimate.prompt_tokens + delivered
+            cost = self._estimate.cost(delivered)
+        else:  # failed before any answer: not billed
+            tokens, cost = 0, 0.0
+        charges = [Charge(c, tokens) for c in self._counters.tokens]
+        charges += [Charge(c, cost) for c in self._counters.budget]
+        await self._quota.settle(self.hold_id, charges)
+
+
+UNLIMITED = QuotaHold(None, CallerCounters((), (), ()), "", None)
+
+
+def _kinds(counters: CallerCounters) -> dict[str, str]:
+    kinds = {c.key: "requests" for c in counters.requests}
+    kinds.update({c.key: "tokens" for c in counters.tokens})
+    return kinds
+
+
+def _refusal(
+    verdict: Verdict,
+    counters: CallerCounters,
+    tokens: int,
+    currency: str,
+    *,
+    mid_stream: bool = False,
+) -> RouteurError:
+    """The error for a refused reservation, naming the limit and when to retry."""
+    counter = verdict.refused
+    assert counter is not None
+    wait = math.ceil(verdict.retry_after_s)
+    subject = ":".join(counter.key.split(":")[:2])  # user:<id> or key:<id>
+    whose = "this API key's" if counter.key.startswith("key:") else "your"
+    metadata = {"quota_subject": subject, "limit": _number(counter.limit)}
+    stopped = "The answer was stopped: " if mid_stream else ""
+    if counter in counters.requests:
+        return RateLimited(
+            f"{stopped}Too many requests: {whose} limit is {_number(counter.limit)} per "
+            f"minute. Retry in {wait} s.",
+            metadata={**metadata, "limit_kind": "requests_per_minute"},
+            retry_after_s=wait,
+        )
+    if counter in counters.tokens:
+        if tokens > counter.limit:
+            return RateLimited(
+                f"This request may use {tokens} tokens (prompt plus max_tokens) but {whose} "
+                f"limit is {_number(counter.limit)} tokens per minute: lower max_tokens or "
+                "shorten the prompt.",
+                metadata={**metadata, "limit_kind": "tokens_per_minute"},
+            )
+        return RateLimited(
+            f"{stopped}Too many tokens: {whose} limit is {_number(counter.limit)} tokens per "
+            f"minute (prompt plus answer, reserved before the call). Retry in {wait} s.",
+            metadata={**metadata, "limit_kind": "tokens_per_minute"},
+            retry_after_s=wait,
+        )
+    period = counter.key.rsplit(":", 1)[1]
+    return BudgetExceeded(
+        f"{stopped}Your spending budget of {_number(counter.limit)} {currency} for {period} "
+        f"is used up (answers are priced before they run). It renews in {wait / 3600:.1f} h; "
+        "an admin can raise it.",
+        metadata={**metadata, "limit_kind": "budget", "currency": currency},
+        retry_after_s=wait,
+    )
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
