@@ -54,6 +54,7 @@ from routeur_grpc.api.unimplemented import unimplemented_servicer
 from routeur_grpc.application import Application, build_application
 from routeur_grpc.gateway import GatewayError, start_gateway
 from routeur_grpc.interceptors.error_mapping import ErrorMappingInterceptor
+from routeur_grpc.interceptors.quota_headers import QuotaHeadersInterceptor
 from routeur_grpc.interceptors.request_context import RequestContextInterceptor
 from routeur_grpc.settings import Settings
 
@@ -136,7 +137,9 @@ async def build_server(settings: Settings) -> tuple[RouteurServer, int]:
     """Wire every service and bind the listen address. Returns the server and its port."""
     app = await build_application(settings)
     server = grpc.aio.server(
-        interceptors=[RequestContextInterceptor(), ErrorMappingInterceptor()],
+        interceptors=[
+            RequestContextInterceptor(), ErrorMappingInterceptor(), QuotaHeadersInterceptor()
+        ],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

@@ -36,7 +36,7 @@ from routeur_grpc.errors import BudgetExceeded, RateLimited, RouteurError, Unava
 from routeur_grpc.limits import report
 from routeur_grpc.limits.counters import (
     Charge,
-    Counter,
+    CounterState,
     CounterStore,
     CountersUnavailable,
     Verdict,
@@ -136,7 +136,11 @@ class CompletionQuota:
                 reason="RATE_LIMITER_UNAVAILABLE",
                 retry_after_s=1.0,
             ) from None
-        report.record(verdict.states, _kinds(counters))
+        states = verdict.states
+        if verdict.refused is not None:  # no room left on it, until retry_after
+            refused = verdict.refused
+            states = (CounterState(refused, refused.limit, verdict.retry_after_s),)
+        report.record(states, _kinds(counters))
         return verdict
 
     async def settle(self, hold_id: str, charges: list[Charge]) -> None:
