@@ -23,10 +23,13 @@ from routeur_grpc.routing.router import ModelRouter, RouterConfig
 from routeur_grpc.services.completion import CompletionLimits, CompletionService
 from routeur_grpc.services.conversations import ConversationService
 from routeur_grpc.services.health import HealthCheck, HealthChecker
+from routeur_grpc.services.provider_admin import ProviderAdmin
 from routeur_grpc.services.quota import CompletionQuota, QuotaConfig
+from routeur_grpc.services.runtime_providers import RuntimeProviders
 from routeur_grpc.services.usage import UsageRecorder
 from routeur_grpc.settings import Settings
 from routeur_grpc.storage import open_store
+from routeur_grpc.storage.secret_box import SecretBox
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +47,11 @@ class Application:
     usage: UsageRecorder
     health: HealthChecker
     counters: CounterStore
+    provider_admin: ProviderAdmin
+    runtime_providers: RuntimeProviders
 
     async def aclose(self) -> None:
+        await self.runtime_providers.aclose()
         await self.router.aclose()
         await self.counters.aclose()
         await self.usage.aclose()
@@ -83,6 +89,15 @@ async def build_application(settings: Settings) -> Application:
         providers, provider_types, router_config(settings), token_counter=counter
     )
     await router.start()
+    box = SecretBox.open(
+        settings.secrets_key.get_secret_value() if settings.secrets_key else None,
+        settings.data_dir,
+    )
+    runtime = RuntimeProviders(
+        store.providers, box, router, counter, refresh_s=settings.provider_refresh_s,
+        reserved_names=set(provider_types),
+    )
+    await runtime.start()
     counters = quota_counters(settings, checks)
     conversations = ConversationService(store.conversations)
     usage = UsageRecorder(store.usage, settings.currency)
@@ -108,6 +123,11 @@ async def build_application(settings: Settings) -> Application:
         usage=usage,
         health=HealthChecker(checks),
         counters=counters,
+        provider_admin=ProviderAdmin(
+            store.providers, box, runtime, settings.providers, router, counter,
+            public_urls_only=settings.provider_urls_public_only,
+        ),
+        runtime_providers=runtime,
     )
 
 

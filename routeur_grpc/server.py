@@ -50,6 +50,7 @@ from routeur_grpc.api.conversations import ConversationServicer
 from routeur_grpc.api.health import HealthServicer
 from routeur_grpc.api.models import ModelServicer
 from routeur_grpc.api.openai_compat import OpenAICompatServicer
+from routeur_grpc.api.providers import ProviderServicer
 from routeur_grpc.api.unimplemented import unimplemented_servicer
 from routeur_grpc.application import Application, build_application
 from routeur_grpc.gateway import GatewayError, start_gateway
@@ -101,8 +102,8 @@ SERVICES: tuple[_Service, ...] = (
              lambda app: ConversationServicer(app.conversations)),
     _Service(analysis_service_pb2_grpc, analysis_service_pb2, "AnalysisService", None,
              "text analysis"),
-    _Service(provider_service_pb2_grpc, provider_service_pb2, "ProviderService", None,
-             "provider administration"),
+    _Service(provider_service_pb2_grpc, provider_service_pb2, "ProviderService",
+             lambda app: ProviderServicer(app.provider_admin)),
     _Service(user_service_pb2_grpc, user_service_pb2, "UserService", None,
              "user administration"),
     _Service(realtime_service_pb2_grpc, realtime_service_pb2, "RealtimeService", None,

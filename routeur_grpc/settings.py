@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -179,6 +179,20 @@ class Settings(BaseSettings):
     # --- Requests ----------------------------------------------------------------------------
     max_message_chars: int = Field(
         200_000, ge=1, description="Longest accepted message or history entry, in characters."
+    )
+
+    # --- Provider administration ----------------------------------------------------------------
+    secrets_key: SecretStr | None = Field(
+        None, description="Fernet key encrypting stored provider API keys; none: one generated "
+        "into data_dir/secrets.key (mode 0600). Instances sharing a store share this key.",
+    )
+    provider_refresh_s: float = Field(
+        5.0, gt=0, description="How often each instance re-reads providers added through the "
+        "API (changes through this instance apply at once).",
+    )
+    provider_urls_public_only: bool = Field(
+        False, description="Refuse provider base URLs on loopback, private, link-local or "
+        "reserved addresses (protects internal services from admins' URLs).",
     )
 
     # --- Rate limits and budgets --------------------------------------------------------------

@@ -100,6 +100,8 @@ class ModelRouter:
         """`provider_types` maps each provider's name to its type (e.g. `local`, `openai`)."""
         self._providers = list(providers)
         self._provider_types = dict(provider_types)
+        self._static = (list(providers), dict(provider_types))  # set_runtime_providers keeps
+        self._served: dict[str, list[ModelInfo]] = {}
         self._config = config or RouterConfig()
         self._clock = clock or SystemClock()
         self._rng = rng or random.Random()
@@ -159,8 +161,23 @@ class ModelRouter:
                     )
                     for model in await provider.list_models()
                 ]
+        self._served = served
         self._build(served)
         await asyncio.to_thread(load_encoding, APPROXIMATION_ENCODING)
+
+    def set_runtime_providers(
+        self,
+        providers: Sequence[ChatProvider],
+        provider_types: dict[str, str],
+        served: dict[str, list[ModelInfo]],
+    ) -> None:
+        """Route to `providers` (added by administrators) besides the configured ones,
+        replacing the previous runtime set. `served`: the models some of them said they
+        serve. Requests in flight keep the deployment they hold; breaker states restart."""
+        static, static_types = self._static
+        self._providers = [*static, *providers]
+        self._provider_types = {**static_types, **provider_types}
+        self._build({**self._served, **served})
 
     # --- the catalog, as callers see it ------------------------------------------------------
 
