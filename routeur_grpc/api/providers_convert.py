@@ -40,7 +40,7 @@ def provider_input(message: pb.Provider, mask_paths: Iterable[str] = ()) -> Prov
             max_tokens=config.max_tokens if config.HasField("max_tokens") else None,
             timeout_s=config.timeout if config.HasField("timeout") else None,
         ),
-        enabled=message.enabled,
+        enabled=message.enabled if message.HasField("enabled") else True,
         fields=fields,
     )
 
