@@ -31,10 +31,23 @@ EXTRA_DESCRIPTOR_PROTOS := google/rpc/error_details.proto
 SWAGGER_UI_VERSION := 5.35.0
 
 .PHONY: install run serve gateway test lint-protos protos openapi swagger-ui check-generated \
-	proto-deps breaking bench clean
+	proto-deps breaking bench clean system-packages
+
+# Debian packages the tests start for real, as "binary:package": redis-server (rate-limit
+# counters shared by several instances).
+SYSTEM_PACKAGES := redis-server:redis-server
 
 ## install: virtual environment and every Python package (llama-cpp-python compiles once, then pip caches it)
-install: $(STAMP)
+install: system-packages $(STAMP)
+
+## system-packages: Debian packages the tests need, installed when their binary is missing
+system-packages:
+	@missing=""; for entry in $(SYSTEM_PACKAGES); do \
+	  command -v $${entry%%:*} >/dev/null || missing="$$missing $${entry##*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+	  $$sudo apt-get update && $$sudo apt-get install -y $$missing; fi
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'

@@ -42,8 +42,12 @@ async def test_answers_carry_the_quota_and_refusals_are_429_with_retry_after(
     limited_rest: httpx.AsyncClient,
 ):
     body = {"message": "Bonjour", "model": "gpt-4o-mini", "max_tokens": 50}
-    first = await limited_rest.post("/completion", json=body)
+    first = await limited_rest.post(
+        "/completion", json=body, headers={"origin": "http://localhost:4200"}
+    )
     assert first.status_code == 200, first.text
+    exposed = first.headers["access-control-expose-headers"]
+    assert "x-ratelimit-remaining-requests" in exposed and "retry-after" in exposed
     assert first.headers["x-ratelimit-limit-requests"] == "2"
     assert first.headers["x-ratelimit-remaining-requests"] == "1"
     assert first.headers["x-ratelimit-reset-requests"].endswith("s")
