@@ -26,6 +26,7 @@ from routeur_grpc.services.health import HealthCheck, HealthChecker
 from routeur_grpc.services.provider_admin import ProviderAdmin
 from routeur_grpc.services.quota import CompletionQuota, QuotaConfig
 from routeur_grpc.services.runtime_providers import RuntimeProviders
+from routeur_grpc.services.user_limits import UserLimitsService
 from routeur_grpc.services.usage import UsageRecorder
 from routeur_grpc.settings import Settings
 from routeur_grpc.storage import open_store
@@ -49,6 +50,7 @@ class Application:
     counters: CounterStore
     provider_admin: ProviderAdmin
     runtime_providers: RuntimeProviders
+    user_limits: UserLimitsService
 
     async def aclose(self) -> None:
         await self.runtime_providers.aclose()
@@ -99,6 +101,7 @@ async def build_application(settings: Settings) -> Application:
     )
     await runtime.start()
     counters = quota_counters(settings, checks)
+    user_limits = UserLimitsService(store.user_limits, store.users)
     conversations = ConversationService(store.conversations)
     usage = UsageRecorder(store.usage, settings.currency)
     completions = CompletionService(
@@ -111,7 +114,9 @@ async def build_application(settings: Settings) -> Application:
             if settings.response_cache_ttl_s > 0
             else None
         ),
-        quota=CompletionQuota(counters, quota_config(settings), router, counter),
+        quota=CompletionQuota(
+            counters, quota_config(settings), router, counter, overrides=user_limits
+        ),
     )
     return Application(
         settings=settings,
@@ -128,6 +133,7 @@ async def build_application(settings: Settings) -> Application:
             public_urls_only=settings.provider_urls_public_only,
         ),
         runtime_providers=runtime,
+        user_limits=user_limits,
     )
 
 

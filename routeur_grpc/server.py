@@ -37,6 +37,8 @@ from routeur.v1 import (
     openai_compat_service_pb2_grpc,
     provider_service_pb2,
     provider_service_pb2_grpc,
+    quota_service_pb2,
+    quota_service_pb2_grpc,
     realtime_service_pb2,
     realtime_service_pb2_grpc,
     transcription_service_pb2,
@@ -51,6 +53,7 @@ from routeur_grpc.api.health import HealthServicer
 from routeur_grpc.api.models import ModelServicer
 from routeur_grpc.api.openai_compat import OpenAICompatServicer
 from routeur_grpc.api.providers import ProviderServicer
+from routeur_grpc.api.quota import QuotaServicer
 from routeur_grpc.api.unimplemented import unimplemented_servicer
 from routeur_grpc.application import Application, build_application
 from routeur_grpc.gateway import GatewayError, start_gateway
@@ -104,6 +107,10 @@ SERVICES: tuple[_Service, ...] = (
              "text analysis"),
     _Service(provider_service_pb2_grpc, provider_service_pb2, "ProviderService",
              lambda app: ProviderServicer(app.provider_admin)),
+    _Service(quota_service_pb2_grpc, quota_service_pb2, "QuotaService",
+             lambda app: QuotaServicer(
+                 app.user_limits, app.settings.currency, app.settings.budget_period
+             )),
     _Service(user_service_pb2_grpc, user_service_pb2, "UserService", None,
              "user administration"),
     _Service(realtime_service_pb2_grpc, realtime_service_pb2, "RealtimeService", None,

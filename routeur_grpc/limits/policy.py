@@ -2,7 +2,7 @@
 per minute, and the user's spending budget for the current period.
 
 Defaults come from the settings; an admin may override them per user (`UserLimits`, kept in
-the store by `user_limits`). A limit of 0 is off.
+the store). A limit of 0 is off.
 """
 
 from __future__ import annotations
@@ -13,19 +13,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
 from routeur_grpc.domain.caller import Caller
+from routeur_grpc.domain.records import UserLimits
 from routeur_grpc.limits.counters import Counter
 
 BudgetPeriod = Literal["day", "week", "month"]
 WINDOW_S = 60.0  # requests and tokens are limited per minute
-
-
-@dataclass(frozen=True, slots=True)
-class UserLimits:
-    """Limits of one user; None keeps the default from the settings, 0 turns a limit off."""
-
-    requests_per_minute: int | None = None
-    tokens_per_minute: int | None = None
-    budget: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +54,9 @@ def caller_counters(
     caller: Caller, defaults: LimitDefaults, overrides: UserLimits | None, now: float
 ) -> CallerCounters:
     """The counters of `caller` at `now` (the user's, and the API key's when one is used)."""
-    own = overrides or UserLimits()
-    rpm = _pick(own.requests_per_minute, defaults.requests_per_minute)
-    tpm = _pick(own.tokens_per_minute, defaults.tokens_per_minute)
-    budget = _pick(own.budget, defaults.budget)
+    rpm = _pick(overrides, "requests_per_minute", defaults.requests_per_minute)
+    tpm = _pick(overrides, "tokens_per_minute", defaults.tokens_per_minute)
+    budget = _pick(overrides, "budget", defaults.budget)
     subjects = [f"user:{caller.owner_id}"]
     if caller.api_key_id:
         subjects.append(f"key:{caller.api_key_id}")
@@ -100,5 +91,7 @@ def current_period(period: BudgetPeriod, now: float) -> tuple[str, float]:
     return start.strftime("%Y-%m"), (start + timedelta(days=days)).timestamp()
 
 
-def _pick(override: float | None, default: float) -> float:
-    return default if override is None else override
+def _pick(overrides: UserLimits | None, name: str, default: float) -> float:
+    """The user's own value of limit `name` when set, else the default."""
+    value = None if overrides is None else getattr(overrides, name)
+    return default if value is None else value

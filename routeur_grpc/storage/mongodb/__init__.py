@@ -13,6 +13,7 @@ from routeur_grpc.storage.mongodb.database import MongoDatabase
 from routeur_grpc.storage.mongodb.jobs import MongoJobRepository
 from routeur_grpc.storage.mongodb.providers import MongoProviderRepository
 from routeur_grpc.storage.mongodb.usage import MongoUsageRepository
+from routeur_grpc.storage.mongodb.user_limits import MongoUserLimitsRepository
 from routeur_grpc.storage.mongodb.users import MongoApiKeyRepository, MongoUserRepository
 
 
@@ -29,6 +30,7 @@ class MongoStore:
         self.jobs = MongoJobRepository(db, ids)
         self.providers = MongoProviderRepository(db, ids)
         self.usage = MongoUsageRepository(db)
+        self.user_limits = MongoUserLimitsRepository(db)
 
     async def close(self) -> None:
         await self._db.close()

@@ -55,6 +55,7 @@ INDEXES: Mapping[str, tuple[IndexModel, ...]] = {
         IndexModel([("owner_id", ASCENDING), ("day", ASCENDING)], name="by_owner_day"),
         IndexModel([("day", ASCENDING)], name="by_day"),
     ),
+    "user_limits": (),  # keyed by _id (the user id)
 }
 
 
@@ -71,6 +72,7 @@ class MongoDatabase:
     jobs: AsyncCollection[Document]
     providers: AsyncCollection[Document]
     usage: AsyncCollection[Document]
+    user_limits: AsyncCollection[Document]
 
     @classmethod
     async def open(cls, uri: str, database_name: str) -> MongoDatabase:
@@ -86,7 +88,8 @@ class MongoDatabase:
                 db = client[database_name]
                 database = cls(client, **{name: db[name] for name in INDEXES})
                 for name, indexes in INDEXES.items():
-                    await db[name].create_indexes(list(indexes))
+                    if indexes:
+                        await db[name].create_indexes(list(indexes))
         except BaseException:
             await client.close()
             raise

@@ -123,8 +123,19 @@ _V1 = (
     "CREATE INDEX usage_by_day ON usage (day)",
 )
 
+# Per-user rate limits and budget (NULL: the server's default).
+_USER_LIMITS = (
+    """CREATE TABLE user_limits (
+        user_id TEXT PRIMARY KEY,
+        requests_per_minute INTEGER,
+        tokens_per_minute INTEGER,
+        budget REAL,
+        update_time INTEGER NOT NULL
+    )""",
+)
+
 # MIGRATIONS[n] takes the schema from version n to version n + 1.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _USER_LIMITS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
