@@ -115,7 +115,8 @@ async def build_application(settings: Settings) -> Application:
             else None
         ),
         quota=CompletionQuota(
-            counters, quota_config(settings), router, counter, overrides=user_limits
+            counters, quota_config(settings), router, counter,
+            overrides=user_limits, spending=store.usage,
         ),
     )
     return Application(

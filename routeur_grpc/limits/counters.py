@@ -13,7 +13,8 @@ Two kinds of counter:
 `reserve` checks every charge and applies all of them or none: a request refused by its
 token limit does not count as a request either. Reserving again with the same `hold_id`
 adds to the same entry or hold (a stream asking for more room). `settle` replaces each
-reservation by the amount really used. Implementations: `memory.InProcessCounters` and
+reservation by the amount really used; `seed` starts a period from what the store says
+was spent. Implementations: `memory.InProcessCounters` and
 `redis_store.RedisCounters`; one contract suite (`tests/limits`) runs on both.
 """
 
@@ -84,6 +85,11 @@ class CounterStore(Protocol):
 
     async def settle(self, hold_id: str, charges: Sequence[Charge], *, now: float) -> None:
         """Replace the reservations of `hold_id` by the amounts really used."""
+        ...
+
+    async def seed(self, counter: Counter, amount: float) -> None:
+        """Set what a period counter has settled, unless it was set (or charged) already:
+        a budget starts from the spending the store recorded, after a restart too."""
         ...
 
     async def aclose(self) -> None: ...

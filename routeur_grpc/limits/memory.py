@@ -116,6 +116,10 @@ class InProcessCounters:
                 period.holds.pop(hold_id, None)
                 period.used += charge.amount
 
+    async def seed(self, counter: Counter, amount: float) -> None:
+        if counter.key not in self._periods:
+            self._periods[counter.key] = _Period(counter.period_end, used=amount)
+
     def _forget_ended_periods(self, now: float) -> None:
         # Period keys carry their period; an ended one is never charged again. Window
         # counters emptied by time are dropped too, so idle users cost no memory.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal, Protocol
 
 from routeur_grpc.domain.caller import Caller
@@ -78,17 +78,26 @@ def caller_counters(
 
 def current_period(period: BudgetPeriod, now: float) -> tuple[str, float]:
     """A label for the UTC period containing `now`, and when it ends (epoch seconds)."""
-    moment = datetime.fromtimestamp(now, UTC)
-    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    label, start, days = _period(period, now)
+    return label, (start + timedelta(days=days)).timestamp()
+
+
+def period_days(period: BudgetPeriod, now: float) -> tuple[date, date]:
+    """The first and last UTC day of the period containing `now`."""
+    _, start, days = _period(period, now)
+    return start.date(), (start + timedelta(days=days - 1)).date()
+
+
+def _period(period: BudgetPeriod, now: float) -> tuple[str, datetime, int]:
+    day = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     if period == "day":
-        return day.strftime("%Y-%m-%d"), (day + timedelta(days=1)).timestamp()
+        return day.strftime("%Y-%m-%d"), day, 1
     if period == "week":
         start = day - timedelta(days=day.weekday())
         year, week, _ = start.isocalendar()
-        return f"{year}-W{week:02d}", (start + timedelta(days=7)).timestamp()
-    days = calendar.monthrange(day.year, day.month)[1]
+        return f"{year}-W{week:02d}", start, 7
     start = day.replace(day=1)
-    return start.strftime("%Y-%m"), (start + timedelta(days=days)).timestamp()
+    return start.strftime("%Y-%m"), start, calendar.monthrange(day.year, day.month)[1]
 
 
 def _pick(overrides: UserLimits | None, name: str, default: float) -> float:

@@ -128,6 +128,14 @@ end
 return 1
 """
 
+# KEYS as for one counter. ARGV: amount, period_end. Sets `@used` only if absent.
+_SEED = """
+if redis.call('HSETNX', KEYS[2], '@used', ARGV[1]) == 1 then
+  redis.call('EXPIREAT', KEYS[2], math.ceil(tonumber(ARGV[2])) + 3600)
+end
+return 1
+"""
+
 
 class RedisCounters:
     """`CounterStore` in Redis, through the `redis` package's asyncio client."""
@@ -141,6 +149,7 @@ class RedisCounters:
         )
         self._reserve = self._client.register_script(_RESERVE)
         self._settle = self._client.register_script(_SETTLE)
+        self._seed = self._client.register_script(_SEED)
 
     async def reserve(
         self, hold_id: str, charges: Sequence[Charge], *, now: float, hold_ttl_s: float
@@ -181,6 +190,11 @@ class RedisCounters:
                 repr(float(charge.amount)),
             ]
         await self._call(self._settle, keys, args)
+
+    async def seed(self, counter: Counter, amount: float) -> None:
+        keys = _keys(counter)
+        args: list[str | float] = [repr(float(amount)), repr(float(counter.period_end))]
+        await self._call(self._seed, keys, args)
 
     async def _call(self, script: object, keys: list[str], args: list[str | float]) -> list[str]:
         try:

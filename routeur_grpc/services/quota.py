@@ -22,6 +22,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
+from datetime import date
 from typing import Protocol
 
 from routeur_grpc.domain.caller import Caller
@@ -32,6 +33,7 @@ from routeur_grpc.domain.completion import (
     TokenUsage,
 )
 from routeur_grpc.domain.models import ModelInfo
+from routeur_grpc.domain.records import UsageTotal
 from routeur_grpc.errors import BudgetExceeded, RateLimited, RouteurError, Unavailable
 from routeur_grpc.limits import report
 from routeur_grpc.limits.counters import (
@@ -46,6 +48,7 @@ from routeur_grpc.limits.policy import (
     LimitDefaults,
     UserLimitsSource,
     caller_counters,
+    period_days,
 )
 from routeur_grpc.providers.token_count import TokenCounter
 
@@ -72,6 +75,12 @@ class ModelDirectory(Protocol):
     async def get_model(self, name: str) -> ModelInfo: ...
 
 
+class SpendingHistory(Protocol):
+    """What an owner spent over days (the usage records)."""
+
+    async def total(self, owner_id: str, *, first_day: date, last_day: date) -> UsageTotal: ...
+
+
 class CompletionQuota:
     """Reserves a request's quota; its `QuotaHold` watches the answer and settles."""
 
@@ -82,6 +91,7 @@ class CompletionQuota:
         models: ModelDirectory,
         token_counter: TokenCounter,
         overrides: UserLimitsSource | None = None,
+        spending: SpendingHistory | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._counters = counters
@@ -89,6 +99,8 @@ class CompletionQuota:
         self._models = models
         self.token_counter = token_counter
         self._overrides = overrides
+        self._spending = spending
+        self._seeded: set[str] = set()
         self._clock = clock
 
     async def open(self, request: CompletionRequest, caller: Caller) -> QuotaHold:
@@ -103,6 +115,7 @@ class CompletionQuota:
         if counters.empty:
             return UNLIMITED
         info = await self._models.get_model(request.model)
+        await self._seed_budgets(caller, counters, now)
         prompt = self.token_counter.count_messages(info.name, request.messages())
         answer = request.max_tokens or self.config.reserve_tokens
         estimate = _Estimate(info, prompt)
@@ -142,6 +155,22 @@ class CompletionQuota:
             states = (CounterState(refused, refused.limit, verdict.retry_after_s),)
         report.record(states, _kinds(counters))
         return verdict
+
+    async def _seed_budgets(self, caller: Caller, counters: CallerCounters, now: float) -> None:
+        """The first time this instance sees a budget period, start it from the spending
+        the usage records hold (so a restart does not hand out a fresh budget)."""
+        if self._spending is None:
+            return
+        for counter in counters.budget:
+            if counter.key in self._seeded:
+                continue
+            first, last = period_days(self.config.defaults.budget_period, now)
+            total = await self._spending.total(caller.owner_id, first_day=first, last_day=last)
+            try:
+                await self._counters.seed(counter, total.cost)
+            except CountersUnavailable:
+                continue  # reserve will meet the same problem and decide
+            self._seeded.add(counter.key)
 
     async def settle(self, hold_id: str, charges: list[Charge]) -> None:
         try:

@@ -100,3 +100,13 @@ async def test_subjects_are_independent(counters: CounterStore):
     assert (await counters.reserve("1", [Charge(alice, 1)], now=NOW, hold_ttl_s=TTL)).allowed
     assert (await counters.reserve("2", [Charge(bob, 1)], now=NOW, hold_ttl_s=TTL)).allowed
     assert not (await counters.reserve("3", [Charge(alice, 1)], now=NOW, hold_ttl_s=TTL)).allowed
+
+
+async def test_a_period_starts_from_the_seeded_spending_once(counters: CounterStore):
+    budget = period("user:h:budget:EUR:2027-01", 1.0)
+    await counters.seed(budget, 0.75)
+    await counters.seed(budget, 0.0)  # already set: ignored
+    refused = await counters.reserve("a", [Charge(budget, 0.5)], now=NOW, hold_ttl_s=TTL)
+    assert not refused.allowed
+    allowed = await counters.reserve("a", [Charge(budget, 0.25)], now=NOW, hold_ttl_s=TTL)
+    assert allowed.allowed and allowed.states[0].used == 1.0

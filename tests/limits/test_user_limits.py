@@ -118,3 +118,23 @@ async def test_admins_set_and_read_a_users_limits(tmp_path: Path):
                 assert caught.value.code() == code
     finally:
         await running.server.stop(0.5)
+
+
+async def test_a_budget_survives_a_restart_through_the_usage_records(tmp_path: Path):
+    store = await open_sqlite_store(tmp_path)
+    try:
+        await store.usage.record(
+            request_id="before-restart", owner_id="erin", model="m", provider="openai",
+            prompt_tokens=10, completion_tokens=80, cost=0.00009, currency="EUR",
+            emissions_g=None, latency_s=0.1,
+        )
+        fresh_counters = InProcessCounters()  # a restarted instance
+        quota = CompletionQuota(
+            fresh_counters, QuotaConfig(LimitDefaults(budget=0.0001)), _Models(), TokenCounter(),
+            spending=store.usage,
+        )
+        with pytest.raises(BudgetExceeded):
+            await _serve(quota, Caller(owner_id="erin", request_id="r"), max_tokens=20)
+        await _serve(quota, Caller(owner_id="frank", request_id="r"), max_tokens=20)
+    finally:
+        await store.close()
