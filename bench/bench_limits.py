@@ -53,8 +53,11 @@ from routeur_grpc.services.quota import CompletionQuota, QuotaConfig  # noqa: E4
 MODEL = "gpt-4o"
 MESSAGE = "Say hello."
 BLOCK = 100
-LIMITS = {"ROUTEUR_RATE_LIMIT_RPM": "1000000", "ROUTEUR_RATE_LIMIT_TPM": "1000000000",
-          "ROUTEUR_BUDGET_AMOUNT": "1000000"}
+LIMITS = {
+    "ROUTEUR_RATE_LIMIT_RPM": "1000000",
+    "ROUTEUR_RATE_LIMIT_TPM": "1000000000",
+    "ROUTEUR_BUDGET_AMOUNT": "1000000",
+}
 
 
 class _Models:
@@ -64,7 +67,9 @@ class _Models:
 
 async def _answer() -> AsyncIterator[CompletionChunk]:
     yield CompletionChunk(content="Hello!")
-    yield CompletionChunk(done=True, metadata=CompletionMetadata(model=MODEL, usage=TokenUsage(11, 3)))
+    yield CompletionChunk(
+        done=True, metadata=CompletionMetadata(model=MODEL, usage=TokenUsage(11, 3))
+    )
 
 
 async def limiter_alone(counters: CounterStore, requests: int, warmup: int) -> list[float]:
@@ -88,7 +93,9 @@ async def limiter_alone(counters: CounterStore, requests: int, warmup: int) -> l
     return timings
 
 
-async def end_to_end(addresses: dict[str, str], requests: int, warmup: int) -> dict[str, list[float]]:
+async def end_to_end(
+    addresses: dict[str, str], requests: int, warmup: int
+) -> dict[str, list[float]]:
     channels = {name: grpc.aio.insecure_channel(address) for name, address in addresses.items()}
     stubs = {name: pb_grpc.CompletionServiceStub(channel) for name, channel in channels.items()}
 
@@ -116,8 +123,10 @@ def _line(label: str, values: list[float], base: list[float] | None = None) -> s
     p50, p99 = percentile(values, 50) * 1000, percentile(values, 99) * 1000
     text = f"{label:<34} p50 {p50:7.3f} ms   p99 {p99:7.3f} ms"
     if base is not None:
-        text += (f"   added: p50 {p50 - percentile(base, 50) * 1000:+7.3f} ms"
-                 f"   p99 {p99 - percentile(base, 99) * 1000:+7.3f} ms")
+        text += (
+            f"   added: p50 {p50 - percentile(base, 50) * 1000:+7.3f} ms"
+            f"   p99 {p99 - percentile(base, 99) * 1000:+7.3f} ms"
+        )
     return text
 
 
@@ -128,7 +137,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory, running_redis(Path(directory)) as redis_url:
         alone_memory = asyncio.run(limiter_alone(InProcessCounters(), args.requests, args.warmup))
-        alone_redis = asyncio.run(limiter_alone(RedisCounters(redis_url), args.requests, args.warmup))
+        alone_redis = asyncio.run(
+            limiter_alone(RedisCounters(redis_url), args.requests, args.warmup)
+        )
         print(f"{args.requests} requests each, concurrency 1, {os.cpu_count()} cores")
         print("The limiter alone (open + settle: rpm, tpm and budget counters):")
         print(_line("  in process", alone_memory))
@@ -139,8 +150,11 @@ def main() -> None:
             upstream, upstream_info = start_stack("upstream", "openai")
             processes.append(upstream)
             addresses = {}
-            for name, extra in (("off", {}), ("in process", LIMITS),
-                                ("Redis", {**LIMITS, "ROUTEUR_REDIS_URL": redis_url})):
+            for name, extra in (
+                ("off", {}),
+                ("in process", LIMITS),
+                ("Redis", {**LIMITS, "ROUTEUR_REDIS_URL": redis_url}),
+            ):
                 saved = dict(os.environ)
                 os.environ.update(extra)
                 try:

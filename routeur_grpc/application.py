@@ -26,8 +26,8 @@ from routeur_grpc.services.health import HealthCheck, HealthChecker
 from routeur_grpc.services.provider_admin import ProviderAdmin
 from routeur_grpc.services.quota import CompletionQuota, QuotaConfig
 from routeur_grpc.services.runtime_providers import RuntimeProviders
-from routeur_grpc.services.user_limits import UserLimitsService
 from routeur_grpc.services.usage import UsageRecorder
+from routeur_grpc.services.user_limits import UserLimitsService
 from routeur_grpc.settings import Settings
 from routeur_grpc.storage import open_store
 from routeur_grpc.storage.secret_box import SecretBox

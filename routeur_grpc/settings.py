@@ -201,7 +201,8 @@ class Settings(BaseSettings):
         0, ge=0, description="Completion requests per minute per user and per API key (0: off)."
     )
     rate_limit_tpm: int = Field(
-        0, ge=0, description="Tokens (prompt + answer) per minute per user and per API key (0: off)."
+        0, ge=0,
+        description="Tokens (prompt + answer) per minute per user and per API key (0: off).",
     )
     budget_amount: float = Field(
         0.0, ge=0, description="Spending cap per user and budget period, in `currency` (0: off)."

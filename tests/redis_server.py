@@ -20,7 +20,10 @@ def redis_binary() -> str:
     """The path of redis-server, or skip the test saying how to get it."""
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.skip("redis-server is not installed (`make install` installs it: apt-get install redis-server)")
+        pytest.skip(
+            "redis-server is not installed "
+            "(`make install` installs it: apt-get install redis-server)"
+        )
     return binary
 
 
@@ -37,8 +40,21 @@ def running_redis(directory: Path) -> Iterator[str]:
     for _ in range(5):  # a port picked free may be taken before redis binds it: try another
         port = _free_port()
         process = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory),
-             "--save", "", "--appendonly", "no", "--protected-mode", "yes"],
+            [
+                binary,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(directory),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "yes",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -22,9 +22,7 @@ class ProviderServicer(pb_grpc.ProviderServiceServicer):
     async def ListProviders(
         self, request: pb.ListProvidersRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListProvidersResponse:
-        views, next_token = page_of(
-            await self._admin.list(), request.page_size, request.page_token
-        )
+        views, next_token = page_of(await self._admin.list(), request.page_size, request.page_token)
         return pb.ListProvidersResponse(
             providers=[convert.provider(view) for view in views], next_page_token=next_token
         )

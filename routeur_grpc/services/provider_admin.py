@@ -89,9 +89,10 @@ class ProviderAdmin:
 
     async def list(self) -> list[ProviderView]:
         """Configuration-file providers, then stored ones, each group by name."""
-        configured = [self._config_view(spec) for spec in sorted(
-            self._configured.values(), key=lambda spec: spec.name
-        )]
+        configured = [
+            self._config_view(spec)
+            for spec in sorted(self._configured.values(), key=lambda spec: spec.name)
+        ]
         return configured + [self._view(record) for record in await self._repository.list()]
 
     async def get(self, provider_id: str) -> ProviderView:
@@ -180,8 +181,12 @@ class ProviderAdmin:
                 continue
             try:
                 record = await self._repository.create(
-                    provider_type=kind, name=name, base_url=url, default_model=model,
-                    config={}, enabled=False,
+                    provider_type=kind,
+                    name=name,
+                    base_url=url,
+                    default_model=model,
+                    config={},
+                    enabled=False,
                 )
             except AlreadyExists:  # created meanwhile through another instance
                 skipped.append(name)
@@ -200,8 +205,12 @@ class ProviderAdmin:
             tested = model.strip() or default_model or self._first_model(kind, seen)
             if not tested:
                 return ProviderTestResult(
-                    False, "No model to test: give `model`, or set the provider's default "
-                    "model.", "", 0.0, "", seen,
+                    False,
+                    "No model to test: give `model`, or set the provider's default model.",
+                    "",
+                    0.0,
+                    "",
+                    seen,
                 )
             started = time.monotonic()
             try:
@@ -215,7 +224,7 @@ class ProviderAdmin:
             await client.aclose()
         said_ok = "ok" in text.lower()
         message = "The provider answered." + (
-            "" if said_ok else " (The answer does not contain \"OK\": check the model.)"
+            "" if said_ok else ' (The answer does not contain "OK": check the model.)'
         )
         return ProviderTestResult(True, message, tested, latency, text[:EXCERPT_CHARS], seen)
 
@@ -231,9 +240,9 @@ class ProviderAdmin:
             try:
                 models = await client.list_models()
             except RouteurError as error:
-                results.append(ProviderSyncResult(
-                    record.provider_id, record.name, False, (), error.message
-                ))
+                results.append(
+                    ProviderSyncResult(record.provider_id, record.name, False, (), error.message)
+                )
                 continue
             finally:
                 await client.aclose()
@@ -324,8 +333,7 @@ class ProviderAdmin:
     def _check_name_free(self, name: str) -> None:
         if name in self._configured:
             raise AlreadyExists(
-                f"A provider named {name!r} exists in the configuration file: choose another "
-                "name."
+                f"A provider named {name!r} exists in the configuration file: choose another name."
             )
 
     def _view(self, record: ProviderConfig) -> ProviderView:

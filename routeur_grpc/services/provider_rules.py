@@ -83,15 +83,16 @@ async def check_base_url(url: str, kind: str, *, public_only: bool) -> str:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise InvalidArgument("`base_url` is not a valid URL (e.g. https://api.example.com/v1).") from None
+        raise InvalidArgument(
+            "`base_url` is not a valid URL (e.g. https://api.example.com/v1)."
+        ) from None
     if parts.scheme not in ("http", "https"):
         raise InvalidArgument("`base_url` must start with http:// or https://.")
     if not parts.hostname:
         raise InvalidArgument("`base_url` has no host name (e.g. https://api.example.com/v1).")
     if parts.username or parts.password:
         raise InvalidArgument(
-            "`base_url` must not hold credentials: put the key in `api_key`, where it is "
-            "encrypted."
+            "`base_url` must not hold credentials: put the key in `api_key`, where it is encrypted."
         )
     if parts.query or parts.fragment:
         raise InvalidArgument("`base_url` must not have a query or a fragment.")

@@ -107,9 +107,7 @@ class CompletionQuota:
         """Reserve the request's quota, or raise the refusal."""
         if self.config.admins_exempt and caller.is_admin:
             return UNLIMITED
-        overrides = (
-            await self._overrides.limits_of(caller.owner_id) if self._overrides else None
-        )
+        overrides = await self._overrides.limits_of(caller.owner_id) if self._overrides else None
         now = self._clock()
         counters = caller_counters(caller, self.config.defaults, overrides, now)
         if counters.empty:

@@ -92,8 +92,10 @@ class RuntimeProviders:
                 if not record.enabled:
                     continue
                 if record.name in self._reserved:
-                    log.warning("stored provider shadowed by the configuration file",
-                                extra={"provider": record.name})
+                    log.warning(
+                        "stored provider shadowed by the configuration file",
+                        extra={"provider": record.name},
+                    )
                     continue
                 identity = (record.provider_id, record.update_time)
                 try:
@@ -101,8 +103,10 @@ class RuntimeProviders:
                         record, self._box, self._counter
                     )
                 except RouteurError as error:  # e.g. a key the current secrets key cannot read
-                    log.warning("stored provider not routed",
-                                extra={"provider": record.name, "reason": error.reason})
+                    log.warning(
+                        "stored provider not routed",
+                        extra={"provider": record.name, "reason": error.reason},
+                    )
                     continue
                 clients[identity] = client
                 kind = ROUTING_TYPES[record.provider_type]
@@ -136,8 +140,9 @@ class RuntimeProviders:
             try:
                 await self.refresh()
             except Exception as error:  # noqa: BLE001 - the store may be briefly away
-                log.warning("reading stored providers failed",
-                            extra={"error": type(error).__name__})
+                log.warning(
+                    "reading stored providers failed", extra={"error": type(error).__name__}
+                )
 
     async def aclose(self) -> None:
         """Stop polling; close retired clients now (the router closes the current ones)."""

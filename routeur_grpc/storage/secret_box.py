@@ -57,7 +57,7 @@ class SecretBox:
             raise SecretBoxError(f"{path} does not hold a Fernet key") from None
 
     def encrypt(self, secret: str) -> str:
-        """"" stays "" (no secret)."""
+        """ "" stays "" (no secret)."""
         return self._fernet.encrypt(secret.encode()).decode() if secret else ""
 
     def decrypt(self, token: str) -> str:

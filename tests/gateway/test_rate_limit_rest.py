@@ -21,8 +21,14 @@ async def limited_rest(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
             server_settings(
                 tmp_path,
                 local_model_enabled=False,
-                providers=[{"name": "openai", "type": "openai", "base_url": f"{fake.url}/v1",
-                            "api_key": "sk-test"}],
+                providers=[
+                    {
+                        "name": "openai",
+                        "type": "openai",
+                        "base_url": f"{fake.url}/v1",
+                        "api_key": "sk-test",
+                    }
+                ],
                 rate_limit_rpm=2,
                 rate_limit_tpm=5000,
             )

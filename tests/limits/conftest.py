@@ -55,8 +55,12 @@ def limited_settings(data_dir: Path, fake: FakeOpenAI, **overrides: object) -> S
         data_dir,
         local_model_enabled=False,
         providers=[
-            {"name": "openai", "type": "openai", "base_url": f"{fake.url}/v1",
-             "api_key": "sk-test-limits-0000"},
+            {
+                "name": "openai",
+                "type": "openai",
+                "base_url": f"{fake.url}/v1",
+                "api_key": "sk-test-limits-0000",
+            },
         ],
         retry_max_attempts=1,
         **overrides,

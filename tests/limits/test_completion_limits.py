@@ -52,7 +52,9 @@ async def _complete(stub: pb_grpc.CompletionServiceStub, **fields: object):  # t
     return response, dict(await call.initial_metadata())
 
 
-async def test_fifty_concurrent_requests_admit_exactly_the_limit(tmp_path: Path, fake_openai: FakeOpenAI):
+async def test_fifty_concurrent_requests_admit_exactly_the_limit(
+    tmp_path: Path, fake_openai: FakeOpenAI
+):
     running = await start_server(limited_settings(tmp_path, fake_openai, rate_limit_rpm=10))
     try:
         async with open_channel(running.address) as channel:
@@ -141,9 +143,7 @@ async def test_a_budget_reached_mid_stream_stops_the_stream_cleanly(
     fake_openai.reply_text = LONG_REPLY
     fake_openai.stream_delay_s = 0.01  # so that the answer is still streaming when stopped
     running = await start_server(
-        limited_settings(
-            tmp_path, fake_openai, budget_amount=0.0005, rate_limit_reserve_tokens=8
-        )
+        limited_settings(tmp_path, fake_openai, budget_amount=0.0005, rate_limit_reserve_tokens=8)
     )
     try:
         async with open_channel(running.address) as channel:
@@ -196,7 +196,9 @@ async def test_unreachable_redis_fails_closed_with_a_clear_error(
     tmp_path: Path, fake_openai: FakeOpenAI
 ):
     running = await start_server(
-        limited_settings(tmp_path, fake_openai, rate_limit_rpm=10, redis_url="redis://127.0.0.1:1/0")
+        limited_settings(
+            tmp_path, fake_openai, rate_limit_rpm=10, redis_url="redis://127.0.0.1:1/0"
+        )
     )
     try:
         async with open_channel(running.address) as channel:
@@ -211,7 +213,10 @@ async def test_unreachable_redis_fails_closed_with_a_clear_error(
 async def test_unreachable_redis_can_fail_open(tmp_path: Path, fake_openai: FakeOpenAI):
     running = await start_server(
         limited_settings(
-            tmp_path, fake_openai, rate_limit_rpm=10, redis_url="redis://127.0.0.1:1/0",
+            tmp_path,
+            fake_openai,
+            rate_limit_rpm=10,
+            redis_url="redis://127.0.0.1:1/0",
             rate_limit_fail_open=True,
         )
     )

@@ -21,7 +21,10 @@ def period(key: str, limit: float, end: float = NOW + 86_400) -> Counter:
 async def test_a_window_admits_exactly_its_limit_under_concurrency(counters: CounterStore):
     requests = window("user:a:requests", 10)
     verdicts = await asyncio.gather(
-        *(counters.reserve(f"r{i}", [Charge(requests, 1)], now=NOW, hold_ttl_s=TTL) for i in range(50))
+        *(
+            counters.reserve(f"r{i}", [Charge(requests, 1)], now=NOW, hold_ttl_s=TTL)
+            for i in range(50)
+        )
     )
     assert sum(v.allowed for v in verdicts) == 10
     refused = [v for v in verdicts if not v.allowed]
@@ -32,7 +35,9 @@ async def test_a_window_admits_exactly_its_limit_under_concurrency(counters: Cou
 async def test_entries_leave_the_window_after_it_and_retry_after_says_when(counters: CounterStore):
     tokens = window("user:b:tokens", 100)
     assert (await counters.reserve("first", [Charge(tokens, 60)], now=NOW, hold_ttl_s=TTL)).allowed
-    assert (await counters.reserve("second", [Charge(tokens, 30)], now=NOW + 20, hold_ttl_s=TTL)).allowed
+    assert (
+        await counters.reserve("second", [Charge(tokens, 30)], now=NOW + 20, hold_ttl_s=TTL)
+    ).allowed
     refused = await counters.reserve("third", [Charge(tokens, 50)], now=NOW + 30, hold_ttl_s=TTL)
     assert not refused.allowed
     assert refused.retry_after_s == 30  # when "first" leaves, 50 fit
@@ -66,7 +71,9 @@ async def test_reserving_again_grows_the_same_reservation(counters: CounterStore
     await counters.reserve("stream", [Charge(tokens, 40)], now=NOW, hold_ttl_s=TTL)
     grown = await counters.reserve("stream", [Charge(tokens, 40)], now=NOW + 1, hold_ttl_s=TTL)
     assert grown.allowed and grown.states[0].used == 80
-    assert not (await counters.reserve("stream", [Charge(tokens, 40)], now=NOW + 2, hold_ttl_s=TTL)).allowed
+    assert not (
+        await counters.reserve("stream", [Charge(tokens, 40)], now=NOW + 2, hold_ttl_s=TTL)
+    ).allowed
     await counters.settle("stream", [Charge(tokens, 50)], now=NOW + 3)
     again = await counters.reserve("other", [Charge(tokens, 50)], now=NOW + 4, hold_ttl_s=TTL)
     assert again.allowed and again.states[0].used == 100
@@ -81,18 +88,28 @@ async def test_a_budget_counts_settled_spending_and_holds_in_flight(counters: Co
     allowed = await counters.reserve("b", [Charge(budget, 0.5)], now=NOW + 2, hold_ttl_s=TTL)
     assert allowed.allowed and abs(allowed.states[0].used - 0.75) < 1e-9
     await counters.settle("b", [Charge(budget, 0.75)], now=NOW + 3)
-    assert not (await counters.reserve("c", [Charge(budget, 0.01)], now=NOW + 4, hold_ttl_s=TTL)).allowed
+    assert not (
+        await counters.reserve("c", [Charge(budget, 0.01)], now=NOW + 4, hold_ttl_s=TTL)
+    ).allowed
 
 
 async def test_holds_of_a_crashed_instance_expire(counters: CounterStore):
     budget = period("user:g:budget:EUR:2027-01", 1.0)
     tokens = window("user:g:tokens", 100)
-    await counters.reserve("lost", [Charge(budget, 1.0), Charge(tokens, 100)], now=NOW, hold_ttl_s=TTL)
-    assert not (await counters.reserve("x", [Charge(budget, 0.1)], now=NOW + 10, hold_ttl_s=TTL)).allowed
-    assert not (await counters.reserve("y", [Charge(tokens, 1)], now=NOW + 10, hold_ttl_s=TTL)).allowed
+    await counters.reserve(
+        "lost", [Charge(budget, 1.0), Charge(tokens, 100)], now=NOW, hold_ttl_s=TTL
+    )
+    assert not (
+        await counters.reserve("x", [Charge(budget, 0.1)], now=NOW + 10, hold_ttl_s=TTL)
+    ).allowed
+    assert not (
+        await counters.reserve("y", [Charge(tokens, 1)], now=NOW + 10, hold_ttl_s=TTL)
+    ).allowed
     # The token entry leaves its window after a minute, the budget hold after its TTL.
     assert (await counters.reserve("y", [Charge(tokens, 1)], now=NOW + 61, hold_ttl_s=TTL)).allowed
-    assert (await counters.reserve("x", [Charge(budget, 0.1)], now=NOW + TTL + 1, hold_ttl_s=TTL)).allowed
+    assert (
+        await counters.reserve("x", [Charge(budget, 0.1)], now=NOW + TTL + 1, hold_ttl_s=TTL)
+    ).allowed
 
 
 async def test_subjects_are_independent(counters: CounterStore):

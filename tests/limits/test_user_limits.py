@@ -13,7 +13,12 @@ from routeur.v1 import quota_service_pb2_grpc as pb_grpc
 from support import open_channel, server_settings, start_server
 
 from routeur_grpc.domain.caller import Caller
-from routeur_grpc.domain.completion import CompletionChunk, CompletionMetadata, CompletionRequest, TokenUsage
+from routeur_grpc.domain.completion import (
+    CompletionChunk,
+    CompletionMetadata,
+    CompletionRequest,
+    TokenUsage,
+)
 from routeur_grpc.domain.models import ModelInfo, ModelPrice
 from routeur_grpc.errors import BudgetExceeded, RateLimited
 from routeur_grpc.limits.memory import InProcessCounters
@@ -38,7 +43,9 @@ async def _answer(tokens: int) -> AsyncIterator[CompletionChunk]:
 
 
 async def _serve(quota: CompletionQuota, caller: Caller, max_tokens: int = 10) -> None:
-    hold = await quota.open(CompletionRequest(message="Bonjour", model="m", max_tokens=max_tokens), caller)
+    hold = await quota.open(
+        CompletionRequest(message="Bonjour", model="m", max_tokens=max_tokens), caller
+    )
     async for _ in hold.guard(_answer(max_tokens)):
         pass
 
@@ -97,21 +104,36 @@ async def test_admins_set_and_read_a_users_limits(tmp_path: Path):
         user = await running.server.app.store.users.create(username="dora")
         async with open_channel(running.address) as channel:
             stub = pb_grpc.QuotaServiceStub(channel)
-            before = (await stub.GetUserLimits(pb.GetUserLimitsRequest(user_id=user.user_id))).limits
+            before = (
+                await stub.GetUserLimits(pb.GetUserLimitsRequest(user_id=user.user_id))
+            ).limits
             assert not before.HasField("requests_per_minute") and before.currency == "EUR"
             assert before.budget_period == "month"
-            updated = (await stub.UpdateUserLimits(pb.UpdateUserLimitsRequest(
-                limits=pb.UserLimits(user_id=user.user_id, requests_per_minute=5, budget=0)
-            ))).limits
+            updated = (
+                await stub.UpdateUserLimits(
+                    pb.UpdateUserLimitsRequest(
+                        limits=pb.UserLimits(user_id=user.user_id, requests_per_minute=5, budget=0)
+                    )
+                )
+            ).limits
             assert updated.requests_per_minute == 5 and updated.budget == 0
             assert not updated.HasField("tokens_per_minute") and updated.HasField("updated_at")
             again = (await stub.GetUserLimits(pb.GetUserLimitsRequest(user_id=user.user_id))).limits
             assert again == updated
             for call, code in (
-                (stub.GetUserLimits(pb.GetUserLimitsRequest(user_id="0" * 26)), grpc.StatusCode.NOT_FOUND),
+                (
+                    stub.GetUserLimits(pb.GetUserLimitsRequest(user_id="0" * 26)),
+                    grpc.StatusCode.NOT_FOUND,
+                ),
                 (stub.GetUserLimits(pb.GetUserLimitsRequest()), grpc.StatusCode.INVALID_ARGUMENT),
-                (stub.UpdateUserLimits(pb.UpdateUserLimitsRequest(limits=pb.UserLimits(
-                    user_id=user.user_id, requests_per_minute=-2))), grpc.StatusCode.INVALID_ARGUMENT),
+                (
+                    stub.UpdateUserLimits(
+                        pb.UpdateUserLimitsRequest(
+                            limits=pb.UserLimits(user_id=user.user_id, requests_per_minute=-2)
+                        )
+                    ),
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                ),
             ):
                 with pytest.raises(grpc.aio.AioRpcError) as caught:
                     await call
@@ -124,13 +146,23 @@ async def test_a_budget_survives_a_restart_through_the_usage_records(tmp_path: P
     store = await open_sqlite_store(tmp_path)
     try:
         await store.usage.record(
-            request_id="before-restart", owner_id="erin", model="m", provider="openai",
-            prompt_tokens=10, completion_tokens=80, cost=0.00009, currency="EUR",
-            emissions_g=None, latency_s=0.1,
+            request_id="before-restart",
+            owner_id="erin",
+            model="m",
+            provider="openai",
+            prompt_tokens=10,
+            completion_tokens=80,
+            cost=0.00009,
+            currency="EUR",
+            emissions_g=None,
+            latency_s=0.1,
         )
         fresh_counters = InProcessCounters()  # a restarted instance
         quota = CompletionQuota(
-            fresh_counters, QuotaConfig(LimitDefaults(budget=0.0001)), _Models(), TokenCounter(),
+            fresh_counters,
+            QuotaConfig(LimitDefaults(budget=0.0001)),
+            _Models(),
+            TokenCounter(),
             spending=store.usage,
         )
         with pytest.raises(BudgetExceeded):

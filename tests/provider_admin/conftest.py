@@ -44,8 +44,14 @@ def fake_ollama(ollama_upstream: FakeOllama) -> FakeOllama:
 def admin_settings(data_dir: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "local_model_enabled": False,
-        "providers": [{"name": "from-config", "type": "mistral", "api_key": CONFIG_KEY,
-                       "base_url": "http://127.0.0.1:9"}],
+        "providers": [
+            {
+                "name": "from-config",
+                "type": "mistral",
+                "api_key": CONFIG_KEY,
+                "base_url": "http://127.0.0.1:9",
+            }
+        ],
         "retry_max_attempts": 1,
         "provider_refresh_s": 0.2,
     }

@@ -19,22 +19,38 @@ KEY = "sk-secret-never-logged-4242"
 
 async def _openai(admin: Admin, fake: FakeOpenAI, **fields: object) -> pb.Provider:
     values: dict[str, object] = {
-        "provider_type": "openai", "name": "OpenAI", "api_key": KEY,
-        "base_url": f"{fake.url}/v1", "model": "gpt-4o-mini",
+        "provider_type": "openai",
+        "name": "OpenAI",
+        "api_key": KEY,
+        "base_url": f"{fake.url}/v1",
+        "model": "gpt-4o-mini",
     }
     values.update(fields)
-    return (await admin.stub.CreateProvider(
-        pb.CreateProviderRequest(provider=pb.Provider(**values))  # type: ignore[arg-type]
-    )).provider
+    return (
+        await admin.stub.CreateProvider(
+            pb.CreateProviderRequest(provider=pb.Provider(**values))  # type: ignore[arg-type]
+        )
+    ).provider
 
 
 async def _ollama(admin: Admin, fake: FakeOllama) -> pb.Provider:
-    return (await admin.stub.CreateProvider(pb.CreateProviderRequest(provider=pb.Provider(
-        provider_type="ollama_local", name="Ollama", base_url=fake.url, model="llama3:8b",
-    )))).provider
+    return (
+        await admin.stub.CreateProvider(
+            pb.CreateProviderRequest(
+                provider=pb.Provider(
+                    provider_type="ollama_local",
+                    name="Ollama",
+                    base_url=fake.url,
+                    model="llama3:8b",
+                )
+            )
+        )
+    ).provider
 
 
-async def test_a_connection_test_reports_success_latency_and_models(admin: Admin, fake_openai: FakeOpenAI):
+async def test_a_connection_test_reports_success_latency_and_models(
+    admin: Admin, fake_openai: FakeOpenAI
+):
     provider = await _openai(admin, fake_openai)
     result = await admin.stub.TestProvider(pb.TestProviderRequest(provider_id=provider.provider_id))
     assert result.ok and result.model == "gpt-4o-mini"
@@ -77,12 +93,15 @@ async def test_ollama_models_are_listed_pulled_with_progress_and_deleted(
     admin: Admin, fake_ollama: FakeOllama
 ):
     provider = await _ollama(admin, fake_ollama)
-    listed = await admin.stub.ListOllamaModels(pb.ListOllamaModelsRequest(provider_id=provider.provider_id))
+    listed = await admin.stub.ListOllamaModels(
+        pb.ListOllamaModelsRequest(provider_id=provider.provider_id)
+    )
     (model,) = listed.models
     assert model.name == "llama3:8b" and model.family == "llama" and model.size_mb > 4000
 
     steps = [
-        step async for step in admin.stub.PullOllamaModel(
+        step
+        async for step in admin.stub.PullOllamaModel(
             pb.PullOllamaModelRequest(provider_id=provider.provider_id, model="qwen2:0.5b")
         )
     ]
@@ -103,8 +122,12 @@ async def test_ollama_models_are_listed_pulled_with_progress_and_deleted(
 async def test_ollama_operations_need_an_ollama_provider(admin: Admin, fake_openai: FakeOpenAI):
     provider = await _openai(admin, fake_openai)
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await admin.stub.ListOllamaModels(pb.ListOllamaModelsRequest(provider_id=provider.provider_id))
+        await admin.stub.ListOllamaModels(
+            pb.ListOllamaModelsRequest(provider_id=provider.provider_id)
+        )
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await admin.stub.DeleteOllamaModel(pb.DeleteOllamaModelRequest(provider_id=provider.provider_id))
+        await admin.stub.DeleteOllamaModel(
+            pb.DeleteOllamaModelRequest(provider_id=provider.provider_id)
+        )
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -16,8 +16,11 @@ KEY = "sk-proj-abcdefghijklmnop1234"
 
 async def _create(admin: Admin, **fields: object) -> pb.Provider:
     values: dict[str, object] = {
-        "provider_type": "openai", "name": "OpenAI EU", "api_key": KEY,
-        "base_url": "http://127.0.0.1:9/v1", "model": "gpt-4o-mini",
+        "provider_type": "openai",
+        "name": "OpenAI EU",
+        "api_key": KEY,
+        "base_url": "http://127.0.0.1:9/v1",
+        "model": "gpt-4o-mini",
     }
     values.update(fields)
     response = await admin.stub.CreateProvider(
@@ -33,7 +36,9 @@ async def test_a_created_provider_is_stored_encrypted_and_read_masked(admin: Adm
     assert created.config.temperature == 0.2 and created.config.timeout == 30
     stored = await admin.server.server.app.store.providers.get(created.provider_id)
     assert stored.api_key_ciphertext and KEY not in stored.api_key_ciphertext
-    got = (await admin.stub.GetProvider(pb.GetProviderRequest(provider_id=created.provider_id))).provider
+    got = (
+        await admin.stub.GetProvider(pb.GetProviderRequest(provider_id=created.provider_id))
+    ).provider
     listed = (await admin.stub.ListProviders(pb.ListProvidersRequest())).providers
     for message in (got, *listed):
         assert KEY not in str(message) and CONFIG_KEY not in str(message)
@@ -59,30 +64,55 @@ async def test_configuration_file_providers_are_listed_read_only(admin: Admin):
 
 async def test_update_toggle_and_delete(admin: Admin):
     created = await _create(admin)
-    renamed = (await admin.stub.UpdateProvider(pb.UpdateProviderRequest(
-        provider=pb.Provider(provider_id=created.provider_id, name="OpenAI US"),
-        update_mask=field_mask_pb2.FieldMask(paths=["name"]),
-    ))).provider
+    renamed = (
+        await admin.stub.UpdateProvider(
+            pb.UpdateProviderRequest(
+                provider=pb.Provider(provider_id=created.provider_id, name="OpenAI US"),
+                update_mask=field_mask_pb2.FieldMask(paths=["name"]),
+            )
+        )
+    ).provider
     assert renamed.name == "OpenAI US" and renamed.api_key_masked == "sk-...1234"
     assert renamed.base_url == created.base_url
     # A whole-object update without a key keeps the stored key.
-    replaced = (await admin.stub.UpdateProvider(pb.UpdateProviderRequest(
-        provider=pb.Provider(provider_id=created.provider_id, provider_type="openai",
-                             name="OpenAI US", base_url="https://api.example.com/v1",
-                             enabled=True),
-    ))).provider
-    assert replaced.api_key_masked == "sk-...1234" and replaced.base_url == "https://api.example.com/v1"
-    rekeyed = (await admin.stub.UpdateProvider(pb.UpdateProviderRequest(
-        provider=pb.Provider(provider_id=created.provider_id, api_key="sk-other-key-000000005678"),
-        update_mask=field_mask_pb2.FieldMask(paths=["api_key"]),
-    ))).provider
+    replaced = (
+        await admin.stub.UpdateProvider(
+            pb.UpdateProviderRequest(
+                provider=pb.Provider(
+                    provider_id=created.provider_id,
+                    provider_type="openai",
+                    name="OpenAI US",
+                    base_url="https://api.example.com/v1",
+                    enabled=True,
+                ),
+            )
+        )
+    ).provider
+    assert (
+        replaced.api_key_masked == "sk-...1234"
+        and replaced.base_url == "https://api.example.com/v1"
+    )
+    rekeyed = (
+        await admin.stub.UpdateProvider(
+            pb.UpdateProviderRequest(
+                provider=pb.Provider(
+                    provider_id=created.provider_id, api_key="sk-other-key-000000005678"
+                ),
+                update_mask=field_mask_pb2.FieldMask(paths=["api_key"]),
+            )
+        )
+    ).provider
     assert rekeyed.api_key_masked == "sk-...5678"
 
-    off = (await admin.stub.ToggleProvider(pb.ToggleProviderRequest(provider_id=created.provider_id))).provider
+    off = (
+        await admin.stub.ToggleProvider(pb.ToggleProviderRequest(provider_id=created.provider_id))
+    ).provider
     assert not off.enabled
-    on = (await admin.stub.ToggleProvider(
-        pb.ToggleProviderRequest(provider_id=created.provider_id, enabled=True)
-    )).provider
+    on = (
+        await admin.stub.ToggleProvider(
+            pb.ToggleProviderRequest(provider_id=created.provider_id, enabled=True)
+        )
+    ).provider
     assert on.enabled
 
     await admin.stub.DeleteProvider(pb.DeleteProviderRequest(provider_id=created.provider_id))
@@ -99,10 +129,22 @@ async def test_update_toggle_and_delete(admin: Admin):
         ({"name": "  "}, grpc.StatusCode.INVALID_ARGUMENT, "`name` is empty"),
         ({"base_url": "ftp://files.example.com"}, grpc.StatusCode.INVALID_ARGUMENT, "http"),
         ({"base_url": "http:///v1"}, grpc.StatusCode.INVALID_ARGUMENT, "host"),
-        ({"base_url": "https://user:pw@api.example.com"}, grpc.StatusCode.INVALID_ARGUMENT, "credentials"),
-        ({"provider_type": "openai_compatible", "base_url": ""}, grpc.StatusCode.INVALID_ARGUMENT, "required"),
+        (
+            {"base_url": "https://user:pw@api.example.com"},
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "credentials",
+        ),
+        (
+            {"provider_type": "openai_compatible", "base_url": ""},
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "required",
+        ),
         ({"name": "from-config"}, grpc.StatusCode.ALREADY_EXISTS, "configuration file"),
-        ({"config": pb.ProviderOptions(temperature=7)}, grpc.StatusCode.INVALID_ARGUMENT, "temperature"),
+        (
+            {"config": pb.ProviderOptions(temperature=7)},
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "temperature",
+        ),
     ],
 )
 async def test_bad_providers_are_refused_with_a_clear_error(
@@ -142,12 +184,20 @@ async def test_private_addresses_can_be_forbidden(tmp_path):  # type: ignore[no-
     try:
         async with open_channel(running.address) as channel:
             stub = pb_grpc.ProviderServiceStub(channel)
-            for url in ("http://127.0.0.1:11434", "http://10.1.2.3/v1", "http://[::1]:8000/v1",
-                        "http://169.254.169.254/latest"):
+            for url in (
+                "http://127.0.0.1:11434",
+                "http://10.1.2.3/v1",
+                "http://[::1]:8000/v1",
+                "http://169.254.169.254/latest",
+            ):
                 with pytest.raises(grpc.aio.AioRpcError) as caught:
-                    await stub.CreateProvider(pb.CreateProviderRequest(provider=pb.Provider(
-                        provider_type="openai_compatible", name="internal", base_url=url
-                    )))
+                    await stub.CreateProvider(
+                        pb.CreateProviderRequest(
+                            provider=pb.Provider(
+                                provider_type="openai_compatible", name="internal", base_url=url
+                            )
+                        )
+                    )
                 assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
                 assert "non-public" in caught.value.details()
     finally:

@@ -28,7 +28,9 @@ async def _ask(channel: grpc.aio.Channel) -> cpb.CompleteResponse | grpc.aio.Aio
         return error
 
 
-async def _eventually_answers(channel: grpc.aio.Channel, timeout_s: float = 15.0) -> cpb.CompleteResponse:
+async def _eventually_answers(
+    channel: grpc.aio.Channel, timeout_s: float = 15.0
+) -> cpb.CompleteResponse:
     deadline = time.monotonic() + timeout_s
     while True:
         outcome = await _ask(channel)
@@ -48,15 +50,26 @@ async def test_a_provider_created_at_run_time_answers_here_and_on_another_instan
             before = await _ask(one)
             assert isinstance(before, grpc.aio.AioRpcError)
             admin = pb_grpc.ProviderServiceStub(one)
-            created = (await admin.CreateProvider(pb.CreateProviderRequest(provider=pb.Provider(
-                provider_type="openai", name="OpenAI", api_key="sk-runtime-key-00001111",
-                base_url=f"{fake_openai.url}/v1",
-            )))).provider
+            created = (
+                await admin.CreateProvider(
+                    pb.CreateProviderRequest(
+                        provider=pb.Provider(
+                            provider_type="openai",
+                            name="OpenAI",
+                            api_key="sk-runtime-key-00001111",
+                            base_url=f"{fake_openai.url}/v1",
+                        )
+                    )
+                )
+            ).provider
 
             answer = await _ask(one)  # applied at once on the instance that changed it
             assert isinstance(answer, cpb.CompleteResponse), answer
             assert answer.response == fake_openai.reply_text
-            assert fake_openai.requests[-1].headers["authorization"] == "Bearer sk-runtime-key-00001111"
+            assert (
+                fake_openai.requests[-1].headers["authorization"]
+                == "Bearer sk-runtime-key-00001111"
+            )
 
             other = await _eventually_answers(two)  # after its next poll
             assert other.response == fake_openai.reply_text

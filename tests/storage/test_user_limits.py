@@ -20,7 +20,11 @@ async def test_limits_are_set_read_replaced_and_removed(store: Store):
         user.user_id, requests_per_minute=None, tokens_per_minute=0, budget=None
     )
     assert await store.user_limits.get(user.user_id) == replaced
-    assert (replaced.requests_per_minute, replaced.tokens_per_minute, replaced.budget) == (None, 0, None)
+    assert (replaced.requests_per_minute, replaced.tokens_per_minute, replaced.budget) == (
+        None,
+        0,
+        None,
+    )
     await store.user_limits.delete(user.user_id)
     await store.user_limits.delete(user.user_id)
     assert await store.user_limits.get(user.user_id) is None

@@ -5,7 +5,14 @@ from __future__ import annotations
 import sqlite3
 
 from routeur_grpc.domain.records import UserLimits
-from routeur_grpc.storage.ids import check_id, from_millis, is_valid_id, not_found, to_millis, utc_now
+from routeur_grpc.storage.ids import (
+    check_id,
+    from_millis,
+    is_valid_id,
+    not_found,
+    to_millis,
+    utc_now,
+)
 from routeur_grpc.storage.sqlite.database import SqliteDatabase
 from routeur_grpc.storage.user_limits_fields import limit_values
 
@@ -52,7 +59,8 @@ class SqliteUserLimitsRepository:
                 raise not_found("user", user_id)
             await tx.execute(
                 f"INSERT INTO user_limits ({_COLUMNS}) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (user_id) DO UPDATE SET requests_per_minute = excluded.requests_per_minute,"
+                "ON CONFLICT (user_id) DO UPDATE SET"
+                " requests_per_minute = excluded.requests_per_minute,"
                 " tokens_per_minute = excluded.tokens_per_minute, budget = excluded.budget,"
                 " update_time = excluded.update_time",
                 (user_id, rpm, tpm, amount, to_millis(now)),
