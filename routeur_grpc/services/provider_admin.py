@@ -284,7 +284,7 @@ class ProviderAdmin:
         record = await self._stored(provider_id)
         return (
             record.default_model,
-            rules.ROUTING_TYPES[record.provider_type],
+            rules.routing_type(record.provider_type),
             provider_for(record, self._box, self._counter),
         )
 
@@ -342,7 +342,7 @@ class ProviderAdmin:
             provider_id=record.provider_id,
             provider_type=record.provider_type,
             name=record.name,
-            api_key_masked=mask(self._masked_source(record)),
+            api_key_masked=self._masked_key(record),
             base_url=record.base_url,
             model=record.default_model,
             options=ProviderOptions(
@@ -356,10 +356,10 @@ class ProviderAdmin:
             models=tuple(config.get("models") or ()),
         )
 
-    def _masked_source(self, record: ProviderConfig) -> str:
+    def _masked_key(self, record: ProviderConfig) -> str:
         try:
-            return self._box.decrypt(record.api_key_ciphertext)
-        except FailedPrecondition:
+            return mask(self._box.decrypt(record.api_key_ciphertext))
+        except FailedPrecondition:  # saved under another secrets key: enter it again
             return "(unreadable)"
 
     @staticmethod

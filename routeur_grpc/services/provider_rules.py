@@ -16,7 +16,7 @@ import socket
 from urllib.parse import urlsplit
 
 from routeur_grpc.domain.records import MAX_NAME_CHARS, MAX_URL_CHARS
-from routeur_grpc.errors import InvalidArgument
+from routeur_grpc.errors import FailedPrecondition, InvalidArgument
 
 #: Administration type → routing type (the SDK that serves it).
 ROUTING_TYPES: dict[str, str] = {
@@ -55,6 +55,17 @@ def admin_type(value: str) -> str:
         raise InvalidArgument(
             f"`provider_type` {value!r} is unknown; use one of "
             f"{', '.join(sorted(ROUTING_TYPES))} (or `claude` for anthropic)."
+        )
+    return kind
+
+
+def routing_type(stored_type: str) -> str:
+    """The routing type of a stored provider type; FailedPrecondition if there is none."""
+    kind = ROUTING_TYPES.get(TYPE_ALIASES.get(stored_type, stored_type))
+    if kind is None:
+        raise FailedPrecondition(
+            f"Stored provider type {stored_type!r} is not one Routeur can route to; change "
+            "the provider's type."
         )
     return kind
 

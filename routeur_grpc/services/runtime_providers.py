@@ -26,7 +26,7 @@ from routeur_grpc.providers.token_count import TokenCounter
 from routeur_grpc.routing.provider_factory import build_provider
 from routeur_grpc.routing.provider_specs import ProviderSpec
 from routeur_grpc.routing.router import ModelRouter
-from routeur_grpc.services.provider_rules import ROUTING_TYPES
+from routeur_grpc.services.provider_rules import routing_type
 from routeur_grpc.storage.secret_box import SecretBox
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def provider_for(record: ProviderConfig, box: SecretBox, counter: TokenCounter) 
     timeout = record.config.get("timeout")
     spec = ProviderSpec(
         name=record.name,
-        type=ROUTING_TYPES[record.provider_type],  # type: ignore[arg-type]
+        type=routing_type(record.provider_type),  # type: ignore[arg-type]
         base_url=record.base_url,
         api_key=SecretStr(key) if key else None,
         timeout_s=float(timeout) if timeout else DEFAULT_TIMEOUT_S,
@@ -109,7 +109,7 @@ class RuntimeProviders:
                     )
                     continue
                 clients[identity] = client
-                kind = ROUTING_TYPES[record.provider_type]
+                kind = routing_type(record.provider_type)
                 types[record.name] = kind
                 models = record.config.get("models") or []
                 if models:
