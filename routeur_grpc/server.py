@@ -60,6 +60,7 @@ from routeur_grpc.gateway import GatewayError, start_gateway
 from routeur_grpc.interceptors.error_mapping import ErrorMappingInterceptor
 from routeur_grpc.interceptors.quota_headers import QuotaHeadersInterceptor
 from routeur_grpc.interceptors.request_context import RequestContextInterceptor
+from routeur_grpc.services.ollama_admin import OllamaAdmin
 from routeur_grpc.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ SERVICES: tuple[_Service, ...] = (
     _Service(analysis_service_pb2_grpc, analysis_service_pb2, "AnalysisService", None,
              "text analysis"),
     _Service(provider_service_pb2_grpc, provider_service_pb2, "ProviderService",
-             lambda app: ProviderServicer(app.provider_admin)),
+             lambda app: ProviderServicer(app.provider_admin, OllamaAdmin(app.provider_admin))),
     _Service(quota_service_pb2_grpc, quota_service_pb2, "QuotaService",
              lambda app: QuotaServicer(
                  app.user_limits, app.settings.currency, app.settings.budget_period

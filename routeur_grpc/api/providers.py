@@ -1,4 +1,5 @@
-"""ProviderService servicer: protobuf in, one `ProviderAdmin` call, protobuf out."""
+"""ProviderService servicer: protobuf in, one `ProviderAdmin` (or `OllamaAdmin`) call,
+protobuf out."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ from routeur.v1 import provider_service_pb2_grpc as pb_grpc
 from routeur_grpc.api import providers_convert as convert
 from routeur_grpc.api.list_paging import page_of
 from routeur_grpc.errors import InvalidArgument
+from routeur_grpc.services.ollama_admin import OllamaAdmin
 from routeur_grpc.services.provider_admin import ProviderAdmin
 
 
 class ProviderServicer(pb_grpc.ProviderServiceServicer):
-    def __init__(self, admin: ProviderAdmin) -> None:
+    def __init__(self, admin: ProviderAdmin, ollama: OllamaAdmin) -> None:
         self._admin = admin
+        self._ollama = ollama
 
     async def ListProviders(
         self, request: pb.ListProvidersRequest, context: grpc.aio.ServicerContext
@@ -84,13 +87,13 @@ class ProviderServicer(pb_grpc.ProviderServiceServicer):
     async def ListOllamaModels(
         self, request: pb.ListOllamaModelsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListOllamaModelsResponse:
-        models = await self._admin.ollama_models(request.provider_id)
+        models = await self._ollama.models(request.provider_id)
         return pb.ListOllamaModelsResponse(models=[convert.ollama_model(m) for m in models])
 
     async def PullOllamaModel(
         self, request: pb.PullOllamaModelRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.PullOllamaModelResponse]:
-        steps = self._admin.pull_ollama_model(request.provider_id, request.model)
+        steps = self._ollama.pull(request.provider_id, request.model)
         async with aclosing(steps):
             async for step in steps:
                 yield convert.pull_step(step)
@@ -98,5 +101,5 @@ class ProviderServicer(pb_grpc.ProviderServiceServicer):
     async def DeleteOllamaModel(
         self, request: pb.DeleteOllamaModelRequest, context: grpc.aio.ServicerContext
     ) -> pb.DeleteOllamaModelResponse:
-        await self._admin.delete_ollama_model(request.provider_id, request.model)
+        await self._ollama.delete(request.provider_id, request.model)
         return pb.DeleteOllamaModelResponse()

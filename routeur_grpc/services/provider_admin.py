@@ -1,5 +1,5 @@
 """Provider administration: add, change, enable, test and sync the providers Routeur routes
-to, and manage an Ollama server's models.
+to (an Ollama server's models: `ollama_admin`).
 
 Stored providers are global (not owned by a user); the API is for admins only (the policy
 table says so). Keys are encrypted before they reach the store and only ever leave it
@@ -13,19 +13,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from contextlib import aclosing
 from typing import Any, Protocol
 
 from routeur_grpc.domain.completion import ChatMessage
 from routeur_grpc.domain.provider_admin import (
-    InstalledModel,
     ProviderInput,
     ProviderOptions,
     ProviderSyncResult,
     ProviderTestResult,
     ProviderView,
-    PullStep,
 )
 from routeur_grpc.domain.records import ProviderConfig
 from routeur_grpc.domain.repositories import ProviderRepository
@@ -37,7 +35,6 @@ from routeur_grpc.errors import (
     RouteurError,
 )
 from routeur_grpc.providers.base import ChatProvider, ChatRequest, TextDelta
-from routeur_grpc.providers.ollama_chat import OllamaProvider
 from routeur_grpc.providers.token_count import TokenCounter
 from routeur_grpc.routing.catalog import ModelCatalog
 from routeur_grpc.routing.provider_specs import ProviderSpec
@@ -199,7 +196,7 @@ class ProviderAdmin:
 
     async def test(self, provider_id: str, model: str = "") -> ProviderTestResult:
         """Send a tiny prompt; report success, latency, the answer's start, models seen."""
-        default_model, kind, client = await self._client(provider_id)
+        default_model, kind, client = await self.client_for(provider_id)
         try:
             seen = await _models_of(client)
             tested = model.strip() or default_model or self._first_model(kind, seen)
@@ -254,27 +251,9 @@ class ProviderAdmin:
         await self._runtime.refresh()
         return results
 
-    # --- Ollama ---------------------------------------------------------------------------
-
-    async def ollama_models(self, provider_id: str) -> list[InstalledModel]:
-        async with aclosing_provider(await self._ollama(provider_id)) as ollama:
-            return await ollama.installed_models()
-
-    async def pull_ollama_model(self, provider_id: str, model: str) -> AsyncIterator[PullStep]:
-        model = _model_name(model)
-        async with aclosing_provider(await self._ollama(provider_id)) as ollama:
-            async with aclosing(ollama.pull(model)) as steps:
-                async for step in steps:
-                    yield PullStep(step.status, step.digest, step.total, step.completed)
-
-    async def delete_ollama_model(self, provider_id: str, model: str) -> None:
-        model = _model_name(model)
-        async with aclosing_provider(await self._ollama(provider_id)) as ollama:
-            await ollama.delete(model)
-
     # --- helpers --------------------------------------------------------------------------
 
-    async def _client(self, provider_id: str) -> tuple[str, str, ChatProvider]:
+    async def client_for(self, provider_id: str) -> tuple[str, str, ChatProvider]:
         """(default model, routing type, a fresh client) of any provider, configured or not."""
         from routeur_grpc.routing.provider_factory import build_provider
 
@@ -287,18 +266,6 @@ class ProviderAdmin:
             rules.routing_type(record.provider_type),
             provider_for(record, self._box, self._counter),
         )
-
-    async def _ollama(self, provider_id: str) -> OllamaProvider:
-        if not provider_id.strip():
-            raise InvalidArgument("`provider_id` is empty: name an Ollama provider.")
-        _, kind, client = await self._client(provider_id)
-        if not isinstance(client, OllamaProvider):
-            await client.aclose()
-            raise FailedPrecondition(
-                f"Provider {provider_id!r} is of type {kind}, not an Ollama server: model "
-                "downloads are for `ollama_local` and `ollama_cloud` providers."
-            )
-        return client
 
     def _first_model(self, kind: str, seen: Sequence[str]) -> str:
         for entry in self._catalog.catalog.entries():
@@ -380,19 +347,6 @@ class ProviderAdmin:
         )
 
 
-class aclosing_provider:  # noqa: N801 - used like contextlib.aclosing
-    """`async with`: the provider client, closed at the end."""
-
-    def __init__(self, provider: OllamaProvider) -> None:
-        self._provider = provider
-
-    async def __aenter__(self) -> OllamaProvider:
-        return self._provider
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self._provider.aclose()
-
-
 def _options_config(options: ProviderOptions) -> dict[str, Any]:
     config: dict[str, Any] = {}
     if options.temperature is not None:
@@ -413,13 +367,6 @@ def _options_config(options: ProviderOptions) -> dict[str, Any]:
 def _synced(record: ProviderConfig) -> dict[str, Any]:
     models = record.config.get("models")
     return {"models": models} if models else {}
-
-
-def _model_name(model: str) -> str:
-    model = model.strip()
-    if not model:
-        raise InvalidArgument("`model` is empty: name a model with its tag, e.g. llama3:8b.")
-    return model
 
 
 async def _models_of(client: ChatProvider) -> tuple[str, ...]:
