@@ -57,11 +57,19 @@ def caller_counters(
     rpm = _pick(overrides, "requests_per_minute", defaults.requests_per_minute)
     tpm = _pick(overrides, "tokens_per_minute", defaults.tokens_per_minute)
     budget = _pick(overrides, "budget", defaults.budget)
-    subjects = [f"user:{caller.owner_id}"]
+    # The user's limits cover all their traffic; each API key is also held to the server's
+    # defaults, so a user whose own limits were raised spreads them over several keys.
+    user = f"user:{caller.owner_id}"
+    requests = [Counter(f"{user}:requests", rpm, window_s=WINDOW_S)] if rpm else []
+    tokens = [Counter(f"{user}:tokens", tpm, window_s=WINDOW_S)] if tpm else []
     if caller.api_key_id:
-        subjects.append(f"key:{caller.api_key_id}")
-    requests = tuple(Counter(f"{s}:requests", rpm, window_s=WINDOW_S) for s in subjects if rpm)
-    tokens = tuple(Counter(f"{s}:tokens", tpm, window_s=WINDOW_S) for s in subjects if tpm)
+        key = f"key:{caller.api_key_id}"
+        if defaults.requests_per_minute:
+            requests.append(
+                Counter(f"{key}:requests", defaults.requests_per_minute, window_s=WINDOW_S)
+            )
+        if defaults.tokens_per_minute:
+            tokens.append(Counter(f"{key}:tokens", defaults.tokens_per_minute, window_s=WINDOW_S))
     spending: tuple[Counter, ...] = ()
     if budget:
         label, end = current_period(defaults.budget_period, now)
@@ -73,7 +81,7 @@ def caller_counters(
                 period_end=end,
             ),
         )
-    return CallerCounters(requests, tokens, spending)
+    return CallerCounters(tuple(requests), tuple(tokens), spending)
 
 
 def current_period(period: BudgetPeriod, now: float) -> tuple[str, float]:

@@ -170,3 +170,35 @@ async def test_a_budget_survives_a_restart_through_the_usage_records(tmp_path: P
         await _serve(quota, Caller(owner_id="frank", request_id="r"), max_tokens=20)
     finally:
         await store.close()
+
+
+async def test_each_api_key_is_held_to_the_defaults_and_the_user_to_their_own(tmp_path: Path):
+    store = await open_sqlite_store(tmp_path)
+    try:
+        hana = await store.users.create(username="hana")
+        limits = UserLimitsService(store.user_limits, store.users)
+        await limits.set(hana.user_id, requests_per_minute=5, tokens_per_minute=None, budget=None)
+        quota = CompletionQuota(
+            InProcessCounters(),
+            QuotaConfig(LimitDefaults(requests_per_minute=2)),
+            _Models(),
+            TokenCounter(),
+            overrides=limits,
+        )
+        first_key = Caller(owner_id=hana.user_id, request_id="r", api_key_id="key-1")
+        second_key = Caller(owner_id=hana.user_id, request_id="r", api_key_id="key-2")
+        third_key = Caller(owner_id=hana.user_id, request_id="r", api_key_id="key-3")
+        await _serve(quota, first_key)
+        await _serve(quota, first_key)
+        with pytest.raises(RateLimited) as caught:
+            await _serve(quota, first_key)
+        assert caught.value.metadata["quota_subject"] == "key:key-1"
+        assert "this API key's limit is 2" in caught.value.message
+        await _serve(quota, second_key)
+        await _serve(quota, second_key)
+        await _serve(quota, third_key)  # the user's 5th
+        with pytest.raises(RateLimited) as caught:
+            await _serve(quota, third_key)
+        assert caught.value.metadata["quota_subject"] == f"user:{hana.user_id}"
+    finally:
+        await store.close()
