@@ -24,7 +24,7 @@ from routeur_grpc.routing.completion_record import CompletionRecord
 from routeur_grpc.routing.response_cache import ResponseCache, cache_key, is_cacheable
 from routeur_grpc.routing.router import ModelRouter
 from routeur_grpc.services.conversations import ConversationService
-from routeur_grpc.services.quota import UNLIMITED, CompletionQuota
+from routeur_grpc.services.quota import CompletionQuota
 from routeur_grpc.services.usage import UsageRecorder
 
 MAX_TEMPERATURE = 2.0
@@ -112,9 +112,6 @@ class CompletionService:
         if conversation_id:
             stored = await self._conversations.history(caller.owner_id, conversation_id)
             request = replace(request, history=stored + request.history)
-        # Rate limits and budget: reserved before anything is saved or asked.
-        hold = await self._quota.open(request, caller) if self._quota else UNLIMITED
-        if conversation_id:
             # Saved before the model is asked, so a failure or a cancel loses nothing.
             await self._conversations.append(
                 caller.owner_id, conversation_id, "user", request.message
@@ -126,9 +123,11 @@ class CompletionService:
                 self._usage.record_soon(caller, outcome.provider, outcome.metadata)
 
         answer: list[str] = []
-        chunks = hold.guard(self._router.stream(
+        chunks = self._router.stream(
             request, deadline=caller.deadline, on_accounted=record, prefer_unary=prefer_unary
-        ))
+        )
+        if self._quota is not None:  # rate limits and budget, reserved before the model runs
+            chunks = self._quota.guard(request, caller, chunks)
         async with aclosing(chunks):
             async for chunk in chunks:
                 answer.append(chunk.content)

@@ -103,8 +103,27 @@ class CompletionQuota:
         self._seeded: set[str] = set()
         self._clock = clock
 
+    async def guard(
+        self,
+        request: CompletionRequest,
+        caller: Caller,
+        chunks: AsyncIterator[CompletionChunk],
+    ) -> AsyncIterator[CompletionChunk]:
+        """`chunks` (not started yet) under the caller's quota: reserved before the first is
+        asked for (a refusal is raised then), watched as they stream, and settled however the
+        stream ends, since the reservation is made inside this generator."""
+        try:
+            hold = await self.open(request, caller)
+        except BaseException:
+            await chunks.aclose()  # never started: nothing was asked upstream
+            raise
+        async with aclosing(hold.guard(chunks)) as guarded:
+            async for chunk in guarded:
+                yield chunk
+
     async def open(self, request: CompletionRequest, caller: Caller) -> QuotaHold:
-        """Reserve the request's quota, or raise the refusal."""
+        """Reserve the request's quota, or raise the refusal. The caller must run the hold's
+        `guard`, which settles it (or `guard` above, which does both)."""
         if self.config.admins_exempt and caller.is_admin:
             return UNLIMITED
         overrides = await self._overrides.limits_of(caller.owner_id) if self._overrides else None
