@@ -9,6 +9,8 @@ import httpx
 import pytest
 from fakes import FakeOpenAI
 from gateway_support import start_envoy
+from openai import AsyncOpenAI, RateLimitError
+from openai.types.chat import ChatCompletionMessageParam
 from support import auth_headers, server_settings, start_server
 
 pytestmark = pytest.mark.slow
@@ -72,3 +74,26 @@ async def test_answers_carry_the_quota_and_refusals_are_429_with_retry_after(
     assert error["code"] == 8 and "2 per minute" in error["message"]
     kinds = {detail["@type"].rsplit("/", 1)[1] for detail in error["details"]}
     assert {"google.rpc.ErrorInfo", "google.rpc.RetryInfo", "google.rpc.QuotaFailure"} <= kinds
+
+    refused_stream = await limited_rest.post("/completion", json={**body, "stream": True})
+    assert refused_stream.status_code == 429
+    assert "retry-after" in refused_stream.headers
+
+
+async def test_the_openai_sdk_sees_a_rate_limit_error(limited_rest: httpx.AsyncClient):
+    client = AsyncOpenAI(
+        base_url=f"{str(limited_rest.base_url).rstrip('/')}/v1", api_key="unused", max_retries=0
+    )
+    messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Bonjour"}]
+    try:
+        for _ in range(2):
+            reply = await client.chat.completions.with_raw_response.create(
+                model="gpt-4o-mini", messages=messages, max_tokens=20
+            )
+            assert reply.headers["x-ratelimit-limit-requests"] == "2"
+        with pytest.raises(RateLimitError) as caught:
+            await client.chat.completions.create(model="gpt-4o-mini", messages=messages)
+    finally:
+        await client.close()
+    assert caught.value.status_code == 429
+    assert 0 < int(caught.value.response.headers["retry-after"]) <= 60
