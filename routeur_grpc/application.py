@@ -28,9 +28,9 @@ from routeur_grpc.services.quota import CompletionQuota, QuotaConfig
 from routeur_grpc.services.runtime_providers import RuntimeProviders
 from routeur_grpc.services.usage import UsageRecorder
 from routeur_grpc.services.user_limits import UserLimitsService
-from routeur_grpc.settings import Settings
+from routeur_grpc.settings import Settings, SettingsError
 from routeur_grpc.storage import open_store
-from routeur_grpc.storage.secret_box import SecretBox
+from routeur_grpc.storage.secret_box import SecretBox, SecretBoxError
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +91,15 @@ async def build_application(settings: Settings) -> Application:
         providers, provider_types, router_config(settings), token_counter=counter
     )
     await router.start()
-    box = SecretBox.open(
-        settings.secrets_key.get_secret_value() if settings.secrets_key else None,
-        settings.data_dir,
-    )
+    try:
+        box = SecretBox.open(
+            settings.secrets_key.get_secret_value() if settings.secrets_key else None,
+            settings.data_dir,
+        )
+    except SecretBoxError as error:
+        await router.aclose()
+        await store.close()
+        raise SettingsError(f"invalid settings:\n  {error}") from None
     runtime = RuntimeProviders(
         store.providers, box, router, counter, refresh_s=settings.provider_refresh_s,
         reserved_names=set(provider_types),

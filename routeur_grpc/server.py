@@ -61,7 +61,7 @@ from routeur_grpc.interceptors.error_mapping import ErrorMappingInterceptor
 from routeur_grpc.interceptors.quota_headers import QuotaHeadersInterceptor
 from routeur_grpc.interceptors.request_context import RequestContextInterceptor
 from routeur_grpc.services.ollama_admin import OllamaAdmin
-from routeur_grpc.settings import Settings
+from routeur_grpc.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,10 @@ class RouteurServer:
 
 async def build_server(settings: Settings) -> tuple[RouteurServer, int]:
     """Wire every service and bind the listen address. Returns the server and its port."""
-    app = await build_application(settings)
+    try:
+        app = await build_application(settings)
+    except SettingsError as error:  # a setting only checkable while wiring (a key's format)
+        raise StartupError(str(error)) from None
     server = grpc.aio.server(
         interceptors=[
             RequestContextInterceptor(), ErrorMappingInterceptor(), QuotaHeadersInterceptor()

@@ -42,3 +42,15 @@ def test_a_malformed_configured_key_names_the_setting(tmp_path: Path):
 )
 def test_keys_are_shown_masked(secret: str, shown: str):
     assert mask(secret) == shown
+
+
+async def test_a_server_with_a_bad_secrets_key_does_not_start_and_names_it(tmp_path: Path):
+    from support import server_settings
+
+    from routeur_grpc.server import StartupError, build_server
+
+    with pytest.raises(StartupError) as caught:
+        await build_server(
+            server_settings(tmp_path, local_model_enabled=False, secrets_key="too-short")
+        )
+    assert "ROUTEUR_SECRETS_KEY" in str(caught.value) and "too-short" not in str(caught.value)
