@@ -16,7 +16,6 @@ state of the tightest limits goes to the response metadata through `limits.repor
 from __future__ import annotations
 
 import logging
-import math
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -34,7 +33,7 @@ from routeur_grpc.domain.completion import (
 )
 from routeur_grpc.domain.models import ModelInfo
 from routeur_grpc.domain.records import UsageTotal
-from routeur_grpc.errors import BudgetExceeded, RateLimited, RouteurError, Unavailable
+from routeur_grpc.errors import RouteurError, Unavailable
 from routeur_grpc.limits import report
 from routeur_grpc.limits.counters import (
     Charge,
@@ -51,6 +50,7 @@ from routeur_grpc.limits.policy import (
     period_days,
 )
 from routeur_grpc.providers.token_count import TokenCounter
+from routeur_grpc.services.quota_refusals import refusal
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ class CompletionQuota:
         if verdict is None:  # counters unreachable, failing open
             return UNLIMITED
         if not verdict.allowed:
-            raise _refusal(verdict, counters, prompt + answer, self.config.defaults.currency)
+            raise refusal(verdict, counters, prompt + answer, self.config.defaults.currency)
         hold.reserved_tokens = prompt + answer
         hold.reserved_cost = estimate.cost(answer)
         return hold
@@ -288,7 +288,7 @@ class QuotaHold:
         if verdict is None:
             return None
         if not verdict.allowed:
-            return _refusal(
+            return refusal(
                 verdict, self._counters, step, self._quota.config.defaults.currency, mid_stream=True
             )
         self.reserved_tokens += step
@@ -322,54 +322,3 @@ def _kinds(counters: CallerCounters) -> dict[str, str]:
     kinds = {c.key: "requests" for c in counters.requests}
     kinds.update({c.key: "tokens" for c in counters.tokens})
     return kinds
-
-
-def _refusal(
-    verdict: Verdict,
-    counters: CallerCounters,
-    tokens: int,
-    currency: str,
-    *,
-    mid_stream: bool = False,
-) -> RouteurError:
-    """The error for a refused reservation, naming the limit and when to retry."""
-    counter = verdict.refused
-    assert counter is not None
-    wait = math.ceil(verdict.retry_after_s)
-    subject = ":".join(counter.key.split(":")[:2])  # user:<id> or key:<id>
-    whose = "this API key's" if counter.key.startswith("key:") else "your"
-    metadata = {"quota_subject": subject, "limit": _number(counter.limit)}
-    stopped = "The answer was stopped: " if mid_stream else ""
-    if counter in counters.requests:
-        return RateLimited(
-            f"{stopped}Too many requests: {whose} limit is {_number(counter.limit)} per "
-            f"minute. Retry in {wait} s.",
-            metadata={**metadata, "limit_kind": "requests_per_minute"},
-            retry_after_s=wait,
-        )
-    if counter in counters.tokens:
-        if tokens > counter.limit:
-            return RateLimited(
-                f"This request may use {tokens} tokens (prompt plus max_tokens) but {whose} "
-                f"limit is {_number(counter.limit)} tokens per minute: lower max_tokens or "
-                "shorten the prompt.",
-                metadata={**metadata, "limit_kind": "tokens_per_minute"},
-            )
-        return RateLimited(
-            f"{stopped}Too many tokens: {whose} limit is {_number(counter.limit)} tokens per "
-            f"minute (prompt plus answer, reserved before the call). Retry in {wait} s.",
-            metadata={**metadata, "limit_kind": "tokens_per_minute"},
-            retry_after_s=wait,
-        )
-    period = counter.key.rsplit(":", 1)[1]
-    return BudgetExceeded(
-        f"{stopped}Your spending budget of {_number(counter.limit)} {currency} for {period} "
-        f"is used up (answers are priced before they run). It renews in {wait / 3600:.1f} h; "
-        "an admin can raise it.",
-        metadata={**metadata, "limit_kind": "budget", "currency": currency},
-        retry_after_s=wait,
-    )
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
