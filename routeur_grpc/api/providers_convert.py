@@ -24,17 +24,17 @@ def provider_input(message: pb.Provider, mask_paths: Iterable[str] = ()) -> Prov
     """What an admin sent. An empty mask changes every field but the key, unless one is
     given (a form re-sent without its key keeps it); a mask naming `api_key` with an empty
     key removes it."""
-    fields = frozenset(path.split(".", 1)[0] for path in mask_paths)
+    fields = frozenset(_field(path) for path in mask_paths)
     config = message.config
-    api_key: str | None = message.api_key
-    if not message.api_key and "api_key" not in fields:
+    api_key: str | None = message.api_key or config.api_key
+    if not api_key and "api_key" not in fields:
         api_key = None
     return ProviderInput(
         provider_type=message.provider_type,
         name=message.name,
         api_key=api_key,
-        base_url=message.base_url,
-        model=message.model,
+        base_url=message.base_url or config.base_url,
+        model=message.model or config.model,
         options=ProviderOptions(
             temperature=config.temperature if config.HasField("temperature") else None,
             max_tokens=config.max_tokens if config.HasField("max_tokens") else None,
@@ -43,6 +43,12 @@ def provider_input(message: pb.Provider, mask_paths: Iterable[str] = ()) -> Prov
         enabled=message.enabled if message.HasField("enabled") else True,
         fields=fields,
     )
+
+
+def _field(path: str) -> str:
+    """The provider field a mask path changes (`config.base_url` is `base_url`)."""
+    head, _, rest = path.partition(".")
+    return rest if head == "config" and rest in ("base_url", "model", "api_key") else head
 
 
 def provider(view: ProviderView) -> pb.Provider:

@@ -42,14 +42,20 @@ class Provider(_message.Message):
     def __init__(self, provider_id: _Optional[str] = ..., provider_type: _Optional[str] = ..., name: _Optional[str] = ..., api_key: _Optional[str] = ..., api_key_masked: _Optional[str] = ..., base_url: _Optional[str] = ..., model: _Optional[str] = ..., config: _Optional[_Union[ProviderOptions, _Mapping]] = ..., enabled: _Optional[bool] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., read_only: _Optional[bool] = ..., models: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ProviderOptions(_message.Message):
-    __slots__ = ("temperature", "max_tokens", "timeout")
+    __slots__ = ("temperature", "max_tokens", "timeout", "base_url", "model", "api_key")
     TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
     MAX_TOKENS_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    BASE_URL_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    API_KEY_FIELD_NUMBER: _ClassVar[int]
     temperature: float
     max_tokens: int
     timeout: float
-    def __init__(self, temperature: _Optional[float] = ..., max_tokens: _Optional[int] = ..., timeout: _Optional[float] = ...) -> None: ...
+    base_url: str
+    model: str
+    api_key: str
+    def __init__(self, temperature: _Optional[float] = ..., max_tokens: _Optional[int] = ..., timeout: _Optional[float] = ..., base_url: _Optional[str] = ..., model: _Optional[str] = ..., api_key: _Optional[str] = ...) -> None: ...
 
 class ListProvidersRequest(_message.Message):
     __slots__ = ("page_size", "page_token")
