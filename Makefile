@@ -97,7 +97,7 @@ protos: proto-deps
 
 ## openapi: gateway/openapi.json (served at /openapi.json) from the descriptor set
 openapi: install
-	$(PY) -m routeur_grpc.gateway openapi $(DESCRIPTOR) gateway/openapi.json
+	$(PY) tools/openapi.py $(DESCRIPTOR) gateway/openapi.json
 
 ## check-generated: fail when generated/ or gateway/openapi.json does not match protos/
 check-generated: proto-deps

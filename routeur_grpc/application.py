@@ -16,15 +16,17 @@ from routeur_grpc.providers.local_llama import (
     bundled_model_path,
 )
 from routeur_grpc.providers.token_count import TokenCounter
+from routeur_grpc.routing.attempt_runner import UpstreamTimeouts
 from routeur_grpc.routing.provider_factory import build_provider
-from routeur_grpc.routing.response_cache import ResponseCache
 from routeur_grpc.routing.retry import RetryPolicy
 from routeur_grpc.routing.router import ModelRouter, RouterConfig
 from routeur_grpc.services.completion import CompletionLimits, CompletionService
 from routeur_grpc.services.conversations import ConversationService
 from routeur_grpc.services.health import HealthCheck, HealthChecker
+from routeur_grpc.services.models import ModelsService
 from routeur_grpc.services.provider_admin import ProviderAdmin
 from routeur_grpc.services.quota import CompletionQuota, QuotaConfig
+from routeur_grpc.services.response_cache import ResponseCache
 from routeur_grpc.services.runtime_providers import RuntimeProviders
 from routeur_grpc.services.usage import UsageRecorder
 from routeur_grpc.services.user_limits import UserLimitsService
@@ -44,6 +46,7 @@ class Application:
     providers: dict[str, ChatProvider]
     router: ModelRouter
     completions: CompletionService
+    models: ModelsService
     conversations: ConversationService
     usage: UsageRecorder
     health: HealthChecker
@@ -91,6 +94,9 @@ async def build_application(settings: Settings) -> Application:
         providers, provider_types, router_config(settings), token_counter=counter
     )
     await router.start()
+    for provider in providers:
+        if provider_types[provider.name] != "local":  # `local_model` reports that one
+            checks[f"provider:{provider.name}"] = _circuit_check(router, provider.name)
     try:
         box = SecretBox.open(
             settings.secrets_key.get_secret_value() if settings.secrets_key else None,
@@ -123,6 +129,8 @@ async def build_application(settings: Settings) -> Application:
             counters, quota_config(settings), router, counter,
             overrides=user_limits, spending=store.usage,
         ),
+        default_model=settings.default_model
+        or (settings.local_model_name if settings.local_model_enabled else ""),
     )
     return Application(
         settings=settings,
@@ -130,6 +138,7 @@ async def build_application(settings: Settings) -> Application:
         providers={provider.name: provider for provider in providers},
         router=router,
         completions=completions,
+        models=ModelsService(router),
         conversations=conversations,
         usage=usage,
         health=HealthChecker(checks),
@@ -158,6 +167,20 @@ def router_config(settings: Settings) -> RouterConfig:
         ),
         breaker_failure_threshold=settings.breaker_failure_threshold,
         breaker_cooldown_s=settings.breaker_cooldown_s,
+        default_deadline_s=settings.default_deadline_s,
+        timeouts={
+            "local": UpstreamTimeouts(
+                first_token_s=settings.local_model_first_token_timeout_s,
+                between_tokens_s=settings.local_model_between_tokens_timeout_s,
+            ),
+            **{
+                spec.name: UpstreamTimeouts(
+                    first_token_s=spec.first_token_timeout_s,
+                    between_tokens_s=spec.between_tokens_timeout_s,
+                )
+                for spec in settings.providers
+            },
+        },
     )
 
 
@@ -187,6 +210,25 @@ def quota_config(settings: Settings) -> QuotaConfig:
         fail_open=settings.rate_limit_fail_open,
         admins_exempt=settings.rate_limit_admins_exempt,
     )
+
+
+def _circuit_check(router: ModelRouter, provider: str) -> HealthCheck:
+    """A provider instance is healthy while no circuit of its deployments is open; the note
+    gives its type and circuit state. Nothing is sent upstream to find out."""
+
+    async def check() -> str:
+        states = router.circuit_states().get(provider, {})
+        kind = router.provider_type(provider)
+        open_models = sorted(model for model, state in states.items() if state == "open")
+        if open_models:
+            raise RuntimeError(
+                f"{kind} provider; circuit open for {', '.join(open_models[:5])} after "
+                "repeated upstream failures"
+            )
+        probing = any(state == "half_open" for state in states.values())
+        return f"{kind} provider; circuit {'half_open' if probing else 'closed'}"
+
+    return check
 
 
 def _store_check(store: Store) -> HealthCheck:

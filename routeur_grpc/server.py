@@ -49,6 +49,7 @@ from routeur.v1 import (
 
 from routeur_grpc.api.completion import CompletionServicer
 from routeur_grpc.api.conversations import ConversationServicer
+from routeur_grpc.api.grpc_health import GrpcHealthServicer
 from routeur_grpc.api.health import HealthServicer
 from routeur_grpc.api.models import ModelServicer
 from routeur_grpc.api.openai_compat import OpenAICompatServicer
@@ -91,11 +92,11 @@ SERVICES: tuple[_Service, ...] = (
     _Service(completion_service_pb2_grpc, completion_service_pb2, "CompletionService",
              lambda app: CompletionServicer(app.completions)),
     _Service(model_service_pb2_grpc, model_service_pb2, "ModelService",
-             lambda app: ModelServicer(app.router)),
+             lambda app: ModelServicer(app.models)),
     _Service(health_service_pb2_grpc, health_service_pb2, "HealthService",
              lambda app: HealthServicer(app.health, app.settings.environment)),
     _Service(openai_compat_service_pb2_grpc, openai_compat_service_pb2, "OpenAICompatService",
-             lambda app: OpenAICompatServicer(app.completions, app.router)),
+             lambda app: OpenAICompatServicer(app.completions, app.models)),
     _Service(auth_service_pb2_grpc, auth_service_pb2, "AuthService", None,
              "authentication (API keys exchanged for JWT bearer tokens)"),
     _Service(transcription_service_pb2_grpc, transcription_service_pb2,
@@ -157,7 +158,7 @@ async def build_server(settings: Settings) -> tuple[RouteurServer, int]:
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ],
     )
-    health_servicer = health.aio.HealthServicer()
+    health_servicer = GrpcHealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for service in SERVICES:
         register = getattr(service.stubs, f"add_{service.name}Servicer_to_server")

@@ -21,7 +21,7 @@ from pydantic_settings import (
 )
 
 from routeur_grpc.accounting.pricing import DEFAULT_USD_TO_EUR
-from routeur_grpc.routing.provider_specs import ProviderSpec
+from routeur_grpc.domain.provider_spec import ProviderSpec
 
 ENV_PREFIX = "ROUTEUR_"
 CONFIG_FILE_VARIABLE = f"{ENV_PREFIX}CONFIG_FILE"
@@ -131,6 +131,30 @@ class Settings(BaseSettings):
     )
     response_cache_max_entries: int = Field(
         1024, ge=1, description="Entries kept by the response cache, least recent dropped."
+    )
+
+    default_model: str = Field(
+        "",
+        description="Model used when a request names none (older clients' `/api/chat`, "
+        "`/generate`); empty: the embedded model's name when it is enabled.",
+    )
+
+    # --- Deadlines and the embedded model's timeouts -----------------------------------------
+    # Remote providers have their own timeouts in their `[[providers]]` table
+    # (connect_timeout_s, first_token_timeout_s, between_tokens_timeout_s).
+    default_deadline_s: float = Field(
+        300.0,
+        gt=0,
+        description="Overall deadline of a call whose caller sets none (REST, most SDKs); "
+        "Envoy's route timeouts are aligned on it.",
+    )
+    local_model_first_token_timeout_s: float = Field(
+        120.0,
+        gt=0,
+        description="Longest wait for the embedded model's first token (queueing included).",
+    )
+    local_model_between_tokens_timeout_s: float = Field(
+        30.0, gt=0, description="Longest silence of the embedded model mid-answer."
     )
 
     # --- Accounting --------------------------------------------------------------------------

@@ -189,3 +189,31 @@ def test_pages_cover_a_list_without_gaps_or_repeats():
 def test_a_forged_page_token_is_refused():
     with pytest.raises(InvalidArgument, match="page_token"):
         page_of([1, 2], 1, "not-a-token")
+
+
+async def test_a_request_naming_no_model_gets_the_default_model() -> None:
+    """Older clients (`POST /api/chat`, `/generate`) may name no model."""
+    from routeur_grpc.services.completion import CompletionLimits, CompletionService
+
+    seen: list[str] = []
+
+    class Router:
+        def stream(self, request, **options):  # type: ignore[no-untyped-def]
+            seen.append(request.model)
+
+            async def chunks():  # type: ignore[no-untyped-def]
+                from routeur_grpc.domain.completion import CompletionChunk, CompletionMetadata
+
+                yield CompletionChunk(content="hi", metadata=CompletionMetadata(model="m"))
+                yield CompletionChunk(done=True, metadata=CompletionMetadata(model="m"))
+
+            return chunks()
+
+    service = CompletionService(
+        Router(), CompletionLimits(), None, None, default_model="the-default"  # type: ignore[arg-type]
+    )
+    from routeur_grpc.domain.caller import Caller
+    from routeur_grpc.domain.completion import CompletionRequest
+
+    result = await service.complete(CompletionRequest(message="hi", model=""), Caller("o", "r"))
+    assert seen == ["the-default"] and result.response == "hi"

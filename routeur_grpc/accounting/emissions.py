@@ -20,6 +20,8 @@ from typing import Any
 
 from ecologits.tracers.utils import llm_impacts
 
+from routeur_grpc.accounting.cpu_energy import CpuEnergyEstimator
+
 log = logging.getLogger(__name__)
 
 
@@ -50,6 +52,7 @@ class EmissionsInput:
     model: str
     output_tokens: int
     latency_s: float
+    cpu_s: float | None = None  # measured CPU time, for models run in this process
 
 
 def central_value(value: Any) -> float:
@@ -64,6 +67,7 @@ class EmissionsEstimator:
 
     def __init__(self, electricity_mix_zone: str | None = None) -> None:
         self._zone = electricity_mix_zone
+        self._cpu = CpuEnergyEstimator(electricity_mix_zone)
         self._warned: set[tuple[str | None, str]] = set()
         self._noted: set[tuple[str | None, str]] = set()
 
@@ -71,6 +75,9 @@ class EmissionsEstimator:
         """The impacts of one model's part of a request, or None if EcoLogits cannot tell."""
         if item.output_tokens <= 0:
             return Emissions(0.0, 0.0, 0.0)
+        if not item.provider and item.cpu_s is not None:
+            footprint = self._cpu.estimate(item.cpu_s)  # a model run in this process
+            return Emissions(footprint.kg_co2eq, footprint.energy_kwh, footprint.water_liters)
         if not item.provider:
             self._warn_once(item, "no EcoLogits provider for this model")
             return None

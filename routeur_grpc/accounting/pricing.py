@@ -10,20 +10,28 @@ the same price. The default USD→EUR rate is 0.86 EUR per USD (ECB reference ra
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Protocol
 
-from routeur_grpc.domain.completion import ModelCost, Pricing, TokenUsage
+from routeur_grpc.domain.completion import MONEY_DECIMALS, ModelCost, Pricing, TokenUsage
 from routeur_grpc.domain.models import ModelPrice
-from routeur_grpc.routing.catalog import ModelCatalog, ModelEntry
+from routeur_grpc.domain.model_entry import ModelEntry
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CURRENCY = "EUR"
 DEFAULT_USD_TO_EUR = 0.86
 TOKENS_PER_PRICE_UNIT = 1_000_000
-#: Costs are rounded to this many decimals (1e-12: far below any token price) to drop float
-#: noise without losing the cost of a single token.
-COST_DECIMALS = 12
+#: Costs are rounded to this many decimals (see `domain.completion.MONEY_DECIMALS`).
+COST_DECIMALS = MONEY_DECIMALS
+
+
+class ModelLookup(Protocol):
+    """What pricing needs of a catalog: entries by name or alias (`ModelCatalog` is one)."""
+
+    def get(self, name: str) -> ModelEntry | None: ...
+
+    def entries(self) -> Sequence[ModelEntry]: ...
 
 
 class CurrencyConverter:
@@ -57,7 +65,7 @@ class PriceList:
 
     def __init__(
         self,
-        catalog: ModelCatalog,
+        catalog: ModelLookup,
         currency: str = DEFAULT_CURRENCY,
         converter: CurrencyConverter | None = None,
     ) -> None:

@@ -12,6 +12,7 @@ from routeur_grpc.domain.completion import (
     CompletionRequest,
     CompletionResult,
     TokenUsage,
+    round_footprint,
 )
 
 CompletionRequestMessage = (
@@ -22,7 +23,7 @@ CompletionRequestMessage = (
 def completion_request(message: CompletionRequestMessage) -> CompletionRequest:
     """The domain request. Both request messages have the same fields."""
     return CompletionRequest(
-        message=message.message,
+        message=message.message or message.prompt,
         model=message.model,
         agent=message.agent,
         temperature=message.temperature if message.HasField("temperature") else None,
@@ -34,6 +35,7 @@ def completion_request(message: CompletionRequestMessage) -> CompletionRequest:
         conversation_id=message.conversation_id,
         project_id=message.project_id,
         sources=tuple(message.sources),
+        allow_fallback=message.allow_fallback,
     )
 
 
@@ -61,6 +63,9 @@ def stream_response(chunk: CompletionChunk) -> completion_service_pb2.StreamComp
             fill_metadata(response.metadata, chunk.metadata)
         else:
             _fill_label(response.metadata, chunk.metadata)
+            if chunk.metadata.fallback_reason:
+                response.metadata.requested_model = chunk.metadata.requested_model
+                response.metadata.fallback_reason = chunk.metadata.fallback_reason
     if chunk.error is not None:
         response.error.CopyFrom(to_rpc_status(chunk.error))
     return response
@@ -69,6 +74,16 @@ def stream_response(chunk: CompletionChunk) -> completion_service_pb2.StreamComp
 def fill_metadata(target: accounting_pb2.CompletionMetadata, source: CompletionMetadata) -> None:
     """Every accounting field known for a finished completion."""
     _fill_label(target, source)
+    if source.requested_model:
+        target.requested_model = source.requested_model
+    if source.fallback_reason:
+        target.fallback_reason = source.fallback_reason
+    for attempt in source.attempts:
+        target.attempts.add(
+            model=attempt.model, provider=attempt.provider, error_reason=attempt.error_reason
+        )
+    if source.cache_hit:
+        target.cache_hit = True
     target.message_count = source.message_count
     target.latency_s = source.latency_s
     target.usage.CopyFrom(model_usage(source.usage))
@@ -76,7 +91,7 @@ def fill_metadata(target: accounting_pb2.CompletionMetadata, source: CompletionM
         target.usage_by_model[model].CopyFrom(model_usage(usage))
     if source.emissions_kg_co2eq is not None:
         target.emissions_kgCO2eq = source.emissions_kg_co2eq
-        target.emissions_gCO2eq = source.emissions_kg_co2eq * 1000
+        target.emissions_gCO2eq = round_footprint(source.emissions_kg_co2eq * 1000)
     if source.energy_kwh is not None:
         target.energy_kwh = source.energy_kwh
     if source.pricing is not None:
@@ -107,7 +122,7 @@ def model_usage(usage: TokenUsage) -> accounting_pb2.ModelUsage:
 
 
 def _fill_label(target: accounting_pb2.CompletionMetadata, source: CompletionMetadata) -> None:
-    """What every chunk carries: which model (and agent) is answering."""
+    """What every chunk carries: which model is answering, and the agent asked for (echoed,
+    empty when none)."""
     target.model = source.model
-    if source.agent:
-        target.agent = source.agent
+    target.agent = source.agent

@@ -8,24 +8,19 @@ from routeur.v1 import model_service_pb2_grpc as pb_grpc
 
 from routeur_grpc.api.list_paging import page_of
 from routeur_grpc.domain.models import ModelInfo
-from routeur_grpc.errors import InvalidArgument
-from routeur_grpc.routing.router import ModelRouter
+from routeur_grpc.services.models import ModelsService
 
 
 class ModelServicer(pb_grpc.ModelServiceServicer):
-    def __init__(self, router: ModelRouter) -> None:
-        self._router = router
+    def __init__(self, models: ModelsService) -> None:
+        self._models = models
 
     async def ListModels(
         self, request: pb.ListModelsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListModelsResponse:
-        models = [
-            model
-            for model in await self._router.list_models()
-            if (not request.provider or model.provider == request.provider)
-            and (model.available or not request.available_only)
-        ]
-        models.sort(key=lambda model: (model.provider, model.name))
+        models = await self._models.list(
+            provider=request.provider, available_only=request.available_only
+        )
         page, next_token = page_of(models, request.page_size, request.page_token)
         return pb.ListModelsResponse(
             models=[model_message(model) for model in page],
@@ -36,9 +31,7 @@ class ModelServicer(pb_grpc.ModelServiceServicer):
     async def GetModel(
         self, request: pb.GetModelRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetModelResponse:
-        if not request.name:
-            raise InvalidArgument("`name` is empty: give a model name from ListModels.")
-        return pb.GetModelResponse(model=model_message(await self._router.get_model(request.name)))
+        return pb.GetModelResponse(model=model_message(await self._models.get(request.name)))
 
 
 def model_message(model: ModelInfo) -> pb.Model:

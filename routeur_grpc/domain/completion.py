@@ -11,6 +11,25 @@ from typing import Literal
 
 from routeur_grpc.errors import RouteurError
 
+#: Money is rounded to this many decimals of the currency unit (1e-12: far below the price of
+#: one token, so nothing real is lost; float noise such as 3.7840000000000004e-05 is).
+MONEY_DECIMALS = 12
+#: Carbon, energy, water and their equivalences keep this many significant digits: the
+#: estimates behind them are uncertain by tens of percent (see accounting/emissions.py),
+#: so more digits would only be noise.
+FOOTPRINT_SIGNIFICANT_DIGITS = 4
+
+
+def round_money(amount: float) -> float:
+    """`amount` rounded to `MONEY_DECIMALS`."""
+    return round(amount, MONEY_DECIMALS)
+
+
+def round_footprint(value: float) -> float:
+    """`value` rounded to `FOOTPRINT_SIGNIFICANT_DIGITS` significant digits."""
+    return float(f"{value:.{FOOTPRINT_SIGNIFICANT_DIGITS}g}")
+
+
 Role = Literal["system", "user", "assistant"]
 ROLES: frozenset[str] = frozenset({"system", "user", "assistant"})
 
@@ -54,6 +73,8 @@ class CompletionRequest:
     conversation_id: str = ""
     project_id: str = ""
     sources: tuple[str, ...] = ()
+    #: When the model has no configured provider, let its fallback chain answer instead.
+    allow_fallback: bool = False
 
     def messages(self) -> list[ChatMessage]:
         """The whole prompt: the history, then the new user message."""
@@ -69,7 +90,7 @@ class ModelCost:
 
     @property
     def total(self) -> float:
-        return self.input + self.output
+        return round_money(self.input + self.output)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +100,7 @@ class Pricing:
 
     @property
     def total_cost(self) -> float:
-        return sum(cost.total for cost in self.by_model.values())
+        return round_money(sum(cost.total for cost in self.by_model.values()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +114,29 @@ class Equivalences:
 
 
 @dataclass(frozen=True, slots=True)
+class AttemptNote:
+    """One upstream attempt made for a request: which model, where, and how it ended."""
+
+    model: str
+    provider: str  # the provider instance tried
+    error_reason: str = ""  # the ErrorInfo reason of its failure; empty when it answered
+
+
+@dataclass(frozen=True, slots=True)
 class CompletionMetadata:
-    """Accounting for one completion (seed 004's `metadata`)."""
+    """Accounting for one completion (the `metadata` of the CAPL Routeur IA API's answers).
+
+    `requested_model` and `fallback_reason` are set when another model than the one asked
+    for answered; `attempts` lists every upstream attempt; `cache_hit` marks an answer
+    served from the response cache (no new cost).
+    """
 
     model: str
     agent: str = ""
+    requested_model: str = ""
+    fallback_reason: str = ""
+    attempts: tuple[AttemptNote, ...] = ()
+    cache_hit: bool = False
     message_count: int = 0
     latency_s: float = 0.0
     usage: TokenUsage = TokenUsage()

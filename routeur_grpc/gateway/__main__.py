@@ -2,7 +2,6 @@
 
 python -m routeur_grpc.gateway serve    # Envoy only, settings from ROUTEUR_*
 python -m routeur_grpc.gateway render   # print the Envoy configuration it would run
-python -m routeur_grpc.gateway openapi generated/routeur_v1.pb gateway/openapi.json
 """
 
 from __future__ import annotations
@@ -15,18 +14,14 @@ from pathlib import Path
 
 from routeur_grpc.gateway import GatewayConfig, GatewayError, run_gateway
 from routeur_grpc.gateway.config import render_envoy_config
-from routeur_grpc.gateway.openapi import main as openapi_main
 from routeur_grpc.settings import SettingsError, load_settings
 from routeur_grpc.structured_logging import configure_logging
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m routeur_grpc.gateway", description=__doc__)
-    parser.add_argument("command", choices=("serve", "render", "openapi"))
-    parser.add_argument("paths", nargs="*", help="openapi: DESCRIPTOR_SET OUTPUT")
+    parser.add_argument("command", choices=("serve", "render"))
     args = parser.parse_args(argv)
-    if args.command == "openapi":
-        return openapi_main(args.paths)
     try:
         settings = load_settings()
     except SettingsError as error:

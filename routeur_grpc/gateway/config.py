@@ -1,9 +1,13 @@
 """What the REST gateway needs to know, and the Envoy configuration rendered from it.
 
 `GatewayConfig` is the gateway's own typed view of the settings; `render_envoy_config` fills
-the top-level `envoy.yaml` template with it. Every path the template names (descriptor set,
-Lua filter, OpenAPI document, Swagger UI files) is made absolute here, so Envoy can be
-started from any directory.
+the `envoy.yaml` template with it. Every path the template names (descriptor set, Lua
+filter, OpenAPI document, Swagger UI files) is made absolute here, so Envoy can be started
+from any directory.
+
+The gateway's files are package data, in `routeur_grpc/gateway/assets/`: in a checkout
+those are links to `envoy.yaml`, `gateway/` and `generated/routeur_v1.pb` (where they are
+edited and built); a wheel holds copies, so an installed Routeur runs without a checkout.
 """
 
 from __future__ import annotations
@@ -18,20 +22,23 @@ from typing import Any
 
 from google.protobuf import descriptor_pb2
 
-from routeur_grpc.gateway.openapi import API_PACKAGE
+from routeur_grpc.gateway.body_fields import API_PACKAGE, json_body_rules
 from routeur_grpc.gateway.streaming import STREAM_SWITCHES
 from routeur_grpc.settings import Settings
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-ENVOY_TEMPLATE = PROJECT_ROOT / "envoy.yaml"
-GATEWAY_DIR = PROJECT_ROOT / "gateway"
-DESCRIPTOR_SET = PROJECT_ROOT / "generated" / "routeur_v1.pb"
-REST_ADAPTER_LUA = GATEWAY_DIR / "rest_adapter.lua"
-OPENAPI_DOCUMENT = GATEWAY_DIR / "openapi.json"
-SWAGGER_UI_DIR = GATEWAY_DIR / "swagger-ui"
+ASSETS_DIR = Path(__file__).with_name("assets")
+ENVOY_TEMPLATE = ASSETS_DIR / "envoy.yaml"
+DESCRIPTOR_SET = ASSETS_DIR / "routeur_v1.pb"
+REST_ADAPTER_LUA = ASSETS_DIR / "rest_adapter.lua"
+OPENAPI_DOCUMENT = ASSETS_DIR / "openapi.json"
+SWAGGER_UI_DIR = ASSETS_DIR / "swagger-ui"
 SWAGGER_UI_FILES = ("index.html", "swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png")
 
 DEFAULT_CORS_ORIGINS = ("http://localhost:4200",)
+#: Envoy waits this much longer than the server's default deadline, so that a call the
+#: server ends at its deadline reaches the client as the server's own answer (a last SSE
+#: event with `error`, or a JSON error) rather than as Envoy's bare timeout.
+ROUTE_TIMEOUT_MARGIN_S = 5.0
 
 
 class GatewayError(RuntimeError):
@@ -59,7 +66,12 @@ class GatewayConfig:
     healthy_panic_threshold_percent: float = 0.0
     """Below this share of healthy upstreams, route to all of them regardless of health
     (100 for upstreams that do not serve grpc.health.v1)."""
-    stream_idle_timeout_s: float = 300.0
+    stream_idle_timeout_s: float = 305.0
+    """Longest silence on a stream; aligned with `route_timeout_s` (a model may think
+    silently up to the server's deadline before its first token)."""
+    route_timeout_s: float = 305.0
+    """Longest REST call without `grpc-timeout`: the server's default deadline + a margin.
+    gRPC clients' own `grpc-timeout` is honoured instead."""
     max_request_body_bytes: int = 8 * 1024 * 1024
     max_response_body_bytes: int = 64 * 1024 * 1024
     descriptor_set: Path = DESCRIPTOR_SET
@@ -80,6 +92,8 @@ class GatewayConfig:
             "admin_port": settings.gateway_admin_port,
             "cors_origins": tuple(settings.cors_origins),
             "health_check_interval_s": settings.gateway_health_check_interval_s,
+            "route_timeout_s": settings.default_deadline_s + ROUTE_TIMEOUT_MARGIN_S,
+            "stream_idle_timeout_s": settings.default_deadline_s + ROUTE_TIMEOUT_MARGIN_S,
         }
         values.update(overrides)
         return cls(**values)
@@ -158,14 +172,12 @@ def _docs_dir(config: GatewayConfig, work_dir: Path) -> Path:
 
 
 def _openapi_document(config: GatewayConfig, work_dir: Path) -> Path:
-    """The built document, or one generated now when the build did not make it."""
+    """The document built with the contracts (`make protos`), shipped with the package."""
     if config.openapi_document.is_file():
         return config.openapi_document
-    from routeur_grpc.gateway.openapi import render
-
-    generated = work_dir / "openapi.json"
-    generated.write_text(render(config.descriptor_set), encoding="utf-8")
-    return generated
+    raise GatewayConfigError(
+        f"the OpenAPI document {config.openapi_document} is missing: run `make openapi`"
+    )
 
 
 def template_values(config: GatewayConfig, work_dir: Path) -> dict[str, str]:
@@ -182,10 +194,12 @@ def template_values(config: GatewayConfig, work_dir: Path) -> dict[str, str]:
         "listen_host": config.listen_host,
         "rest_port": str(config.rest_port),
         "stream_idle_timeout": _seconds(config.stream_idle_timeout_s),
+        "route_timeout": _seconds(config.route_timeout_s),
         "cors_origins": json.dumps(_origins(config.cors_origins)),
         "docs_dir": str(_docs_dir(config, work_dir)),
         "openapi_document": str(_openapi_document(config, work_dir)),
         "stream_switches": json.dumps(dict(STREAM_SWITCHES)),
+        "json_bodies": json.dumps(json_body_rules(config.descriptor_set)),
         "rest_adapter_lua": str(REST_ADAPTER_LUA),
         "descriptor_set": str(config.descriptor_set.resolve()),
         "services": json.dumps(api_services(config.descriptor_set)),

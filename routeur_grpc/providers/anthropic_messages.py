@@ -7,6 +7,7 @@ a default applies when the request gives none. Usage comes from `message_start` 
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, NoReturn
 
@@ -23,6 +24,8 @@ from routeur_grpc.providers.upstream_errors import (
     by_status,
     context_too_long,
     credentials_rejected,
+    cut_short,
+    malformed,
     model_not_found,
     rate_limited,
     timed_out,
@@ -67,9 +70,10 @@ ERRORS = ErrorTable(
         ),
         (anthropic.APITimeoutError, lambda e, p, m: timed_out(p)),
         (anthropic.APIConnectionError, lambda e, p, m: unavailable(p, what="connection failed")),
-        (anthropic.APIResponseValidationError, lambda e, p, m: unavailable(p, what="malformed answer")),
+        (anthropic.APIResponseValidationError, lambda e, p, m: malformed(p, "an answer it could not read")),
         (httpx2.TimeoutException, lambda e, p, m: timed_out(p)),
         (httpx2.TransportError, lambda e, p, m: unavailable(p, what="connection lost")),
+        (json.JSONDecodeError, lambda e, p, m: malformed(p, "an event that is not valid JSON")),
     ]
 )
 
@@ -84,6 +88,7 @@ class AnthropicMessagesProvider:
         api_key: str | None,
         base_url: str = ANTHROPIC_BASE_URL,
         timeout_s: float = 600.0,
+        connect_timeout_s: float | None = None,
         default_max_tokens: int = DEFAULT_MAX_TOKENS,
         token_counter: TokenCounter | None = None,
     ) -> None:
@@ -91,7 +96,10 @@ class AnthropicMessagesProvider:
         self._default_max_tokens = default_max_tokens
         self._counter = token_counter or TokenCounter()
         self._client = AsyncAnthropic(
-            api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0
+            api_key=api_key,
+            base_url=base_url,
+            timeout=httpx2.Timeout(timeout_s, connect=connect_timeout_s or timeout_s),
+            max_retries=0,
         )
 
     @property
@@ -130,9 +138,12 @@ class AnthropicMessagesProvider:
         parts: list[str] = []
         input_tokens: int | None = None
         output_tokens: int | None = None
+        finished = False
         try:
             async for event in stream:
-                if event.type == "message_start":
+                if event.type == "message_stop":
+                    finished = True
+                elif event.type == "message_start":
                     input_tokens = event.message.usage.input_tokens
                 elif event.type == "content_block_delta" and event.delta.type == "text_delta":
                     parts.append(event.delta.text)
@@ -145,6 +156,8 @@ class AnthropicMessagesProvider:
             self._raise(error, request.model)
         finally:
             await stream.close()  # closes the HTTP response, so the upstream stops too
+        if parts and not finished:
+            raise cut_short(self._name)  # no `message_stop`: the stream was cut upstream
         yield counted_usage(self._counter, request, "".join(parts), input_tokens, output_tokens)
 
     async def complete_chat(self, request: ChatRequest) -> ChatCompletion:

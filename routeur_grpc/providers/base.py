@@ -45,6 +45,8 @@ class UsageReport:
 
     prompt_tokens: int
     completion_tokens: int
+    #: CPU seconds this process spent generating (in-process models only; None otherwise).
+    cpu_s: float | None = None
 
 
 ChatEvent = TextDelta | UsageReport

@@ -19,6 +19,7 @@ in the task iterating the stream), and `stream_chat` closes them itself.
 from __future__ import annotations
 
 import contextvars
+import json
 from collections.abc import AsyncIterator
 from typing import Any, NoReturn
 
@@ -30,7 +31,14 @@ from google.genai import types
 from routeur_grpc.providers.base import ChatEvent, ChatRequest, ProviderModel, TextDelta
 from routeur_grpc.providers.token_count import TokenCounter
 from routeur_grpc.providers.unary import ChatCompletion, counted_usage
-from routeur_grpc.providers.upstream_errors import ErrorTable, by_status, timed_out, unavailable
+from routeur_grpc.providers.upstream_errors import (
+    ErrorTable,
+    by_status,
+    cut_short,
+    malformed,
+    timed_out,
+    unavailable,
+)
 
 GEMINI_BASE_URL = "https://generativelanguage.googleapis.com"
 GEMINI_API_VERSION = "v1beta"
@@ -58,7 +66,8 @@ ERRORS = ErrorTable(
         (genai_errors.APIError, _status_error),  # ClientError and ServerError
         (httpx2.TimeoutException, lambda e, p, m: timed_out(p)),
         (httpx2.TransportError, lambda e, p, m: unavailable(p, what="connection failed")),
-        (genai_errors.UnknownApiResponseError, lambda e, p, m: unavailable(p, what="malformed answer")),
+        (genai_errors.UnknownApiResponseError, lambda e, p, m: malformed(p, "an answer it could not read")),
+        (json.JSONDecodeError, lambda e, p, m: malformed(p, "an event that is not valid JSON")),
     ]
 )
 
@@ -90,12 +99,14 @@ class GeminiProvider:
         base_url: str = GEMINI_BASE_URL,
         api_version: str = GEMINI_API_VERSION,
         timeout_s: float = 600.0,
+        connect_timeout_s: float | None = None,
         token_counter: TokenCounter | None = None,
     ) -> None:
         self._name = name
         self._counter = token_counter or TokenCounter()
         self._http = httpx2.AsyncClient(
-            timeout=timeout_s, event_hooks={"response": [_note_response]}
+            timeout=httpx2.Timeout(timeout_s, connect=connect_timeout_s or timeout_s),
+            event_hooks={"response": [_note_response]},
         )
         self._client = genai.Client(
             api_key=api_key or "",
@@ -145,8 +156,10 @@ class GeminiProvider:
             self._raise(error, request.model)
         parts: list[str] = []
         usage: types.GenerateContentResponseUsageMetadata | None = None
+        finished = False
         try:
             async for response in stream:
+                finished = finished or any(c.finish_reason for c in response.candidates or ())
                 if response.usage_metadata is not None:
                     usage = response.usage_metadata  # cumulative: the last one wins
                 for text in _texts(response):
@@ -159,6 +172,8 @@ class GeminiProvider:
             for response in opened:
                 await response.aclose()  # the SDK's generators leave it open
             _OPEN_RESPONSES.set(None)
+        if parts and not finished:
+            raise cut_short(self._name)  # no `finishReason`: the stream was cut upstream
         yield counted_usage(
             self._counter,
             request,

@@ -17,6 +17,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -67,8 +68,8 @@ class LocalModelConfig:
 class _Finished:
     """End-of-generation marker sent by the worker, with the token counts."""
 
-    def __init__(self, prompt_tokens: int, completion_tokens: int) -> None:
-        self.usage = UsageReport(prompt_tokens, completion_tokens)
+    def __init__(self, prompt_tokens: int, completion_tokens: int, cpu_s: float) -> None:
+        self.usage = UsageReport(prompt_tokens, completion_tokens, cpu_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +198,9 @@ class LocalLlamaProvider:
         emit: Callable[[object], None],
         stop: threading.Event,
     ) -> _Finished:
+        # The process's CPU time (llama.cpp computes in threads of its own), for the energy
+        # estimate of accounting/cpu_energy.py.
+        cpu_started = time.process_time()
         llm = instance.llm
         messages = [{"role": m.role, "content": m.content} for m in request.messages]
         prompt = instance.formatter(messages=messages).prompt
@@ -225,7 +229,7 @@ class LocalLlamaProvider:
         tail = decoder.decode(b"", final=True)
         if tail:
             emit(tail)
-        return _Finished(len(prompt_tokens), generated)
+        return _Finished(len(prompt_tokens), generated, time.process_time() - cpu_started)
 
     async def aclose(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

@@ -25,6 +25,8 @@ from routeur_grpc.providers.upstream_errors import (
     ErrorTable,
     bad_request,
     by_status,
+    cut_short,
+    malformed,
     timed_out,
     unavailable,
 )
@@ -44,7 +46,7 @@ def _detail(error: errors.MistralError) -> object:
 ERRORS = ErrorTable(
     [
         (errors.HTTPValidationError, lambda e, p, m: bad_request(p, 422, _detail(e))),
-        (errors.ResponseValidationError, lambda e, p, m: unavailable(p, what="malformed answer")),
+        (errors.ResponseValidationError, lambda e, p, m: malformed(p, "an answer it could not read")),
         (
             errors.MistralError,
             lambda e, p, m: by_status(p, m, e.status_code, e.headers, _detail(e)),
@@ -52,6 +54,7 @@ ERRORS = ErrorTable(
         (errors.NoResponseError, lambda e, p, m: unavailable(p, what="no response")),
         (httpx2.TimeoutException, lambda e, p, m: timed_out(p)),
         (httpx2.TransportError, lambda e, p, m: unavailable(p, what="connection failed")),
+        (json.JSONDecodeError, lambda e, p, m: malformed(p, "an event that is not valid JSON")),
     ]
 )
 
@@ -79,11 +82,15 @@ class MistralProvider:
         api_key: str | None,
         server_url: str = MISTRAL_SERVER_URL,
         timeout_s: float = 600.0,
+        connect_timeout_s: float | None = None,
         token_counter: TokenCounter | None = None,
     ) -> None:
         self._name = name
         self._counter = token_counter or TokenCounter()
-        self._http = httpx2.AsyncClient(follow_redirects=True, timeout=timeout_s)
+        self._http = httpx2.AsyncClient(
+            follow_redirects=True,
+            timeout=httpx2.Timeout(timeout_s, connect=connect_timeout_s or timeout_s),
+        )
         self._client = Mistral(
             api_key=api_key,
             server_url=server_url.rstrip("/").removesuffix("/v1"),
@@ -120,12 +127,14 @@ class MistralProvider:
             self._raise(error, request.model)
         parts: list[str] = []
         usage = None
+        finished = False
         try:
             async for event in stream:
                 chunk = event.data
                 if chunk.usage is not None:
                     usage = chunk.usage
-                for choice in chunk.choices:
+                for choice in chunk.choices or ():
+                    finished = finished or bool(choice.finish_reason)
                     text = _text(choice.delta.content)
                     if choice.index == 0 and text:
                         parts.append(text)
@@ -134,6 +143,8 @@ class MistralProvider:
             self._raise(error, request.model)
         finally:
             await stream.close()  # closes the HTTP response, so the upstream stops too
+        if parts and not finished:
+            raise cut_short(self._name)  # no `finish_reason`: the stream was cut upstream
         yield counted_usage(
             self._counter,
             request,

@@ -13,6 +13,7 @@ context variable: hooks run in the task that made the request, the one that maps
 from __future__ import annotations
 
 import contextvars
+import json
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -28,6 +29,8 @@ from routeur_grpc.providers.upstream_errors import (
     ErrorTable,
     bad_request,
     by_status,
+    cut_short,
+    malformed,
     timed_out,
     unavailable,
 )
@@ -61,6 +64,7 @@ ERRORS = ErrorTable(
         (httpx.TransportError, lambda e, p, m: unavailable(p, what="connection failed")),
         # The client turns httpx.ConnectError into the builtin ConnectionError.
         (ConnectionError, lambda e, p, m: unavailable(p, what="connection failed")),
+        (json.JSONDecodeError, lambda e, p, m: malformed(p, "a line that is not valid JSON")),
     ]
 )
 
@@ -85,6 +89,7 @@ class OllamaProvider:
         base_url: str = OLLAMA_LOCAL_URL,
         api_key: str | None = None,
         timeout_s: float = 600.0,
+        connect_timeout_s: float | None = None,
         token_counter: TokenCounter | None = None,
     ) -> None:
         self._name = name
@@ -93,7 +98,7 @@ class OllamaProvider:
         self._client = ollama.AsyncClient(
             host=base_url,
             headers=headers,
-            timeout=timeout_s,
+            timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s or timeout_s),
             event_hooks={"response": [_remember_rate_limit]},
         )
 
@@ -126,18 +131,22 @@ class OllamaProvider:
         parts: list[str] = []
         prompt_tokens: int | None = None
         output_tokens: int | None = None
+        finished = False
         try:
             async for part in stream:
                 if part.message.content:
                     parts.append(part.message.content)
                     yield TextDelta(part.message.content)
                 if part.done:
+                    finished = True
                     prompt_tokens = part.prompt_eval_count
                     output_tokens = part.eval_count
         except Exception as error:
             self._raise(error, request.model)
         finally:
             await stream.aclose()  # leaves the client's `stream()` block: the response closes
+        if parts and not finished:
+            raise cut_short(self._name)  # no `done: true` line: the stream was cut upstream
         yield counted_usage(self._counter, request, "".join(parts), prompt_tokens, output_tokens)
 
     async def complete_chat(self, request: ChatRequest) -> ChatCompletion:

@@ -11,6 +11,7 @@ SDK retries are off: the router owns the one retry policy.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Literal, NoReturn
 
@@ -32,6 +33,8 @@ from routeur_grpc.providers.upstream_errors import (
     by_status,
     context_too_long,
     credentials_rejected,
+    cut_short,
+    malformed,
     model_not_found,
     rate_limited,
     timed_out,
@@ -74,11 +77,13 @@ ERRORS = ErrorTable(
         ),
         (openai.APITimeoutError, lambda e, p, m: timed_out(p)),
         (openai.APIConnectionError, lambda e, p, m: unavailable(p, what="connection failed")),
-        (openai.APIResponseValidationError, lambda e, p, m: unavailable(p, what="malformed answer")),
+        (openai.APIResponseValidationError, lambda e, p, m: malformed(p, "an answer it could not read")),
         # An `error` event in the middle of a stream.
         (openai.APIError, lambda e, p, m: unavailable(p, what="error reported mid-stream")),
         (httpx2.TimeoutException, lambda e, p, m: timed_out(p)),
         (httpx2.TransportError, lambda e, p, m: unavailable(p, what="connection lost")),
+        # An SSE event whose data is not JSON.
+        (json.JSONDecodeError, lambda e, p, m: malformed(p, "an event that is not valid JSON")),
     ]
 )
 
@@ -93,6 +98,7 @@ class OpenAIChatProvider:
         api_key: str | None,
         base_url: str = OPENAI_BASE_URL,
         timeout_s: float = 600.0,
+        connect_timeout_s: float | None = None,
         organization: str | None = None,
         max_tokens_field: Literal["max_completion_tokens", "max_tokens"] = "max_completion_tokens",
         stream_usage: bool = True,
@@ -107,7 +113,7 @@ class OpenAIChatProvider:
             api_key=api_key or NO_KEY,
             base_url=base_url,
             organization=organization,
-            timeout=timeout_s,
+            timeout=httpx2.Timeout(timeout_s, connect=connect_timeout_s or timeout_s),
             max_retries=0,
             default_headers=default_headers,
         )
@@ -143,11 +149,13 @@ class OpenAIChatProvider:
             self._raise(error, request.model)
         parts: list[str] = []
         usage: openai.types.CompletionUsage | None = None
+        finished = False
         try:
             async for chunk in stream:
                 if chunk.usage is not None:
                     usage = chunk.usage
-                for choice in chunk.choices:
+                for choice in chunk.choices or ():
+                    finished = finished or bool(choice.finish_reason)
                     if choice.index == 0 and choice.delta.content:
                         parts.append(choice.delta.content)
                         yield TextDelta(choice.delta.content)
@@ -157,6 +165,9 @@ class OpenAIChatProvider:
             # Closing the SDK stream closes the HTTP response: the upstream sees the
             # connection go when the caller cancels, instead of generating on for nobody.
             await stream.close()
+        if parts and not finished:
+            # The stream ended without any choice's `finish_reason`: cut short upstream.
+            raise cut_short(self._name)
         yield counted_usage(
             self._counter,
             request,
@@ -170,8 +181,11 @@ class OpenAIChatProvider:
             response = await self._client.chat.completions.create(**self._params(request))
         except Exception as error:
             self._raise(error, request.model)
-        text = (response.choices[0].message.content or "") if response.choices else ""
-        usage = response.usage
+        if not isinstance(response, openai.types.chat.ChatCompletion):
+            raise malformed(self._name, "an answer that is not a chat completion")
+        choices = getattr(response, "choices", None) or []
+        text = (choices[0].message.content or "") if choices else ""
+        usage = getattr(response, "usage", None)
         return ChatCompletion(
             text,
             counted_usage(
@@ -199,6 +213,7 @@ def openai_compatible(
     base_url: str,
     api_key: str | None = None,
     timeout_s: float = 600.0,
+    connect_timeout_s: float | None = None,
     stream_usage: bool = True,
     token_counter: TokenCounter | None = None,
 ) -> OpenAIChatProvider:
@@ -208,6 +223,7 @@ def openai_compatible(
         api_key=api_key,
         base_url=base_url,
         timeout_s=timeout_s,
+        connect_timeout_s=connect_timeout_s,
         max_tokens_field="max_tokens",
         stream_usage=stream_usage,
         token_counter=token_counter,

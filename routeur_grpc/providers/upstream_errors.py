@@ -37,6 +37,9 @@ REASON_CREDENTIALS = "UPSTREAM_CREDENTIALS_REJECTED"
 REASON_MODEL_NOT_FOUND = "UPSTREAM_MODEL_NOT_FOUND"
 REASON_BAD_REQUEST = "UPSTREAM_REJECTED_REQUEST"
 REASON_CONTEXT_TOO_LONG = "CONTEXT_TOO_LONG"
+REASON_MALFORMED = "UPSTREAM_MALFORMED_RESPONSE"
+REASON_EMPTY = "UPSTREAM_EMPTY_RESPONSE"
+REASON_INCOMPLETE = "UPSTREAM_INCOMPLETE_RESPONSE"
 
 
 def retry_after_seconds(headers: Mapping[str, str] | None, now: float | None = None) -> float | None:
@@ -91,9 +94,39 @@ def unavailable(provider: str, status: int | None = None, what: str = "") -> Una
     )
 
 
-def timed_out(provider: str) -> DeadlineExceeded:
+def malformed(provider: str, what: str = "data it could not parse") -> Unavailable:
+    """The upstream answered, but with something that is not its protocol (bad JSON, a
+    broken event, the wrong content type). Its fault, never the caller's; retryable like a
+    5xx as long as nothing reached the client."""
+    return Unavailable(
+        f"The provider '{provider}' sent {what}. Retry later, or pick another model.",
+        reason=REASON_MALFORMED,
+        metadata=_metadata(provider, None),
+    )
+
+
+def empty_answer(provider: str) -> Unavailable:
+    """The upstream answered without any text (`{}`, a stream of `[DONE]` only, chunks
+    without choices): an upstream fault, never billed as a success."""
+    return Unavailable(
+        f"The provider '{provider}' sent an empty answer. Retry later, or pick another model.",
+        reason=REASON_EMPTY,
+        metadata=_metadata(provider, None),
+    )
+
+
+def cut_short(provider: str) -> Unavailable:
+    """The upstream's stream ended without the end marker of its protocol."""
+    return Unavailable(
+        f"The provider '{provider}' ended its answer before finishing it. Retry later.",
+        reason=REASON_INCOMPLETE,
+        metadata=_metadata(provider, None),
+    )
+
+
+def timed_out(provider: str, what: str = "did not answer in time") -> DeadlineExceeded:
     return DeadlineExceeded(
-        f"The provider '{provider}' did not answer in time.",
+        f"The provider '{provider}' {what}.",
         reason=REASON_TIMEOUT,
         metadata=_metadata(provider, None),
     )
@@ -146,6 +179,8 @@ def by_status(
     detail: object = None,
 ) -> RouteurError:
     """The Routeur error for an HTTP status from `provider` (for SDKs that only give that)."""
+    if 200 <= status < 300:  # a success status whose body the SDK could not read
+        return malformed(provider, f"an answer of an unexpected type (HTTP {status})")
     if status == 429:
         return rate_limited(provider, headers)
     if status in (401, 403, 407):

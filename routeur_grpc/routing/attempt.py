@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from routeur_grpc.providers.base import ChatEvent, ChatRequest, TextDelta, UsageReport
 from routeur_grpc.providers.unary import UnaryChatProvider
-from routeur_grpc.routing.catalog import ModelEntry
+from routeur_grpc.domain.model_entry import ModelEntry
 from routeur_grpc.routing.deployments import Deployment
 
 

@@ -10,73 +10,36 @@ from __future__ import annotations
 
 import difflib
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from routeur_grpc.domain.model_entry import (
+    ECOLOGITS_PROVIDERS,
+    PROVIDER_TYPES,
+    REMOTE_PROVIDER_TYPES,
+    ModelEntry,
+)
 from routeur_grpc.errors import InvalidArgument
+
+__all__ = [
+    "ECOLOGITS_PROVIDERS",
+    "PROVIDER_TYPES",
+    "REMOTE_PROVIDER_TYPES",
+    "CatalogError",
+    "CatalogFile",
+    "DeploymentSpec",
+    "ModelCatalog",
+    "ModelEntry",
+    "load_catalog_file",
+]
 
 BUILTIN_CATALOG = Path(__file__).with_name("models.toml")
 
-#: Provider types a catalog file may name. Remote ones are reached over HTTP; `local` runs in
-#: this process. Models discovered at start from other in-process providers may carry
-#: other types.
-REMOTE_PROVIDER_TYPES = frozenset(
-    {"openai", "openai_compatible", "mistral", "anthropic", "gemini", "ollama"}
-)
-PROVIDER_TYPES = REMOTE_PROVIDER_TYPES | {"local"}
-
-#: Provider names EcoLogits uses, by Routeur provider type (others: no emissions figure
-#: unless the entry names `ecologits_provider` itself).
-ECOLOGITS_PROVIDERS: Mapping[str, str] = {
-    "openai": "openai",
-    "mistral": "mistralai",
-    "anthropic": "anthropic",
-    "gemini": "google_genai",
-}
-
-
 class CatalogError(ValueError):
     """The catalog file is unreadable or inconsistent; the message says where."""
-
-
-class ModelEntry(BaseModel):
-    """One model of the catalog."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str = Field(min_length=1)
-    provider: str = Field(min_length=1)
-    upstream_model: str = ""
-    description: str = ""
-    context_window: int = Field(0, ge=0)
-    supports_streaming: bool = True
-    input_price_per_million: float = Field(ge=0)
-    output_price_per_million: float = Field(ge=0)
-    currency: str = Field("USD", min_length=3, max_length=3)
-    aliases: tuple[str, ...] = ()
-    ecologits_provider: str | None = None
-    ecologits_model: str | None = None
-
-    @model_validator(mode="after")
-    def _defaults(self) -> ModelEntry:
-        if not self.upstream_model:
-            object.__setattr__(self, "upstream_model", self.name)
-        object.__setattr__(self, "currency", self.currency.upper())
-        return self
-
-    @property
-    def emissions_provider(self) -> str | None:
-        """EcoLogits' provider name for this model, or None when it has no figure."""
-        if self.ecologits_provider is not None:
-            return self.ecologits_provider or None
-        return ECOLOGITS_PROVIDERS.get(self.provider)
-
-    @property
-    def emissions_model(self) -> str:
-        return self.ecologits_model or self.upstream_model
 
 
 class DeploymentSpec(BaseModel):

@@ -20,6 +20,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from routeur_grpc.errors import (
+    CallerRefused,
     DeadlineExceeded,
     FailedPrecondition,
     ResourceExhausted,
@@ -40,8 +41,21 @@ DEPLOYMENT_FAILURES: tuple[type[RouteurError], ...] = (
 )
 
 
+class CallerDeadlineExceeded(DeadlineExceeded):
+    """The caller's own deadline passed: never retried, never a deployment's fault."""
+
+    retryable = False
+
+
+#: Errors of the caller's own doing, even where their class is a deployment failure's: a
+#: caller's quota or budget (`CallerRefused`), a caller's deadline. They never count
+#: against a deployment, never trigger a retry or a fallback.
+CALLER_ERRORS: tuple[type[RouteurError], ...] = (CallerRefused, CallerDeadlineExceeded)
+
+
 def is_deployment_failure(error: BaseException) -> bool:
-    return isinstance(error, DEPLOYMENT_FAILURES)
+    """Whether `error` is the deployment's fault (breaker, retry and fallback apply)."""
+    return isinstance(error, DEPLOYMENT_FAILURES) and not isinstance(error, CALLER_ERRORS)
 
 
 @dataclass(eq=False, slots=True)

@@ -14,7 +14,7 @@ from routeur_grpc.providers.openai_chat import (
     openai_compatible,
 )
 from routeur_grpc.providers.token_count import TokenCounter
-from routeur_grpc.routing.provider_specs import ProviderSpec
+from routeur_grpc.domain.provider_spec import ProviderSpec
 
 DEFAULT_BASE_URLS: dict[str, str] = {
     "openai": OPENAI_BASE_URL,
@@ -31,24 +31,30 @@ def build_provider(spec: ProviderSpec, token_counter: TokenCounter) -> ChatProvi
     url = spec.base_url or DEFAULT_BASE_URLS[spec.type]
     if spec.type == "openai":
         return OpenAIChatProvider(
-            spec.name, api_key=key, base_url=url, timeout_s=spec.timeout_s, token_counter=token_counter
+            spec.name, api_key=key, base_url=url, timeout_s=spec.timeout_s,
+            connect_timeout_s=spec.connect_timeout_s, token_counter=token_counter
         )
     if spec.type == "openai_compatible":
         return openai_compatible(
-            spec.name, base_url=url, api_key=key, timeout_s=spec.timeout_s, token_counter=token_counter
+            spec.name, base_url=url, api_key=key, timeout_s=spec.timeout_s,
+            connect_timeout_s=spec.connect_timeout_s, token_counter=token_counter
         )
     if spec.type == "mistral":
         return MistralProvider(
-            spec.name, api_key=key, server_url=url, timeout_s=spec.timeout_s, token_counter=token_counter
+            spec.name, api_key=key, server_url=url, timeout_s=spec.timeout_s,
+            connect_timeout_s=spec.connect_timeout_s, token_counter=token_counter
         )
     if spec.type == "anthropic":
         return AnthropicMessagesProvider(
-            spec.name, api_key=key, base_url=url, timeout_s=spec.timeout_s, token_counter=token_counter
+            spec.name, api_key=key, base_url=url, timeout_s=spec.timeout_s,
+            connect_timeout_s=spec.connect_timeout_s, token_counter=token_counter
         )
     if spec.type == "gemini":
         return GeminiProvider(
-            spec.name, api_key=key, base_url=url, timeout_s=spec.timeout_s, token_counter=token_counter
+            spec.name, api_key=key, base_url=url, timeout_s=spec.timeout_s,
+            connect_timeout_s=spec.connect_timeout_s, token_counter=token_counter
         )
     return OllamaProvider(
-        spec.name, base_url=url, api_key=key, timeout_s=spec.timeout_s, token_counter=token_counter
+        spec.name, base_url=url, api_key=key, timeout_s=spec.timeout_s,
+            connect_timeout_s=spec.connect_timeout_s, token_counter=token_counter
     )

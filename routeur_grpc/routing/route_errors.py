@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from routeur_grpc.errors import DeadlineExceeded, FailedPrecondition, RouteurError, Unavailable
-from routeur_grpc.routing.catalog import ModelEntry
+from routeur_grpc.domain.model_entry import ModelEntry
+from routeur_grpc.errors import FailedPrecondition, RouteurError, Unavailable
+from routeur_grpc.routing.deployments import CallerDeadlineExceeded
 
-
-class CallerDeadlineExceeded(DeadlineExceeded):
-    """The caller's own deadline passed: never retried, never a deployment's fault."""
-
-    retryable = False
+__all__ = [
+    "CallerDeadlineExceeded",
+    "caller_deadline_exceeded",
+    "cooling_down",
+    "gave_up",
+    "not_configured",
+]
 
 
 def caller_deadline_exceeded(entry: ModelEntry | None) -> CallerDeadlineExceeded:
@@ -22,11 +25,20 @@ def caller_deadline_exceeded(entry: ModelEntry | None) -> CallerDeadlineExceeded
 
 
 def not_configured(entry: ModelEntry) -> FailedPrecondition:
+    """The model exists in the catalog but nothing here serves it; says what to configure."""
+    if entry.provider == "local":
+        setting = "set ROUTEUR_LOCAL_MODEL_ENABLED=true"
+    else:
+        setting = (
+            f"add a provider of type '{entry.provider}' to ROUTEUR_PROVIDERS (or a "
+            f"[[providers]] table with type = \"{entry.provider}\" in the config file)"
+        )
     return FailedPrecondition(
         f"The model '{entry.name}' is in the catalog, but no '{entry.provider}' provider is "
-        "configured on this server. Pick an available model (see ListModels).",
-        reason="MODEL_NOT_AVAILABLE",
-        metadata={"model": entry.name},
+        f"configured on this server: {setting}, or pick an available model (see "
+        "ListModels).",
+        reason="MODEL_NOT_CONFIGURED",
+        metadata={"model": entry.name, "provider_type": entry.provider},
     )
 
 
@@ -47,7 +59,7 @@ def gave_up(
     """The error to report when every model of the chain failed before its first token."""
     if not failures:
         return not_configured(entry)
-    upstream = [f for f in failures if f.reason not in ("MODEL_NOT_AVAILABLE",)]
+    upstream = [f for f in failures if f.reason != "MODEL_NOT_CONFIGURED"]
     chosen = upstream[-1] if upstream else failures[0]
     if attempts <= 1 and len(models) <= 1:
         return chosen

@@ -1,13 +1,19 @@
 """Completion: validate a request, have the router answer it, collect it when asked to.
 
 The router does the model work; this service owns what a completion means for a caller:
-the rules a request must follow, the saved conversation it continues (its history read
-before, the new message and the answer appended), the usage recorded, and turning a stream
-into a whole answer.
+the rules a request must follow, the saved conversation it continues, the usage recorded,
+the response cache, and turning a stream into a whole answer.
+
+A saved conversation changes only when a turn is complete: its history is read before the
+model is asked, and the user's message and the answer are appended together once the
+answer has finished. A request refused (validation, unknown or unconfigured model), failed
+(before or after its first token) or cancelled leaves the conversation as it was; the
+caller still has its message and may send it again.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass, replace
@@ -18,13 +24,16 @@ from routeur_grpc.domain.completion import (
     CompletionChunk,
     CompletionRequest,
     CompletionResult,
+    Equivalences,
+    Pricing,
+    TokenUsage,
 )
 from routeur_grpc.errors import InvalidArgument, NotImplementedFeature
 from routeur_grpc.routing.completion_record import CompletionRecord
-from routeur_grpc.routing.response_cache import ResponseCache, cache_key, is_cacheable
 from routeur_grpc.routing.router import ModelRouter
 from routeur_grpc.services.conversations import ConversationService
 from routeur_grpc.services.quota import CompletionQuota
+from routeur_grpc.services.response_cache import ResponseCache, cache_key, is_cacheable
 from routeur_grpc.services.usage import UsageRecorder
 
 MAX_TEMPERATURE = 2.0
@@ -51,18 +60,24 @@ class CompletionService:
         usage: UsageRecorder,
         cache: ResponseCache[CompletionResult] | None = None,
         quota: CompletionQuota | None = None,
+        *,
+        default_model: str = "",
     ) -> None:
+        """`default_model` answers requests that name none (empty: such requests are
+        refused). `quota`: rate limits and budgets (None: unlimited)."""
         self._router = router
         self._cache = cache
         self._limits = limits
         self._conversations = conversations
         self._usage = usage
         self._quota = quota
+        self._default_model = default_model
 
     async def stream(
         self, request: CompletionRequest, caller: Caller
     ) -> AsyncIterator[CompletionChunk]:
         """The answer as it is generated; the last chunk is `done` (see `ModelRouter.stream`)."""
+        request = self._with_default_model(request)
         self.validate(request)
         async with aclosing(self._answer(request, caller, prefer_unary=False)) as chunks:
             async for chunk in chunks:
@@ -74,13 +89,15 @@ class CompletionService:
         With a response cache, a deterministic request (temperature 0, no stored
         conversation) asked again by the same caller gets the stored answer.
         """
+        request = self._with_default_model(request)
         self.validate(request)
+        started = time.monotonic()
         key = None
         if self._cache is not None and is_cacheable(request):
             key = cache_key(caller.owner_id, request)
             cached = self._cache.get(key)
             if cached is not None:
-                return cached
+                return _cache_hit(cached, time.monotonic() - started)
         result = await self._complete(request, caller)
         if key is not None and self._cache is not None:
             self._cache.put(key, result)
@@ -112,10 +129,6 @@ class CompletionService:
         if conversation_id:
             stored = await self._conversations.history(caller.owner_id, conversation_id)
             request = replace(request, history=stored + request.history)
-            # Saved before the model is asked, so a failure or a cancel loses nothing.
-            await self._conversations.append(
-                caller.owner_id, conversation_id, "user", request.message
-            )
 
         def record(outcome: CompletionRecord) -> None:
             # Every ending that used tokens is recorded, a cancelled stream's included.
@@ -124,7 +137,11 @@ class CompletionService:
 
         answer: list[str] = []
         chunks = self._router.stream(
-            request, deadline=caller.deadline, on_accounted=record, prefer_unary=prefer_unary
+            request,
+            deadline=caller.deadline,
+            on_accounted=record,
+            prefer_unary=prefer_unary,
+            allow_fallback=request.allow_fallback,
         )
         if self._quota is not None:  # rate limits and budget, reserved before the model runs
             chunks = self._quota.guard(request, caller, chunks)
@@ -132,11 +149,20 @@ class CompletionService:
             async for chunk in chunks:
                 answer.append(chunk.content)
                 if chunk.done and conversation_id and chunk.error is None and chunk.metadata:
+                    # The turn is complete: both messages are saved, never one alone.
+                    await self._conversations.append(
+                        caller.owner_id, conversation_id, "user", request.message
+                    )
                     await self._conversations.append(
                         caller.owner_id, conversation_id, "assistant", "".join(answer),
                         model=chunk.metadata.model,
                     )
                 yield chunk
+
+    def _with_default_model(self, request: CompletionRequest) -> CompletionRequest:
+        if not request.model.strip() and self._default_model:
+            return replace(request, model=self._default_model)
+        return request
 
     def validate(self, request: CompletionRequest) -> None:
         """Raise `InvalidArgument` naming the first field that is wrong, and why."""
@@ -181,3 +207,22 @@ class CompletionService:
                 f"Agents are not available yet, so `agent` {request.agent!r} cannot be used: "
                 "leave `agent` empty to ask the model directly."
             )
+
+
+def _cache_hit(cached: CompletionResult, latency_s: float) -> CompletionResult:
+    """A cached answer as served now: marked, its own latency, no new tokens or cost."""
+    before = cached.metadata
+    currency = before.pricing.currency if before.pricing is not None else ""
+    metadata = replace(
+        before,
+        cache_hit=True,
+        latency_s=round(latency_s, 6),
+        attempts=(),
+        usage=TokenUsage(),
+        usage_by_model={},
+        pricing=Pricing(currency=currency),
+        emissions_kg_co2eq=0.0,
+        energy_kwh=0.0,
+        equivalences=Equivalences(0.0, 0.0, 0.0, 0.0),
+    )
+    return replace(cached, usage=TokenUsage(), metadata=metadata)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-HealthCheck = Callable[[], Awaitable[None]]
-"""Returns when the dependency works; raises with a readable message when it does not."""
+HealthCheck = Callable[[], Awaitable[str | None]]
+"""Returns when the dependency works (optionally a word on its state, e.g. a provider's
+circuit); raises with a readable message when it does not."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +33,8 @@ class HealthChecker:
         components = []
         for name, check in self._checks.items():
             try:
-                await check()
-                components.append(ComponentHealth(name, True))
+                note = await check()
+                components.append(ComponentHealth(name, True, note or ""))
             except Exception as error:  # noqa: BLE001 - any failure means unhealthy
                 components.append(ComponentHealth(name, False, str(error) or type(error).__name__))
         status = "healthy" if all(c.healthy for c in components) else "degraded"

@@ -25,6 +25,7 @@ from routeur_grpc.domain.provider_admin import (
     ProviderTestResult,
     ProviderView,
 )
+from routeur_grpc.domain.provider_spec import ProviderSpec
 from routeur_grpc.domain.records import ProviderConfig
 from routeur_grpc.domain.repositories import ProviderRepository
 from routeur_grpc.errors import (
@@ -37,7 +38,6 @@ from routeur_grpc.errors import (
 from routeur_grpc.providers.base import ChatProvider, ChatRequest, TextDelta
 from routeur_grpc.providers.token_count import TokenCounter
 from routeur_grpc.routing.catalog import ModelCatalog
-from routeur_grpc.routing.provider_specs import ProviderSpec
 from routeur_grpc.services import provider_rules as rules
 from routeur_grpc.services.runtime_providers import RuntimeProviders, provider_for
 from routeur_grpc.storage.secret_box import SecretBox, mask

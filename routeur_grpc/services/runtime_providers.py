@@ -18,13 +18,13 @@ from collections.abc import Collection
 from pydantic import SecretStr
 
 from routeur_grpc.domain.models import ModelInfo
+from routeur_grpc.domain.provider_spec import ProviderSpec
 from routeur_grpc.domain.records import ProviderConfig
 from routeur_grpc.domain.repositories import ProviderRepository
 from routeur_grpc.errors import RouteurError
 from routeur_grpc.providers.base import ChatProvider
 from routeur_grpc.providers.token_count import TokenCounter
 from routeur_grpc.routing.provider_factory import build_provider
-from routeur_grpc.routing.provider_specs import ProviderSpec
 from routeur_grpc.routing.router import ModelRouter
 from routeur_grpc.services.provider_rules import routing_type
 from routeur_grpc.storage.secret_box import SecretBox

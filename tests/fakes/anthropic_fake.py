@@ -55,6 +55,29 @@ class FakeAnthropic(FakeUpstream):
             }
         return Reply(status=status, json_body=body, headers={"request-id": "req_fake"})
 
+    def malformed_frame(self) -> bytes:
+        return b"event: content_block_delta\ndata: {this is not json\n\n"
+
+    def broken_frame(self) -> bytes:
+        return b'event: content_block_delta\ndata: {"type": "content_block_del'
+
+    def empty_reply(self, request: RecordedRequest, streaming: bool, variant: str) -> Reply:
+        """A message without content blocks (whole, or as its start and stop events)."""
+        message = {
+            "id": "msg_fake", "type": "message", "role": "assistant",
+            "model": "claude-haiku-4-5", "content": [], "stop_reason": "end_turn",
+            "stop_sequence": None, "usage": {"input_tokens": self.prompt_tokens, "output_tokens": 0},
+        }
+        if not streaming:
+            return Reply(json_body=message)
+        frames = [
+            sse({"type": "message_start", "message": message}, "message_start"),
+            sse({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                 "usage": {"output_tokens": 0}}, "message_delta"),
+            sse({"type": "message_stop"}, "message_stop"),
+        ]
+        return Reply(frames=frames, content_type="text/event-stream")
+
     def _messages(self, body: dict[str, Any]) -> Reply:
         model = body["model"]
         words = self.words()

@@ -59,6 +59,15 @@ class FakeGemini(FakeUpstream):
             }
         return Reply(status=status, json_body=body)
 
+    def broken_frame(self) -> bytes:
+        return b'data: {"candidates": [{"content": {"par'
+
+    def empty_reply(self, request: RecordedRequest, streaming: bool, variant: str) -> Reply:
+        """`{}`; streamed: one `{}` event."""
+        if not streaming:
+            return Reply(json_body={})
+        return Reply(frames=[sse({})], content_type="text/event-stream")
+
     def _response(self, model: str, text: str, finish: bool, completion_tokens: int) -> dict[str, Any]:
         candidate: dict[str, Any] = {"content": {"parts": [{"text": text}], "role": "model"}, "index": 0}
         if finish:

@@ -1,13 +1,16 @@
 """A small HTTP/1.1 server on asyncio streams, the base of every fake upstream.
 
 Why not a framework: a fake must be able to hang, drop a connection half-way through a
-chunked body, and notice the very moment a client closes its socket; a few hundred lines over
+chunked body, trickle bytes, send broken protocol data, and notice the very moment a client closes its socket; a few hundred lines over
 `asyncio.start_server` give that control and add no dependency.
 
 A subclass implements `route(request)` and returns a `Reply`: a JSON body, or a stream of
 frames (SSE events or NDJSON lines) sent with chunked encoding. Faults queued with
-`fail_next`, `hang_next`, `drop_next`, `slow_next` (or made permanent with `always`) apply to
-the next requests to a route the subclass marks as `faultable`.
+`fail_next`, `hang_next`, `drop_next`, `slow_next`, `reset_next`, `garble_next` (or made
+permanent with `always`) apply to the next requests to a route the subclass marks as
+`faultable`. Protocol-shaped bad data (an event that is not JSON, a frame cut in the middle,
+an empty answer) comes from the subclass (`malformed_frame`, `broken_frame`,
+`empty_reply`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,20 @@ from http import HTTPStatus
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
-FaultKind = Literal["status", "hang", "drop", "slow"]
+FaultKind = Literal[
+    "status",  # an HTTP error status (with Retry-After if given)
+    "hang",  # accept the request, never answer
+    "drop",  # cut the connection after `after_frames` frames
+    "slow",  # pause `delay_s` before each frame
+    "stall",  # `after_frames` frames at once, then a pause of `delay_s` before each other
+    "reset",  # cut the connection before answering anything
+    "malformed",  # after `after_frames` frames, an event that is not valid JSON
+    "broken",  # after `after_frames` frames, half an event, then the body ends cleanly
+    "empty",  # a well-formed answer without any text (`variant`: which kind)
+    "content_type",  # 200 with an HTML page instead of the protocol's content
+    "trickle",  # the answer one byte at a time, `delay_s` apart (slow-loris)
+    "stream_body",  # a JSON answer sent as one SSE event instead (text/event-stream)
+]
 _Outcome = Literal["done", "gone", "cut"]
 
 
@@ -37,6 +53,7 @@ class Fault:
     body: Any = None
     after_frames: int = 1  # drop: frames sent before the connection is cut
     delay_s: float = 0.0  # slow: pause before each frame (or before a JSON body)
+    variant: str = ""  # empty: which empty answer (see the subclass's `empty_reply`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +87,7 @@ class Reply:
     status: int = 200
     json_body: Any = None
     frames: Sequence[bytes] | None = None
+    raw_body: bytes | None = None  # sent as is (instead of `json_body`)
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -202,6 +220,15 @@ class FakeUpstream:
         """Pause `delay_s` before each frame of the next replies."""
         self._faults.extend([Fault("slow", delay_s=delay_s)] * times)
 
+    def reset_next(self, times: int = 1) -> None:
+        """Cut the connection of the next requests before sending anything."""
+        self._faults.extend([Fault("reset")] * times)
+
+    def garble_next(self, fault: Fault, times: int = 1) -> None:
+        """Apply a protocol fault (`malformed`, `broken`, `empty`, `content_type`,
+        `trickle`) to the next requests."""
+        self._faults.extend([fault] * times)
+
     def always(self, fault: Fault | None) -> None:
         """Apply `fault` to every request until called again with None."""
         self._permanent = fault
@@ -246,6 +273,18 @@ class FakeUpstream:
     def error_reply(self, status: int, body: Any) -> Reply:
         """A protocol-shaped error document for `status`."""
         return Reply(status=status, json_body=body or {"error": HTTPStatus(status).phrase})
+
+    def malformed_frame(self) -> bytes:
+        """An event of this protocol whose data is not valid JSON."""
+        return b"data: {this is not json\n\n"
+
+    def broken_frame(self) -> bytes:
+        """The first half of an event of this protocol, without its end."""
+        return b'data: {"id": "cut", "choi'
+
+    def empty_reply(self, request: RecordedRequest, streaming: bool, variant: str) -> Reply:
+        """A well-formed answer of this protocol that carries no text."""
+        return Reply(json_body={})
 
     def words(self) -> list[str]:
         """The reply text split so that joining the pieces gives it back exactly."""
@@ -355,6 +394,13 @@ class FakeUpstream:
             reply = self.error_reply(fault.status, fault.body)
             if fault.retry_after is not None:
                 reply.headers["retry-after"] = fault.retry_after
+        if fault is not None and fault.kind == "reset":
+            self._cut(connection)
+            return "cut"
+        if fault is not None:
+            reply = self._bend(request, reply, fault)
+        if fault is not None and fault.kind == "trickle":
+            return await self._trickle(connection, reply, fault.delay_s)
         if fault is not None and fault.kind == "hang":
             # Never answer: wait for the client to give up (or for the fake to stop).
             closed = asyncio.ensure_future(connection.closed.wait())
@@ -369,7 +415,7 @@ class FakeUpstream:
         drop_after = fault.after_frames if fault is not None and fault.kind == "drop" else None
 
         if reply.frames is None:
-            payload = json.dumps(reply.json_body).encode()
+            payload = _payload(reply)
             if delay and not await self._pause(connection, delay):
                 return "gone"
             head = self._head(reply, {"content-length": str(len(payload))})
@@ -381,15 +427,58 @@ class FakeUpstream:
 
         if not await connection.write(self._head(reply, {"transfer-encoding": "chunked"})):
             return "gone"
+        stall_from = fault.after_frames if fault is not None and fault.kind == "stall" else None
         for index, frame in enumerate(reply.frames):
             if drop_after is not None and index >= drop_after:
                 self._cut(connection)
                 return "cut"
+            if stall_from is not None and index >= stall_from:
+                delay = fault.delay_s if fault is not None else 0.0
             if delay and not await self._pause(connection, delay):
                 return "gone"
             if not await connection.write(b"%x\r\n%s\r\n" % (len(frame), frame)):
                 return "gone"
         return "done" if await connection.write(b"0\r\n\r\n") else "gone"
+
+    def _bend(self, request: RecordedRequest, reply: Reply, fault: Fault) -> Reply:
+        """The reply as a protocol fault changes it."""
+        if fault.kind == "content_type":
+            page = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+            return Reply(raw_body=page, content_type="text/html")
+        if fault.kind == "stream_body" and reply.frames is None:
+            return Reply(frames=[sse(reply.json_body)], content_type="text/event-stream")
+        if fault.kind == "empty":
+            return self.empty_reply(request, reply.frames is not None, fault.variant)
+        if fault.kind not in ("malformed", "broken"):
+            return reply
+        if reply.frames is None:
+            text = _payload(reply)
+            bad = b"{this is not json" if fault.kind == "malformed" else text[: len(text) // 2]
+            return Reply(status=reply.status, raw_body=bad, content_type=reply.content_type)
+        frames = list(reply.frames)
+        keep = fault.after_frames
+        if fault.kind == "malformed":
+            frames = [*frames[:keep], self.malformed_frame(), *frames[keep:]]
+        else:
+            frames = [*frames[:keep], self.broken_frame()]
+        return Reply(
+            status=reply.status,
+            frames=frames,
+            content_type=reply.content_type,
+            headers=reply.headers,
+        )
+
+    async def _trickle(self, connection: _Connection, reply: Reply, delay: float) -> _Outcome:
+        """Send the head at once, then the body one byte at a time (a slow-loris)."""
+        body = b"".join(reply.frames) if reply.frames is not None else _payload(reply)
+        if not await connection.write(self._head(reply, {"content-length": str(len(body))})):
+            return "gone"
+        for index in range(len(body)):
+            if not await self._pause(connection, delay):
+                return "gone"
+            if not await connection.write(body[index : index + 1]):
+                return "gone"
+        return "done"
 
     @staticmethod
     async def _pause(connection: _Connection, delay: float) -> bool:
@@ -412,6 +501,10 @@ class FakeUpstream:
         lines = [f"HTTP/1.1 {status.value} {status.phrase}"]
         lines += [f"{name}: {value}" for name, value in headers.items()]
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def _payload(reply: Reply) -> bytes:
+    return reply.raw_body if reply.raw_body is not None else json.dumps(reply.json_body).encode()
 
 
 def sse(data: Any, event: str | None = None) -> bytes:

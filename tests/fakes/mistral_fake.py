@@ -46,6 +46,12 @@ class FakeMistral(FakeUpstream):
             }
         return Reply(status=status, json_body=body)
 
+    def empty_reply(self, request: RecordedRequest, streaming: bool, variant: str) -> Reply:
+        """`{}`; streamed: `[DONE]` alone."""
+        if not streaming:
+            return Reply(json_body={})
+        return Reply(frames=[sse("[DONE]")], content_type="text/event-stream")
+
     def _chat(self, body: dict[str, Any]) -> Reply:
         model = body["model"]
         words = self.words()

@@ -47,6 +47,23 @@ class FakeOllama(FakeUpstream):
     def error_reply(self, status: int, body: Any) -> Reply:
         return Reply(status=status, json_body=body or {"error": f"fake error {status}"})
 
+    def malformed_frame(self) -> bytes:
+        return b"{this is not json\n"
+
+    def broken_frame(self) -> bytes:
+        return b'{"model": "llama3:8b", "mess'
+
+    def empty_reply(self, request: RecordedRequest, streaming: bool, variant: str) -> Reply:
+        """The final `done` line alone (whole or streamed): no text at all."""
+        final = {
+            "model": "llama3:8b", "created_at": _CREATED_AT,
+            "message": {"role": "assistant", "content": ""}, "done": True, "done_reason": "stop",
+            "prompt_eval_count": self.prompt_tokens, "eval_count": 0,
+        }
+        if not streaming:
+            return Reply(json_body=final)
+        return Reply(frames=[ndjson(final)], content_type="application/x-ndjson")
+
     @staticmethod
     def _tag(model: str) -> dict[str, Any]:
         return {

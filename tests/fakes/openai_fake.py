@@ -52,6 +52,17 @@ class FakeOpenAI(FakeUpstream):
             }
         return Reply(status=status, json_body=body)
 
+    def empty_reply(self, request: RecordedRequest, streaming: bool, variant: str) -> Reply:
+        """`{}`; streamed: `[DONE]` alone, or (`no_choices`) chunks without choices."""
+        if not streaming:
+            return Reply(json_body={})
+        frames = [sse("[DONE]")]
+        if variant == "no_choices":
+            bare = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0,
+                    "model": "gpt-4o", "choices": []}
+            frames = [sse(bare), sse(bare), sse("[DONE]")]
+        return Reply(frames=frames, content_type="text/event-stream")
+
     def _chat(self, body: dict[str, Any]) -> Reply:
         model = body["model"]
         words = self.words()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -10,7 +13,22 @@ from google.api import annotations_pb2
 from google.protobuf import descriptor_pb2
 
 from routeur_grpc.gateway.config import DESCRIPTOR_SET, OPENAPI_DOCUMENT, SWAGGER_UI_DIR
-from routeur_grpc.gateway.openapi import _TEMPLATE_VARIABLE, _rules, render
+
+
+
+def _openapi_tool():  # type: ignore[no-untyped-def]
+    """tools/openapi.py, the build tool that writes gateway/openapi.json."""
+    path = Path(__file__).resolve().parents[2] / "tools" / "openapi.py"
+    spec = importlib.util.spec_from_file_location("routeur_openapi_tool", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+_tool = _openapi_tool()
+_TEMPLATE_VARIABLE, _rules, render = _tool._TEMPLATE_VARIABLE, _tool._rules, _tool.render
 
 
 def _every_http_rule() -> list[tuple[str, str, str]]:

@@ -30,7 +30,7 @@ async def openai_gateway(
         return
     server, port = await build_server(server_settings(tmp_path_factory.mktemp("openai-data")))
     openai_compat_service_pb2_grpc.add_OpenAICompatServiceServicer_to_server(
-        OpenAICompatServicer(server.app.completions, server.app.router), server.grpc_server
+        OpenAICompatServicer(server.app.completions, server.app.models), server.grpc_server
     )
     await server.start()
     envoy = await start_envoy(

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import grpc
 import pytest
 from fakes import FakeAnthropic, FakeGemini, FakeMistral, FakeOllama, FakeOpenAI, FakeUpstream
-from support import RunningServer, server_settings, start_server
+from support import RunningServer, open_channel, server_settings, start_server
 
 from routeur_grpc.providers.anthropic_messages import AnthropicMessagesProvider
 from routeur_grpc.providers.gemini import GeminiProvider
@@ -242,7 +241,7 @@ async def e2e(
         "ollama": fake_ollama,
     }
     try:
-        async with grpc.aio.insecure_channel(running.address) as channel:
+        async with open_channel(running.address) as channel:
             yield EndToEnd(channel, running, fakes)
     finally:
         await running.server.stop(0.5)

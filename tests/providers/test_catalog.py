@@ -87,7 +87,7 @@ weight = 2
     assert "gpt-4" not in merged
     assert merged.resolve("vllm/qwen2.5-7b").upstream_model == "Qwen/Qwen2.5-7B-Instruct"
     assert parsed.fallbacks["gpt-4o"] == ("vllm/qwen2.5-7b",)
-    assert parsed.fallbacks["mistral-large-latest"] == ("local/smollm2-135m-instruct",)
+    assert parsed.fallbacks["gpt-4o-mini"] == ("mistral-small-latest",)  # kept
     assert parsed.deployments[0].weight == 2
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from routeur_grpc.domain.completion import ChatMessage, CompletionRequest
-from routeur_grpc.routing.response_cache import ResponseCache, cache_key, is_cacheable
+from routeur_grpc.services.response_cache import ResponseCache, cache_key, is_cacheable
 
 
 class Clock:

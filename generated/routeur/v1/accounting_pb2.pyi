@@ -1,7 +1,7 @@
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -66,7 +66,7 @@ class Equivalences(_message.Message):
     def __init__(self, water_liters: _Optional[float] = ..., car_km: _Optional[float] = ..., tgv_km: _Optional[float] = ..., smartphone_charges: _Optional[float] = ...) -> None: ...
 
 class CompletionMetadata(_message.Message):
-    __slots__ = ("model", "agent", "message_count", "latency_s", "emissions_kgCO2eq", "emissions_gCO2eq", "energy_kwh", "pricing", "equivalences", "usage", "usage_by_model")
+    __slots__ = ("model", "agent", "message_count", "latency_s", "emissions_kgCO2eq", "emissions_gCO2eq", "energy_kwh", "pricing", "equivalences", "usage", "usage_by_model", "requested_model", "fallback_reason", "attempts", "cache_hit")
     class UsageByModelEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -85,6 +85,10 @@ class CompletionMetadata(_message.Message):
     EQUIVALENCES_FIELD_NUMBER: _ClassVar[int]
     USAGE_FIELD_NUMBER: _ClassVar[int]
     USAGE_BY_MODEL_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_MODEL_FIELD_NUMBER: _ClassVar[int]
+    FALLBACK_REASON_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    CACHE_HIT_FIELD_NUMBER: _ClassVar[int]
     model: str
     agent: str
     message_count: int
@@ -96,4 +100,18 @@ class CompletionMetadata(_message.Message):
     equivalences: Equivalences
     usage: ModelUsage
     usage_by_model: _containers.MessageMap[str, ModelUsage]
-    def __init__(self, model: _Optional[str] = ..., agent: _Optional[str] = ..., message_count: _Optional[int] = ..., latency_s: _Optional[float] = ..., emissions_kgCO2eq: _Optional[float] = ..., emissions_gCO2eq: _Optional[float] = ..., energy_kwh: _Optional[float] = ..., pricing: _Optional[_Union[Pricing, _Mapping]] = ..., equivalences: _Optional[_Union[Equivalences, _Mapping]] = ..., usage: _Optional[_Union[ModelUsage, _Mapping]] = ..., usage_by_model: _Optional[_Mapping[str, ModelUsage]] = ...) -> None: ...
+    requested_model: str
+    fallback_reason: str
+    attempts: _containers.RepeatedCompositeFieldContainer[UpstreamAttempt]
+    cache_hit: bool
+    def __init__(self, model: _Optional[str] = ..., agent: _Optional[str] = ..., message_count: _Optional[int] = ..., latency_s: _Optional[float] = ..., emissions_kgCO2eq: _Optional[float] = ..., emissions_gCO2eq: _Optional[float] = ..., energy_kwh: _Optional[float] = ..., pricing: _Optional[_Union[Pricing, _Mapping]] = ..., equivalences: _Optional[_Union[Equivalences, _Mapping]] = ..., usage: _Optional[_Union[ModelUsage, _Mapping]] = ..., usage_by_model: _Optional[_Mapping[str, ModelUsage]] = ..., requested_model: _Optional[str] = ..., fallback_reason: _Optional[str] = ..., attempts: _Optional[_Iterable[_Union[UpstreamAttempt, _Mapping]]] = ..., cache_hit: _Optional[bool] = ...) -> None: ...
+
+class UpstreamAttempt(_message.Message):
+    __slots__ = ("model", "provider", "error_reason")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    ERROR_REASON_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    provider: str
+    error_reason: str
+    def __init__(self, model: _Optional[str] = ..., provider: _Optional[str] = ..., error_reason: _Optional[str] = ...) -> None: ...

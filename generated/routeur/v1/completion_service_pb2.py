@@ -28,7 +28,7 @@ from routeur.v1 import accounting_pb2 as routeur_dot_v1_dot_accounting__pb2
 from routeur.v1 import chat_pb2 as routeur_dot_v1_dot_chat__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#routeur/v1/completion_service.proto\x12\nrouteur.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/rpc/status.proto\x1a\x1brouteur/v1/accounting.proto\x1a\x15routeur/v1/chat.proto\"\x97\x02\n\x0f\x43ompleteRequest\x12\x0f\n\x07message\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\r\n\x05\x61gent\x18\x03 \x01(\t\x12\x18\n\x0btemperature\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x17\n\nmax_tokens\x18\x05 \x01(\x05H\x01\x88\x01\x01\x12\x35\n\x14\x63onversation_history\x18\x06 \x03(\x0b\x32\x17.routeur.v1.ChatMessage\x12\x17\n\x0f\x63onversation_id\x18\x07 \x01(\t\x12\x12\n\nproject_id\x18\x08 \x01(\t\x12\x0f\n\x07sources\x18\t \x03(\t\x12\x0e\n\x06stream\x18\n \x01(\x08\x42\x0e\n\x0c_temperatureB\r\n\x0b_max_tokens\"\x9b\x01\n\x10\x43ompleteResponse\x12\x10\n\x08response\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\r\n\x05\x61gent\x18\x03 \x01(\t\x12%\n\x05usage\x18\x04 \x01(\x0b\x32\x16.routeur.v1.TokenUsage\x12\x30\n\x08metadata\x18\x05 \x01(\x0b\x32\x1e.routeur.v1.CompletionMetadata\"\x9f\x02\n\x17StreamCompletionRequest\x12\x0f\n\x07message\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\r\n\x05\x61gent\x18\x03 \x01(\t\x12\x18\n\x0btemperature\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x17\n\nmax_tokens\x18\x05 \x01(\x05H\x01\x88\x01\x01\x12\x35\n\x14\x63onversation_history\x18\x06 \x03(\x0b\x32\x17.routeur.v1.ChatMessage\x12\x17\n\x0f\x63onversation_id\x18\x07 \x01(\t\x12\x12\n\nproject_id\x18\x08 \x01(\t\x12\x0f\n\x07sources\x18\t \x03(\t\x12\x0e\n\x06stream\x18\n \x01(\x08\x42\x0e\n\x0c_temperatureB\r\n\x0b_max_tokens\"\x8e\x01\n\x18StreamCompletionResponse\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\t\x12\x0c\n\x04\x64one\x18\x02 \x01(\x08\x12\x30\n\x08metadata\x18\x03 \x01(\x0b\x32\x1e.routeur.v1.CompletionMetadata\x12!\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x12.google.rpc.Status2\xf2\x01\n\x11\x43ompletionService\x12]\n\x08\x43omplete\x12\x1b.routeur.v1.CompleteRequest\x1a\x1c.routeur.v1.CompleteResponse\"\x16\x82\xd3\xe4\x93\x02\x10\"\x0b/completion:\x01*\x12~\n\x10StreamCompletion\x12#.routeur.v1.StreamCompletionRequest\x1a$.routeur.v1.StreamCompletionResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x12/completion/stream:\x01*0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#routeur/v1/completion_service.proto\x12\nrouteur.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/rpc/status.proto\x1a\x1brouteur/v1/accounting.proto\x1a\x15routeur/v1/chat.proto\"\xbf\x02\n\x0f\x43ompleteRequest\x12\x0f\n\x07message\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\r\n\x05\x61gent\x18\x03 \x01(\t\x12\x18\n\x0btemperature\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x17\n\nmax_tokens\x18\x05 \x01(\x05H\x01\x88\x01\x01\x12\x35\n\x14\x63onversation_history\x18\x06 \x03(\x0b\x32\x17.routeur.v1.ChatMessage\x12\x17\n\x0f\x63onversation_id\x18\x07 \x01(\t\x12\x12\n\nproject_id\x18\x08 \x01(\t\x12\x0f\n\x07sources\x18\t \x03(\t\x12\x0e\n\x06stream\x18\n \x01(\x08\x12\x16\n\x0e\x61llow_fallback\x18\x0b \x01(\x08\x12\x0e\n\x06prompt\x18\x0c \x01(\tB\x0e\n\x0c_temperatureB\r\n\x0b_max_tokens\"\x9b\x01\n\x10\x43ompleteResponse\x12\x10\n\x08response\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\r\n\x05\x61gent\x18\x03 \x01(\t\x12%\n\x05usage\x18\x04 \x01(\x0b\x32\x16.routeur.v1.TokenUsage\x12\x30\n\x08metadata\x18\x05 \x01(\x0b\x32\x1e.routeur.v1.CompletionMetadata\"\xc7\x02\n\x17StreamCompletionRequest\x12\x0f\n\x07message\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\r\n\x05\x61gent\x18\x03 \x01(\t\x12\x18\n\x0btemperature\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x17\n\nmax_tokens\x18\x05 \x01(\x05H\x01\x88\x01\x01\x12\x35\n\x14\x63onversation_history\x18\x06 \x03(\x0b\x32\x17.routeur.v1.ChatMessage\x12\x17\n\x0f\x63onversation_id\x18\x07 \x01(\t\x12\x12\n\nproject_id\x18\x08 \x01(\t\x12\x0f\n\x07sources\x18\t \x03(\t\x12\x0e\n\x06stream\x18\n \x01(\x08\x12\x16\n\x0e\x61llow_fallback\x18\x0b \x01(\x08\x12\x0e\n\x06prompt\x18\x0c \x01(\tB\x0e\n\x0c_temperatureB\r\n\x0b_max_tokens\"\x8e\x01\n\x18StreamCompletionResponse\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\t\x12\x0c\n\x04\x64one\x18\x02 \x01(\x08\x12\x30\n\x08metadata\x18\x03 \x01(\x0b\x32\x1e.routeur.v1.CompletionMetadata\x12!\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x12.google.rpc.Status2\xc6\x02\n\x11\x43ompletionService\x12\x9f\x01\n\x08\x43omplete\x12\x1b.routeur.v1.CompleteRequest\x1a\x1c.routeur.v1.CompleteResponse\"X\x82\xd3\xe4\x93\x02R\"\x0b/completion:\x01*Z\x0e\"\t/api/chat:\x01*Z0\"+/api/conversation/{conversation_id}/message:\x01*\x12\x8e\x01\n\x10StreamCompletion\x12#.routeur.v1.StreamCompletionRequest\x1a$.routeur.v1.StreamCompletionResponse\"-\x82\xd3\xe4\x93\x02\'\"\x12/completion/stream:\x01*Z\x0e\"\t/generate:\x01*0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,17 +36,17 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'routeur.v1.completion_servi
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_COMPLETIONSERVICE'].methods_by_name['Complete']._loaded_options = None
-  _globals['_COMPLETIONSERVICE'].methods_by_name['Complete']._serialized_options = b'\202\323\344\223\002\020\"\013/completion:\001*'
+  _globals['_COMPLETIONSERVICE'].methods_by_name['Complete']._serialized_options = b'\202\323\344\223\002R\"\013/completion:\001*Z\016\"\t/api/chat:\001*Z0\"+/api/conversation/{conversation_id}/message:\001*'
   _globals['_COMPLETIONSERVICE'].methods_by_name['StreamCompletion']._loaded_options = None
-  _globals['_COMPLETIONSERVICE'].methods_by_name['StreamCompletion']._serialized_options = b'\202\323\344\223\002\027\"\022/completion/stream:\001*'
+  _globals['_COMPLETIONSERVICE'].methods_by_name['StreamCompletion']._serialized_options = b'\202\323\344\223\002\'\"\022/completion/stream:\001*Z\016\"\t/generate:\001*'
   _globals['_COMPLETEREQUEST']._serialized_start=159
-  _globals['_COMPLETEREQUEST']._serialized_end=438
-  _globals['_COMPLETERESPONSE']._serialized_start=441
-  _globals['_COMPLETERESPONSE']._serialized_end=596
-  _globals['_STREAMCOMPLETIONREQUEST']._serialized_start=599
-  _globals['_STREAMCOMPLETIONREQUEST']._serialized_end=886
-  _globals['_STREAMCOMPLETIONRESPONSE']._serialized_start=889
-  _globals['_STREAMCOMPLETIONRESPONSE']._serialized_end=1031
-  _globals['_COMPLETIONSERVICE']._serialized_start=1034
-  _globals['_COMPLETIONSERVICE']._serialized_end=1276
+  _globals['_COMPLETEREQUEST']._serialized_end=478
+  _globals['_COMPLETERESPONSE']._serialized_start=481
+  _globals['_COMPLETERESPONSE']._serialized_end=636
+  _globals['_STREAMCOMPLETIONREQUEST']._serialized_start=639
+  _globals['_STREAMCOMPLETIONREQUEST']._serialized_end=966
+  _globals['_STREAMCOMPLETIONRESPONSE']._serialized_start=969
+  _globals['_STREAMCOMPLETIONRESPONSE']._serialized_end=1111
+  _globals['_COMPLETIONSERVICE']._serialized_start=1114
+  _globals['_COMPLETIONSERVICE']._serialized_end=1440
 # @@protoc_insertion_point(module_scope)

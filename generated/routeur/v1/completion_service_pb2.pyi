@@ -11,7 +11,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class CompleteRequest(_message.Message):
-    __slots__ = ("message", "model", "agent", "temperature", "max_tokens", "conversation_history", "conversation_id", "project_id", "sources", "stream")
+    __slots__ = ("message", "model", "agent", "temperature", "max_tokens", "conversation_history", "conversation_id", "project_id", "sources", "stream", "allow_fallback", "prompt")
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     AGENT_FIELD_NUMBER: _ClassVar[int]
@@ -22,6 +22,8 @@ class CompleteRequest(_message.Message):
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
     SOURCES_FIELD_NUMBER: _ClassVar[int]
     STREAM_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_FALLBACK_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
     message: str
     model: str
     agent: str
@@ -32,7 +34,9 @@ class CompleteRequest(_message.Message):
     project_id: str
     sources: _containers.RepeatedScalarFieldContainer[str]
     stream: bool
-    def __init__(self, message: _Optional[str] = ..., model: _Optional[str] = ..., agent: _Optional[str] = ..., temperature: _Optional[float] = ..., max_tokens: _Optional[int] = ..., conversation_history: _Optional[_Iterable[_Union[_chat_pb2.ChatMessage, _Mapping]]] = ..., conversation_id: _Optional[str] = ..., project_id: _Optional[str] = ..., sources: _Optional[_Iterable[str]] = ..., stream: _Optional[bool] = ...) -> None: ...
+    allow_fallback: bool
+    prompt: str
+    def __init__(self, message: _Optional[str] = ..., model: _Optional[str] = ..., agent: _Optional[str] = ..., temperature: _Optional[float] = ..., max_tokens: _Optional[int] = ..., conversation_history: _Optional[_Iterable[_Union[_chat_pb2.ChatMessage, _Mapping]]] = ..., conversation_id: _Optional[str] = ..., project_id: _Optional[str] = ..., sources: _Optional[_Iterable[str]] = ..., stream: _Optional[bool] = ..., allow_fallback: _Optional[bool] = ..., prompt: _Optional[str] = ...) -> None: ...
 
 class CompleteResponse(_message.Message):
     __slots__ = ("response", "model", "agent", "usage", "metadata")
@@ -49,7 +53,7 @@ class CompleteResponse(_message.Message):
     def __init__(self, response: _Optional[str] = ..., model: _Optional[str] = ..., agent: _Optional[str] = ..., usage: _Optional[_Union[_accounting_pb2.TokenUsage, _Mapping]] = ..., metadata: _Optional[_Union[_accounting_pb2.CompletionMetadata, _Mapping]] = ...) -> None: ...
 
 class StreamCompletionRequest(_message.Message):
-    __slots__ = ("message", "model", "agent", "temperature", "max_tokens", "conversation_history", "conversation_id", "project_id", "sources", "stream")
+    __slots__ = ("message", "model", "agent", "temperature", "max_tokens", "conversation_history", "conversation_id", "project_id", "sources", "stream", "allow_fallback", "prompt")
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     AGENT_FIELD_NUMBER: _ClassVar[int]
@@ -60,6 +64,8 @@ class StreamCompletionRequest(_message.Message):
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
     SOURCES_FIELD_NUMBER: _ClassVar[int]
     STREAM_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_FALLBACK_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
     message: str
     model: str
     agent: str
@@ -70,7 +76,9 @@ class StreamCompletionRequest(_message.Message):
     project_id: str
     sources: _containers.RepeatedScalarFieldContainer[str]
     stream: bool
-    def __init__(self, message: _Optional[str] = ..., model: _Optional[str] = ..., agent: _Optional[str] = ..., temperature: _Optional[float] = ..., max_tokens: _Optional[int] = ..., conversation_history: _Optional[_Iterable[_Union[_chat_pb2.ChatMessage, _Mapping]]] = ..., conversation_id: _Optional[str] = ..., project_id: _Optional[str] = ..., sources: _Optional[_Iterable[str]] = ..., stream: _Optional[bool] = ...) -> None: ...
+    allow_fallback: bool
+    prompt: str
+    def __init__(self, message: _Optional[str] = ..., model: _Optional[str] = ..., agent: _Optional[str] = ..., temperature: _Optional[float] = ..., max_tokens: _Optional[int] = ..., conversation_history: _Optional[_Iterable[_Union[_chat_pb2.ChatMessage, _Mapping]]] = ..., conversation_id: _Optional[str] = ..., project_id: _Optional[str] = ..., sources: _Optional[_Iterable[str]] = ..., stream: _Optional[bool] = ..., allow_fallback: _Optional[bool] = ..., prompt: _Optional[str] = ...) -> None: ...
 
 class StreamCompletionResponse(_message.Message):
     __slots__ = ("content", "done", "metadata", "error")

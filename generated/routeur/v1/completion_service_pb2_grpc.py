@@ -54,7 +54,10 @@ class CompletionServiceServicer:
     """
 
     def Complete(self, request, context):
-        """Answers in one piece once the model has finished.
+        """Answers in one piece once the model has finished. Also reachable, for older clients,
+        as `POST /api/chat` (the Generative AI Prod API's chat) and
+        `POST /api/conversation/{conversation_id}/message` (the Ollama FastAPI app's
+        append-and-reply), where `prompt` may stand for `message`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -63,6 +66,8 @@ class CompletionServiceServicer:
     def StreamCompletion(self, request, context):
         """Streams the answer as it is generated. The last message has `done: true` and the full
         metadata; a failure after the first token arrives as a last message carrying `error`.
+        Also reachable as `POST /generate` (the Ollama FastAPI app's streamed generation,
+        `{"prompt", "model"}`).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -81,14 +81,16 @@ class ConversationServiceServicer:
     """
 
     def CreateConversation(self, request, context):
-        """Starts a conversation.
+        """Starts a conversation. Also reachable as `POST /api/conversation/start` (the Ollama
+        FastAPI app's).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetConversation(self, request, context):
-        """Gets a conversation with its most recent messages.
+        """Gets a conversation with its most recent messages. Also reachable as
+        `GET /api/conversation/{conversation_id}` (the Ollama FastAPI app's).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1erouteur/v1/model_service.proto\x12\nrouteur.v1\x1a\x1cgoogle/api/annotations.proto\"\xbb\x01\n\x05Model\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08provider\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x1a\n\x12supports_streaming\x18\x04 \x01(\x08\x12\x16\n\x0e\x63ontext_window\x18\x05 \x01(\x05\x12%\n\x05price\x18\x06 \x01(\x0b\x32\x16.routeur.v1.ModelPrice\x12\x11\n\tavailable\x18\x07 \x01(\x08\x12\x0f\n\x07\x61liases\x18\x08 \x03(\t\"U\n\nModelPrice\x12\x10\n\x08\x63urrency\x18\x01 \x01(\t\x12\x19\n\x11input_per_million\x18\x02 \x01(\x01\x12\x1a\n\x12output_per_million\x18\x03 \x01(\x01\"d\n\x11ListModelsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x10\n\x08provider\x18\x03 \x01(\t\x12\x16\n\x0e\x61vailable_only\x18\x04 \x01(\x08\"_\n\x12ListModelsResponse\x12!\n\x06models\x18\x01 \x03(\x0b\x32\x11.routeur.v1.Model\x12\r\n\x05total\x18\x02 \x01(\x05\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\"\x1f\n\x0fGetModelRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"4\n\x10GetModelResponse\x12 \n\x05model\x18\x01 \x01(\x0b\x32\x11.routeur.v1.Model2\xce\x01\n\x0cModelService\x12\\\n\nListModels\x12\x1d.routeur.v1.ListModelsRequest\x1a\x1e.routeur.v1.ListModelsResponse\"\x0f\x82\xd3\xe4\x93\x02\t\x12\x07/models\x12`\n\x08GetModel\x12\x1b.routeur.v1.GetModelRequest\x1a\x1c.routeur.v1.GetModelResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/models/{name=**}b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1erouteur/v1/model_service.proto\x12\nrouteur.v1\x1a\x1cgoogle/api/annotations.proto\"\xbb\x01\n\x05Model\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08provider\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x1a\n\x12supports_streaming\x18\x04 \x01(\x08\x12\x16\n\x0e\x63ontext_window\x18\x05 \x01(\x05\x12%\n\x05price\x18\x06 \x01(\x0b\x32\x16.routeur.v1.ModelPrice\x12\x11\n\tavailable\x18\x07 \x01(\x08\x12\x0f\n\x07\x61liases\x18\x08 \x03(\t\"U\n\nModelPrice\x12\x10\n\x08\x63urrency\x18\x01 \x01(\t\x12\x19\n\x11input_per_million\x18\x02 \x01(\x01\x12\x1a\n\x12output_per_million\x18\x03 \x01(\x01\"d\n\x11ListModelsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x10\n\x08provider\x18\x03 \x01(\t\x12\x16\n\x0e\x61vailable_only\x18\x04 \x01(\x08\"_\n\x12ListModelsResponse\x12!\n\x06models\x18\x01 \x03(\x0b\x32\x11.routeur.v1.Model\x12\r\n\x05total\x18\x02 \x01(\x05\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\"\x1f\n\x0fGetModelRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"4\n\x10GetModelResponse\x12 \n\x05model\x18\x01 \x01(\x0b\x32\x11.routeur.v1.Model2\xdd\x01\n\x0cModelService\x12k\n\nListModels\x12\x1d.routeur.v1.ListModelsRequest\x1a\x1e.routeur.v1.ListModelsResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x07/modelsZ\r\x12\x0b/api/models\x12`\n\x08GetModel\x12\x1b.routeur.v1.GetModelRequest\x1a\x1c.routeur.v1.GetModelResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/models/{name=**}b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,7 +33,7 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'routeur.v1.model_service_pb
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_MODELSERVICE'].methods_by_name['ListModels']._loaded_options = None
-  _globals['_MODELSERVICE'].methods_by_name['ListModels']._serialized_options = b'\202\323\344\223\002\t\022\007/models'
+  _globals['_MODELSERVICE'].methods_by_name['ListModels']._serialized_options = b'\202\323\344\223\002\030\022\007/modelsZ\r\022\013/api/models'
   _globals['_MODELSERVICE'].methods_by_name['GetModel']._loaded_options = None
   _globals['_MODELSERVICE'].methods_by_name['GetModel']._serialized_options = b'\202\323\344\223\002\023\022\021/models/{name=**}'
   _globals['_MODEL']._serialized_start=77
@@ -49,5 +49,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETMODELRESPONSE']._serialized_start=585
   _globals['_GETMODELRESPONSE']._serialized_end=637
   _globals['_MODELSERVICE']._serialized_start=640
-  _globals['_MODELSERVICE']._serialized_end=846
+  _globals['_MODELSERVICE']._serialized_end=861
 # @@protoc_insertion_point(module_scope)

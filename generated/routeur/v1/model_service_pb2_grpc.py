@@ -52,7 +52,8 @@ class ModelServiceServicer:
     """
 
     def ListModels(self, request, context):
-        """Lists the models of the catalog, with whether each can be used now.
+        """Lists the models of the catalog, with whether each can be used now. Also reachable
+        as `GET /api/models` (the Ollama FastAPI app's model list).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

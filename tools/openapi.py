@@ -7,7 +7,10 @@ the `google.api.http` rules Envoy transcodes and the descriptions are the proto 
 describes the JSON the gateway prints: proto field names, 64-bit integers as strings, server
 streams as Server-Sent Events, errors as `google.rpc.Status`.
 
-    python -m routeur_grpc.gateway openapi generated/routeur_v1.pb gateway/openapi.json
+    python tools/openapi.py generated/routeur_v1.pb gateway/openapi.json   (make openapi)
+
+A build tool: the document is built with the contracts (`make protos`) and shipped with the
+gateway's files; nothing runs this at serving time.
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from typing import Any
 from google.api import annotations_pb2, http_pb2
 from google.protobuf import descriptor_pb2
 
-from routeur_grpc import __version__
-from routeur_grpc.gateway.streaming import STREAM_SWITCHES
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
+
+from routeur_grpc import __version__  # noqa: E402
+from routeur_grpc.gateway.streaming import STREAM_SWITCHES  # noqa: E402
 
 FieldProto = descriptor_pb2.FieldDescriptorProto
 Schema = dict[str, Any]
@@ -454,8 +459,12 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2:
         print(
-            "usage: python -m routeur_grpc.gateway openapi DESCRIPTOR_SET OUTPUT", file=sys.stderr
+            "usage: python tools/openapi.py DESCRIPTOR_SET OUTPUT", file=sys.stderr
         )
         return 2
     Path(args[1]).write_text(render(Path(args[0])), encoding="utf-8")
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -36,6 +36,7 @@ def cache_key(user_id: str, request: CompletionRequest) -> str:
         "messages": [[m.role, m.content] for m in request.messages()],
         "project_id": request.project_id,
         "sources": list(request.sources),
+        "allow_fallback": request.allow_fallback,
     }
     encoded = json.dumps(material, ensure_ascii=False, separators=(",", ":")).encode()
     return hashlib.sha256(encoded).hexdigest()

@@ -1,0 +1,43 @@
+"""Response headers that say how an answer was produced, for clients that only read headers.
+
+Sent as gRPC initial metadata, which Envoy passes to REST clients as HTTP response headers:
+- `x-routeur-requested-model` and `x-routeur-fallback-reason` when another model than the
+  one asked for answered (the metadata's `requested_model` and `fallback_reason`);
+- `x-routeur-cache: hit` when the answer came from the response cache.
+A stream sends them with its first message, where a fallback is already known.
+"""
+
+from __future__ import annotations
+
+import grpc
+
+from routeur_grpc.domain.completion import CompletionMetadata
+
+REQUESTED_MODEL_HEADER = "x-routeur-requested-model"
+FALLBACK_REASON_HEADER = "x-routeur-fallback-reason"
+CACHE_HEADER = "x-routeur-cache"
+
+
+def answer_headers(metadata: CompletionMetadata | None) -> tuple[tuple[str, str], ...]:
+    if metadata is None:
+        return ()
+    headers: list[tuple[str, str]] = []
+    if metadata.fallback_reason:
+        headers.append((REQUESTED_MODEL_HEADER, _ascii(metadata.requested_model)))
+        headers.append((FALLBACK_REASON_HEADER, _ascii(metadata.fallback_reason)))
+    if metadata.cache_hit:
+        headers.append((CACHE_HEADER, "hit"))
+    return tuple(headers)
+
+
+async def send_answer_headers(
+    context: grpc.aio.ServicerContext, metadata: CompletionMetadata | None
+) -> None:
+    """Send the headers `metadata` calls for, if any (before the first message)."""
+    headers = answer_headers(metadata)
+    if headers:
+        await context.send_initial_metadata(headers)
+
+
+def _ascii(value: str) -> str:
+    return value.encode("ascii", "replace").decode("ascii")[:200]

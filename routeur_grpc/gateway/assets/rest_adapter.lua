@@ -1,0 +1,1 @@
+../../../gateway/rest_adapter.lua

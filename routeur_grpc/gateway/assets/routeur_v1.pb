@@ -1,0 +1,1 @@
+../../../generated/routeur_v1.pb
