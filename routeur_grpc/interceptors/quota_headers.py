@@ -4,8 +4,10 @@
 the initial metadata of a successful call, which the REST gateway passes on as HTTP headers,
 and in the trailing metadata of a refused or failed one (a trailers-only answer: HTTP headers
 too). The completion service writes the figures into the call's `QuotaReport`
-(`limits.report`); this interceptor sets that report up and sends it. Place it inside the
-error mapping, which keeps trailing metadata set before it aborts.
+(`limits.report`); this interceptor sets that report up and sends it, unless the servicer
+already sent them with its own answer headers (`api.answer_headers`: a call sends its
+initial metadata once). Place it inside the error mapping, which keeps trailing metadata
+set before it aborts.
 """
 
 from __future__ import annotations
@@ -69,8 +71,11 @@ class QuotaHeadersInterceptor(grpc.aio.ServerInterceptor):
 
 
 async def _send_initial(context: grpc.aio.ServicerContext, report: QuotaReport) -> None:
+    if report.sent:  # the servicer sent them with its own answer headers
+        return
     headers = report.headers()
     if headers:
+        report.sent = True
         await context.send_initial_metadata(headers)
 
 

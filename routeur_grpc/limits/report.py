@@ -1,8 +1,7 @@
 """The quota a request was measured against, carried to its response metadata.
 
 The completion service reserves before the model is asked; the response must then say, in
-its metadata, how much quota is left (`x-ratelimit-*`, as OpenAI's API and seed 004's
-`X-RateLimit-*` headers do). The service does not see the gRPC context, so it writes the
+its metadata, how much quota is left (`x-ratelimit-*`, the headers OpenAI's API sends). The service does not see the gRPC context, so it writes the
 figures into a per-request `QuotaReport` found through a ContextVar, which the quota headers
 interceptor set up for the call and reads back.
 """
@@ -24,6 +23,9 @@ class QuotaReport:
 
     requests: CounterState | None = None
     tokens: CounterState | None = None
+    #: Whether the call's initial metadata is gone (a call sends it once): whoever sends it
+    #: first includes these headers and sets this.
+    sent: bool = False
 
     def headers(self) -> tuple[tuple[str, str], ...]:
         """`x-ratelimit-{limit,remaining,reset}-{requests,tokens}` for the limits that apply."""
@@ -47,6 +49,11 @@ def begin_report() -> QuotaReport:
     report = QuotaReport()
     _report.set(report)
     return report
+
+
+def current() -> QuotaReport | None:
+    """The report of the call running in this context (None outside a reporting call)."""
+    return _report.get()
 
 
 def record(states: tuple[CounterState, ...], kind_of: dict[str, str]) -> None:

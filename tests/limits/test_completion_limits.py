@@ -226,3 +226,28 @@ async def test_unreachable_redis_can_fail_open(tmp_path: Path, fake_openai: Fake
     finally:
         await running.server.stop(0.5)
     assert isinstance(outcome, tuple)
+
+
+async def test_a_fallback_answer_carries_both_the_fallback_and_the_quota_headers(
+    tmp_path: Path, fake_openai: FakeOpenAI
+):
+    running = await start_server(limited_settings(tmp_path, fake_openai, rate_limit_rpm=100))
+    try:
+        async with open_channel(running.address) as channel:
+            stub = pb_grpc.CompletionServiceStub(channel)
+            asked = {"message": "Bonjour", "model": "claude-sonnet-4-5", "allow_fallback": True}
+            call = stub.Complete(pb.CompleteRequest(**asked))
+            response = await call
+            assert response.metadata.requested_model == "claude-sonnet-4-5"
+            headers = dict(await call.initial_metadata())
+            assert headers["x-routeur-requested-model"] == "claude-sonnet-4-5"
+            assert headers["x-ratelimit-limit-requests"] == "100"
+
+            stream = stub.StreamCompletion(pb.StreamCompletionRequest(**asked))
+            pieces = [piece async for piece in stream]
+            assert pieces[-1].done and not pieces[-1].HasField("error")
+            headers = dict(await stream.initial_metadata())
+            assert headers["x-routeur-fallback-reason"] == "MODEL_NOT_CONFIGURED"
+            assert headers["x-ratelimit-limit-requests"] == "100"
+    finally:
+        await running.server.stop(0.5)
