@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol
 
@@ -252,16 +252,14 @@ class QuotaHold:
                     refusal = await self._make_room(estimate.prompt_tokens + delivered + tokens)
                     if refusal is not None:
                         await chunks.aclose()  # closes the upstream request at once
-                        model = chunk.metadata.model if chunk.metadata else estimate.model
+                        # Who answers (and, for a fallback, who was asked), as pieces say.
+                        label = chunk.metadata or CompletionMetadata(model=estimate.model)
+                        used = TokenUsage(estimate.prompt_tokens, delivered)
                         final = CompletionChunk(
                             done=True,
                             error=refusal,
-                            metadata=CompletionMetadata(
-                                model=model,
-                                usage=TokenUsage(estimate.prompt_tokens, delivered),
-                                usage_by_model={
-                                    model: TokenUsage(estimate.prompt_tokens, delivered)
-                                },
+                            metadata=replace(
+                                label, usage=used, usage_by_model={label.model: used}
                             ),
                         )
                         yield final

@@ -197,3 +197,16 @@ async def test_a_refusal_mid_stream_ends_the_answer_without_blaming_the_provider
     assert setup.circuits() == {"closed"}, "a caller's limit is not a deployment failure"
     assert await setup.used() <= 40
     assert await setup.conversations.history("gina", conversation.conversation_id) == ()
+
+
+async def test_a_refusal_mid_stream_still_says_which_model_answered_for_which(build) -> None:  # type: ignore[no-untyped-def]
+    setup = await build(Scripted([" word"] * 200), tpm=40)
+    request = CompletionRequest(
+        message="Bonjour", model="claude-sonnet-4-5", max_tokens=5, allow_fallback=True
+    )
+    *_, last = [c async for c in setup.service.stream(request, CALLER)]
+    assert isinstance(last.error, RateLimited)
+    assert last.metadata.model == "gpt-4o"
+    assert last.metadata.requested_model == "claude-sonnet-4-5"
+    assert last.metadata.fallback_reason == "MODEL_NOT_CONFIGURED"
+    assert set(last.metadata.usage_by_model) == {"gpt-4o"}
