@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from routeur_grpc.domain.repositories import Store
@@ -141,7 +142,7 @@ async def build_application(settings: Settings) -> Application:
         models=ModelsService(router),
         conversations=conversations,
         usage=usage,
-        health=HealthChecker(checks),
+        health=HealthChecker(checks, more=_runtime_checks(router, set(provider_types))),
         counters=counters,
         provider_admin=ProviderAdmin(
             store.providers, box, runtime, settings.providers, router, counter,
@@ -229,6 +230,21 @@ def _circuit_check(router: ModelRouter, provider: str) -> HealthCheck:
         return f"{kind} provider; circuit {'half_open' if probing else 'closed'}"
 
     return check
+
+
+def _runtime_checks(
+    router: ModelRouter, configured: set[str]
+) -> Callable[[], dict[str, HealthCheck]]:
+    """The circuit checks of the providers administrators added, as routed right now."""
+
+    def checks() -> dict[str, HealthCheck]:
+        return {
+            f"provider:{p.name}": _circuit_check(router, p.name)
+            for p in router.providers
+            if p.name not in configured
+        }
+
+    return checks
 
 
 def _store_check(store: Store) -> HealthCheck:

@@ -11,6 +11,7 @@ import grpc
 from fakes import FakeOpenAI
 from routeur.v1 import completion_service_pb2 as cpb
 from routeur.v1 import completion_service_pb2_grpc as cpb_grpc
+from routeur.v1 import health_service_pb2, health_service_pb2_grpc
 from routeur.v1 import provider_service_pb2 as pb
 from routeur.v1 import provider_service_pb2_grpc as pb_grpc
 from support import open_channel, start_server
@@ -26,6 +27,12 @@ async def _ask(channel: grpc.aio.Channel) -> cpb.CompleteResponse | grpc.aio.Aio
         return await stub.Complete(cpb.CompleteRequest(message="Bonjour", model=MODEL))
     except grpc.aio.AioRpcError as error:
         return error
+
+
+async def _health(channel: grpc.aio.Channel) -> dict[str, tuple[str, str]]:
+    stub = health_service_pb2_grpc.HealthServiceStub(channel)
+    report = await stub.GetHealth(health_service_pb2.GetHealthRequest())
+    return {c.name: (c.status, c.message) for c in report.components}
 
 
 async def _eventually_answers(
@@ -73,6 +80,9 @@ async def test_a_provider_created_at_run_time_answers_here_and_on_another_instan
 
             other = await _eventually_answers(two)  # after its next poll
             assert other.response == fake_openai.reply_text
+            for channel in (one, two):  # each instance reports it with its circuit
+                status, message = (await _health(channel))["provider:OpenAI"]
+                assert status == "healthy" and "circuit closed" in message
 
             await admin.ToggleProvider(
                 pb.ToggleProviderRequest(provider_id=created.provider_id, enabled=False)
@@ -80,6 +90,7 @@ async def test_a_provider_created_at_run_time_answers_here_and_on_another_instan
             off = await _ask(one)
             assert isinstance(off, grpc.aio.AioRpcError)
             assert off.code() != grpc.StatusCode.INTERNAL
+            assert "provider:OpenAI" not in await _health(one)
     finally:
         await a.server.stop(0.5)
         await b.server.stop(0.5)
