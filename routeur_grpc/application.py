@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from routeur_grpc.domain.job_audio import JobAudioStore
 from routeur_grpc.domain.repositories import Store
+from routeur_grpc.limits.counters import CounterStore
+from routeur_grpc.limits.memory import InProcessCounters
+from routeur_grpc.limits.policy import LimitDefaults
 from routeur_grpc.media.spool import MEGABYTE, AudioSpool
 from routeur_grpc.observability.metrics import Metrics, MetricsOptions
 from routeur_grpc.providers.base import ChatProvider
@@ -34,9 +37,12 @@ from routeur_grpc.services.health import HealthCheck, HealthChecker
 from routeur_grpc.services.job_changes import JobChanges
 from routeur_grpc.services.meeting_report import MeetingReporter
 from routeur_grpc.services.models import ModelsService
+from routeur_grpc.services.provider_admin import ProviderAdmin
+from routeur_grpc.services.quota import CompletionQuota, QuotaConfig
 from routeur_grpc.services.realtime import RealtimeService, RealtimeSettings
 from routeur_grpc.services.realtime_signalling import SignallingRooms
 from routeur_grpc.services.response_cache import ResponseCache
+from routeur_grpc.services.runtime_providers import RuntimeProviders
 from routeur_grpc.services.token_exchange import TokenExchange
 from routeur_grpc.services.token_keys import TokenKeyError, load_token_keys
 from routeur_grpc.services.tokens import TokenCodec
@@ -46,10 +52,13 @@ from routeur_grpc.services.transcription_engines import EngineRegistry
 from routeur_grpc.services.transcription_jobs import TranscriptionJobService
 from routeur_grpc.services.transcription_workers import JobWorkerPool
 from routeur_grpc.services.usage import UsageRecorder
+from routeur_grpc.services.user_limits import UserLimitsService
 from routeur_grpc.services.users import UserAdministration
 from routeur_grpc.settings import Settings
+from routeur_grpc.settings import Settings, SettingsError
 from routeur_grpc.storage import open_store
 from routeur_grpc.storage.job_audio_files import FileJobAudioStore
+from routeur_grpc.storage.secret_box import SecretBox, SecretBoxError
 from routeur_grpc.transcription.engine import TranscriptionEngine
 from routeur_grpc.transcription.registry import build_engines
 
@@ -90,7 +99,14 @@ class Application:
     agents: AgentRegistry
     documents: DocumentService
 
+    counters: CounterStore
+    provider_admin: ProviderAdmin
+    runtime_providers: RuntimeProviders
+    user_limits: UserLimitsService
+
+
     async def aclose(self) -> None:
+        await self.runtime_providers.aclose()
         await self.job_workers.stop()
         self.transcription.spool.remove_all()
         for engine in self.transcription.engines.engines.values():
@@ -99,6 +115,7 @@ class Application:
         if close_audio is not None:
             await close_audio()
         await self.router.aclose()
+        await self.counters.aclose()
         await self.usage.aclose()
         await self.store.close()
 
@@ -160,6 +177,22 @@ async def build_application(
     for provider in providers:
         if provider_types[provider.name] != "local":  # `local_model` reports that one
             checks[f"provider:{provider.name}"] = _circuit_check(router, provider.name)
+    try:
+        box = SecretBox.open(
+            settings.secrets_key.get_secret_value() if settings.secrets_key else None,
+            settings.data_dir,
+        )
+    except SecretBoxError as error:
+        await router.aclose()
+        await store.close()
+        raise SettingsError(f"invalid settings:\n  {error}") from None
+    runtime = RuntimeProviders(
+        store.providers, box, router, counter, refresh_s=settings.provider_refresh_s,
+        reserved_names=set(provider_types),
+    )
+    await runtime.start()
+    counters = quota_counters(settings, checks)
+    user_limits = UserLimitsService(store.user_limits, store.users)
     conversations = ConversationService(store.conversations)
     metrics = Metrics(MetricsOptions(per_user_labels=settings.metrics_per_user_labels))
     metrics.watch_circuits(router.circuit_states)
@@ -188,6 +221,10 @@ async def build_application(
             currency=settings.currency,
             documents=documents,
             provider_of=router.provider_of,
+        ),
+        quota=CompletionQuota(
+            counters, quota_config(settings), router, counter,
+            overrides=user_limits, spending=store.usage,
         ),
         default_model=settings.default_model
         or (settings.local_model_name if settings.local_model_enabled else ""),
@@ -277,7 +314,7 @@ async def build_application(
         models=ModelsService(router),
         conversations=conversations,
         usage=usage,
-        health=HealthChecker(checks),
+        health=HealthChecker(checks, more=_runtime_checks(router, set(provider_types))),
         authenticator=authenticator,
         auth_enabled=settings.auth == "enabled",
         token_exchange=TokenExchange(store.users, authenticator, tokens),
@@ -294,6 +331,13 @@ async def build_application(
         signalling=SignallingRooms(),
         agents=agents,
         documents=documents,
+        counters=counters,
+        provider_admin=ProviderAdmin(
+            store.providers, box, runtime, settings.providers, router, counter,
+            public_urls_only=settings.provider_urls_public_only,
+        ),
+        runtime_providers=runtime,
+        user_limits=user_limits,
     )
 
 
@@ -373,6 +417,34 @@ def router_config(settings: Settings) -> RouterConfig:
     )
 
 
+def quota_counters(settings: Settings, checks: dict[str, HealthCheck]) -> CounterStore:
+    """Rate-limit counters: in Redis when several instances share them, else in process."""
+    if not settings.redis_url:
+        return InProcessCounters()
+    from routeur_grpc.limits.redis_store import RedisCounters  # only needed with Redis
+
+    counters = RedisCounters(settings.redis_url)
+    checks["rate_limits"] = counters.ping
+    return counters
+
+
+def quota_config(settings: Settings) -> QuotaConfig:
+    """How rate limits and budgets apply, from the settings."""
+    return QuotaConfig(
+        defaults=LimitDefaults(
+            requests_per_minute=settings.rate_limit_rpm,
+            tokens_per_minute=settings.rate_limit_tpm,
+            budget=settings.budget_amount,
+            budget_period=settings.budget_period,
+            currency=settings.currency,
+        ),
+        reserve_tokens=settings.rate_limit_reserve_tokens,
+        hold_ttl_s=settings.rate_limit_hold_ttl_s,
+        fail_open=settings.rate_limit_fail_open,
+        admins_exempt=settings.rate_limit_admins_exempt,
+    )
+
+
 def _circuit_check(router: ModelRouter, provider: str) -> HealthCheck:
     """A provider instance is healthy while no circuit of its deployments is open; the note
     gives its type and circuit state. Nothing is sent upstream to find out."""
@@ -390,6 +462,21 @@ def _circuit_check(router: ModelRouter, provider: str) -> HealthCheck:
         return f"{kind} provider; circuit {'half_open' if probing else 'closed'}"
 
     return check
+
+
+def _runtime_checks(
+    router: ModelRouter, configured: set[str]
+) -> Callable[[], dict[str, HealthCheck]]:
+    """The circuit checks of the providers administrators added, as routed right now."""
+
+    def checks() -> dict[str, HealthCheck]:
+        return {
+            f"provider:{p.name}": _circuit_check(router, p.name)
+            for p in router.providers
+            if p.name not in configured
+        }
+
+    return checks
 
 
 def _store_check(store: Store) -> HealthCheck:

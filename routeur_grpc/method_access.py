@@ -113,10 +113,15 @@ METHOD_ACCESS: Mapping[str, Access] = MappingProxyType(
                 "ToggleProvider": ADMIN,
                 "TestProvider": ADMIN,
                 "InitializeDefaultProviders": ADMIN,
+                "SyncProviderModels": ADMIN,
                 "ListOllamaModels": ADMIN,
                 "PullOllamaModel": ADMIN,
                 "DeleteOllamaModel": ADMIN,
             },
+        ),
+        # A user's own limits and budget are the administrators' call.
+        **_service(
+            "routeur.v1.QuotaService", {"GetUserLimits": ADMIN, "UpdateUserLimits": ADMIN}
         ),
         **_service(
             "routeur.v1.UserService",

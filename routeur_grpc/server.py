@@ -41,6 +41,8 @@ from routeur.v1 import (
     openai_compat_service_pb2_grpc,
     provider_service_pb2,
     provider_service_pb2_grpc,
+    quota_service_pb2,
+    quota_service_pb2_grpc,
     realtime_service_pb2,
     realtime_service_pb2_grpc,
     transcription_service_pb2,
@@ -62,6 +64,8 @@ from routeur_grpc.api.openai_compat import OpenAICompatServicer
 from routeur_grpc.api.transcription import TranscriptionServicer
 from routeur_grpc.api.realtime import RealtimeServicer
 from routeur_grpc.api.realtime_websocket import RealtimeWebSocketServer
+from routeur_grpc.api.providers import ProviderServicer
+from routeur_grpc.api.quota import QuotaServicer
 from routeur_grpc.api.unimplemented import unimplemented_servicer
 from routeur_grpc.api.users import UserServicer
 from routeur_grpc.application import Application, AuthSetupError, build_application
@@ -70,6 +74,7 @@ from routeur_grpc.gateway.supervisor import GatewayState, GatewaySupervisor
 from routeur_grpc.interceptors.admission import AdmissionInterceptor, grpc_metadata_limit_bytes
 from routeur_grpc.interceptors.authentication import AuthenticationInterceptor
 from routeur_grpc.interceptors.error_mapping import ErrorMappingInterceptor
+from routeur_grpc.interceptors.quota_headers import QuotaHeadersInterceptor
 from routeur_grpc.interceptors.request_context import RequestContextInterceptor
 from routeur_grpc.interceptors.request_decoding import RequestDecodingInterceptor
 from routeur_grpc.observability.metrics_interceptor import MetricsInterceptor
@@ -79,7 +84,8 @@ from routeur_grpc.observability.tracing import (
     server_interceptors,
     shutdown_tracing,
 )
-from routeur_grpc.settings import Settings
+from routeur_grpc.services.ollama_admin import OllamaAdmin
+from routeur_grpc.settings import Settings, SettingsError
 from routeur_grpc.transcription.engine import TranscriptionEngine
 
 log = logging.getLogger(__name__)
@@ -131,8 +137,12 @@ SERVICES: tuple[_Service, ...] = (
              lambda app: ConversationServicer(app.conversations)),
     _Service(analysis_service_pb2_grpc, analysis_service_pb2, "AnalysisService",
              lambda app: AnalysisServicer(app.analyses)),
-    _Service(provider_service_pb2_grpc, provider_service_pb2, "ProviderService", None,
-             "provider administration"),
+    _Service(provider_service_pb2_grpc, provider_service_pb2, "ProviderService",
+             lambda app: ProviderServicer(app.provider_admin, OllamaAdmin(app.provider_admin))),
+    _Service(quota_service_pb2_grpc, quota_service_pb2, "QuotaService",
+             lambda app: QuotaServicer(
+                 app.user_limits, app.settings.currency, app.settings.budget_period
+             )),
     _Service(user_service_pb2_grpc, user_service_pb2, "UserService",
              lambda app: UserServicer(app.user_administration, app.settings.currency)),
     _Service(realtime_service_pb2_grpc, realtime_service_pb2, "RealtimeService",
@@ -232,13 +242,14 @@ async def build_server(
     """
     try:
         app = await build_application(settings, transcription_engines)
-    except AuthSetupError as error:
+    except (AuthSetupError, SettingsError) as error:  # settings only checkable while wiring
         raise StartupError(str(error)) from None
     tracer_provider = build_tracer_provider(
         settings.otel_service_name, settings.otlp_endpoint, span_exporter
     )
     # Outermost first. Tracing opens the call's span; metrics sit outside the error mapping
-    # to see final status codes. Authentication sits inside the error mapping, so its
+    # to see final status codes. The remaining quota goes on every answer, refusals
+    # included. Authentication sits inside the error mapping, so its
     # refusals get the same status details as every other error; the access rule of each
     # method is in `method_access.METHOD_ACCESS`.
     server = grpc.aio.server(
@@ -247,6 +258,7 @@ async def build_server(
             RequestContextInterceptor(),
             MetricsInterceptor(app.metrics),
             ErrorMappingInterceptor(),
+            QuotaHeadersInterceptor(),
             AdmissionInterceptor(
                 max_concurrent_calls=settings.max_concurrent_calls,
                 max_request_headers_kb=settings.max_request_headers_kb,

@@ -445,6 +445,54 @@ class Settings(BaseSettings):
                 raise ValueError(f"{address!r}: expected host:port, e.g. 10.0.0.5:50052")
         return value
 
+    # --- Provider administration ----------------------------------------------------------------
+    secrets_key: SecretStr | None = Field(
+        None, description="Fernet key encrypting stored provider API keys; none: one generated "
+        "into data_dir/secrets.key (mode 0600). Instances sharing a store share this key.",
+    )
+    provider_refresh_s: float = Field(
+        5.0, gt=0, description="How often each instance re-reads providers added through the "
+        "API (changes through this instance apply at once).",
+    )
+    provider_urls_public_only: bool = Field(
+        False, description="Refuse provider base URLs on loopback, private, link-local or "
+        "reserved addresses (protects internal services from admins' URLs).",
+    )
+
+    # --- Rate limits and budgets --------------------------------------------------------------
+    # Per user and per API key; a user's own limits (set by an admin) override these.
+    rate_limit_rpm: int = Field(
+        0, ge=0, description="Completion requests per minute per user and per API key (0: off)."
+    )
+    rate_limit_tpm: int = Field(
+        0, ge=0,
+        description="Tokens (prompt + answer) per minute per user and per API key (0: off).",
+    )
+    budget_amount: float = Field(
+        0.0, ge=0, description="Spending cap per user and budget period, in `currency` (0: off)."
+    )
+    budget_period: Literal["day", "week", "month"] = Field(
+        "month", description="Calendar period (UTC) a budget covers."
+    )
+    rate_limit_reserve_tokens: int = Field(
+        512, ge=1, description="Answer tokens reserved before the call when a request gives no "
+        "max_tokens; a longer answer asks for more as it streams.",
+    )
+    rate_limit_hold_ttl_s: float = Field(
+        900.0, gt=0, description="How long a crashed instance's budget reservations hold.",
+    )
+    rate_limit_admins_exempt: bool = Field(
+        False, description="Admins skip rate limits and budgets (off: they are limited too).",
+    )
+    redis_url: str | None = Field(
+        None, description="Redis for counters shared by several instances (redis://host:6379/0); "
+        "none: counters in this process.",
+    )
+    rate_limit_fail_open: bool = Field(
+        False, description="When Redis cannot be reached: serve without limits (true) or refuse "
+        "requests with UNAVAILABLE (false).",
+    )
+
     @field_validator("grpc_address")
     @classmethod
     def _host_and_port(cls, value: str) -> str:

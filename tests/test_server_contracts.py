@@ -53,14 +53,7 @@ async def test_built_services_report_serving(channel, service):
     assert response.status == health_pb2.HealthCheckResponse.SERVING
 
 
-@pytest.mark.parametrize("service", NOT_BUILT_YET)
-async def test_services_not_built_yet_report_not_serving(channel, service):
-    stub = health_pb2_grpc.HealthStub(channel)
-    response = await stub.Check(health_pb2.HealthCheckRequest(service=service))
-    assert response.status == health_pb2.HealthCheckResponse.NOT_SERVING
-
-
-async def test_rest_health_has_the_seed_shape(channel):
+async def test_rest_health_has_the_capl_shape(channel):
     stub = health_service_pb2_grpc.HealthServiceStub(channel)
     response = await stub.GetHealth(health_service_pb2.GetHealthRequest())
     assert response.status == "healthy"

@@ -5,6 +5,10 @@ Sent as gRPC initial metadata, which Envoy passes to REST clients as HTTP respon
   one asked for answered (the metadata's `requested_model` and `fallback_reason`);
 - `x-routeur-cache: hit` when the answer came from the response cache.
 A stream sends them with its first message, where a fallback is already known.
+
+A call sends its initial metadata once, so the remaining quota (`x-ratelimit-*`, see
+`limits.report`) goes with them when the call was measured against limits; the quota
+headers interceptor then has nothing left to send.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import grpc
 
 from routeur_grpc.domain.completion import CompletionMetadata
+from routeur_grpc.limits import report
 
 REQUESTED_MODEL_HEADER = "x-routeur-requested-model"
 FALLBACK_REASON_HEADER = "x-routeur-fallback-reason"
@@ -33,8 +38,13 @@ def answer_headers(metadata: CompletionMetadata | None) -> tuple[tuple[str, str]
 async def send_answer_headers(
     context: grpc.aio.ServicerContext, metadata: CompletionMetadata | None
 ) -> None:
-    """Send the headers `metadata` calls for, if any (before the first message)."""
+    """Send the headers `metadata` calls for, if any, with the quota's (before the first
+    message)."""
     headers = answer_headers(metadata)
+    quota = report.current()
+    if headers and quota is not None and not quota.sent:
+        headers += quota.headers()
+        quota.sent = True
     if headers:
         await context.send_initial_metadata(headers)
 

@@ -1,4 +1,5 @@
-"""Routeur errors as `google.rpc.Status` (AIP-193): code, message, ErrorInfo, RetryInfo."""
+"""Routeur errors as `google.rpc.Status` (AIP-193): code, message, ErrorInfo, RetryInfo, and
+QuotaFailure for the caller's own limits (rate limits, budgets)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import math
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
-from routeur_grpc.errors import ERROR_DOMAIN, RouteurError
+from routeur_grpc.errors import ERROR_DOMAIN, CallerRefused, RouteurError
 
 
 def to_rpc_status(error: RouteurError) -> status_pb2.Status:
@@ -21,6 +22,11 @@ def to_rpc_status(error: RouteurError) -> status_pb2.Status:
             seconds=math.floor(seconds), nanos=int((seconds % 1) * 1e9)
         )
         details.append(_packed(error_details_pb2.RetryInfo(retry_delay=delay)))
+    if isinstance(error, CallerRefused) and "quota_subject" in error.metadata:
+        violation = error_details_pb2.QuotaFailure.Violation(
+            subject=error.metadata["quota_subject"], description=error.message
+        )
+        details.append(_packed(error_details_pb2.QuotaFailure(violations=[violation])))
     return status_pb2.Status(
         code=getattr(code_pb2, error.code.name), message=error.message, details=details
     )

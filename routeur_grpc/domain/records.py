@@ -168,6 +168,19 @@ class ProviderConfig:
     update_time: datetime
 
 
+# --- Limits -------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class UserLimits:
+    """A user's own rate limits and budget, set by an admin. None keeps the server's
+    default (the settings); 0 turns that limit off for the user."""
+
+    user_id: str
+    requests_per_minute: int | None
+    tokens_per_minute: int | None
+    budget: float | None
+    update_time: datetime
+
+
 # --- Usage ----------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class UsageRecord:

@@ -36,6 +36,7 @@ from routeur_grpc.domain.records import (
     UsageRecord,
     UsageTotal,
     User,
+    UserLimits,
 )
 
 T = TypeVar("T")
@@ -307,6 +308,29 @@ class ProviderRepository(Protocol):
     async def delete(self, provider_id: str) -> None: ...
 
 
+class UserLimitsRepository(Protocol):
+    """Per-user overrides of the rate limits and budget, one record per user."""
+
+    async def get(self, user_id: str) -> UserLimits | None:
+        """The user's overrides; None when none were set (or the user does not exist)."""
+        ...
+
+    async def set(
+        self,
+        user_id: str,
+        *,
+        requests_per_minute: int | None,
+        tokens_per_minute: int | None,
+        budget: float | None,
+    ) -> UserLimits:
+        """Replaces the user's overrides. NotFound if the user does not exist."""
+        ...
+
+    async def delete(self, user_id: str) -> None:
+        """Back to the defaults. Idempotent."""
+        ...
+
+
 class UsageRepository(Protocol):
     """What each request cost, and sums of it. Days are UTC days; ranges include both ends."""
 
@@ -428,6 +452,9 @@ class Store(Protocol):
 
     @property
     def documents(self) -> DocumentRepository: ...
+
+    @property
+    def user_limits(self) -> UserLimitsRepository: ...
 
     async def close(self) -> None:
         """Releases the connection; the store is unusable afterwards."""

@@ -1,8 +1,9 @@
 """One place where errors become gRPC status.
 
 A `RouteurError` becomes its own code and message, with `google.rpc.ErrorInfo` (and
-`RetryInfo` when it says when to retry, also as a `retry-after` trailer that REST callers
-get as the Retry-After header) in the `grpc-status-details-bin` trailer. Anything
+`RetryInfo` when it says when to retry, also as a `retry-after` trailer that the REST gateway
+passes on as HTTP's `Retry-After`) in the `grpc-status-details-bin` trailer. Trailing
+metadata set earlier in the call (e.g. the remaining quota) is kept. Anything
 else is a bug: it is logged with the request id (type and location only) and the caller
 gets INTERNAL with a generic message and the request id to quote.
 """
@@ -63,10 +64,21 @@ async def _abort(context: grpc.aio.ServicerContext, method: str, error: Exceptio
     elif error.code == grpc.StatusCode.INTERNAL:
         log.error("internal error", extra={"rpc": method, "reason": error.reason})
     status = rpc_status.to_status(to_rpc_status(error))
-    trailing = (*status.trailing_metadata, (REQUEST_ID_METADATA_KEY, current_request_id()))
-    if error.retry_after_s is not None:
-        # Envoy turns a trailers-only answer's metadata into HTTP headers: REST callers get
-        # the standard Retry-After beside the JSON error's RetryInfo.
-        trailing = (*trailing, (RETRY_AFTER_METADATA_KEY, str(max(1, math.ceil(error.retry_after_s)))))
+    earlier = tuple(
+        (key, value)
+        for key, value in context.trailing_metadata() or ()
+        if key != REQUEST_ID_METADATA_KEY
+    )
+    retry_after = (
+        ((RETRY_AFTER_METADATA_KEY, str(max(1, math.ceil(error.retry_after_s)))),)
+        if error.retry_after_s is not None
+        else ()
+    )
+    trailing = (
+        *status.trailing_metadata,
+        *earlier,
+        *retry_after,
+        (REQUEST_ID_METADATA_KEY, current_request_id()),
+    )
     await context.abort(status.code, status.details, trailing)
     raise AssertionError("context.abort returned")  # pragma: no cover

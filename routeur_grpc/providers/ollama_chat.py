@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 import httpx
 import ollama
 
+from routeur_grpc.domain.provider_admin import InstalledModel
 from routeur_grpc.providers.base import ChatEvent, ChatRequest, ProviderModel, TextDelta
 from routeur_grpc.providers.token_count import TokenCounter
 from routeur_grpc.providers.unary import ChatCompletion, counted_usage
@@ -179,9 +180,30 @@ class OllamaProvider:
             models.append(ProviderModel(name=model.model or "", description=description))
         return models
 
+    async def installed_models(self) -> list[InstalledModel]:
+        """The models installed on the server, with size, digest and details."""
+        try:
+            listing = await self._client.list()
+        except Exception as error:
+            self._raise(error, "")
+        return [
+            InstalledModel(
+                name=model.model or "",
+                size_bytes=int(model.size or 0),
+                digest=model.digest or "",
+                modified_at=model.modified_at,
+                parameter_size=(model.details.parameter_size or "") if model.details else "",
+                family=(model.details.family or "") if model.details else "",
+            )
+            for model in listing.models
+        ]
+
     async def pull(self, model: str) -> AsyncIterator[PullProgress]:
         """Download `model`, reporting progress; closing the iterator abandons the download."""
-        stream = await self._client.pull(model, stream=True)
+        try:
+            stream = await self._client.pull(model, stream=True)
+        except Exception as error:
+            self._raise(error, model)
         try:
             async for step in stream:
                 yield PullProgress(

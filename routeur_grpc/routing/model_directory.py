@@ -10,7 +10,7 @@ deployments that remain start afresh then.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 
 from routeur_grpc.accounting.pricing import PriceList
@@ -55,12 +55,27 @@ class ModelDirectory:
     def provider_type(self, name: str) -> str:
         return self._types.get(name, "")
 
-    def add(self, providers: Sequence[ChatProvider], provider_types: Mapping[str, str]) -> None:
-        """Register provider instances (at start, or at run time), then rebuild."""
+    def add(
+        self,
+        providers: Sequence[ChatProvider],
+        provider_types: Mapping[str, str],
+        served: Mapping[str, list[ModelInfo]] | None = None,
+        *,
+        remove: Collection[str] = (),
+    ) -> None:
+        """Register provider instances (at start, or at run time; a name already known is
+        replaced) and forget those named in `remove`, then rebuild once. `served`: the
+        models some of them are known to serve (besides what the catalog says)."""
+        for name in remove:
+            self._providers = [p for p in self._providers if p.name != name]
+            self._types.pop(name, None)
+            self._served.pop(name, None)
         for provider in providers:
             self._providers = [p for p in self._providers if p.name != provider.name]
             self._providers.append(provider)
+            self._served.pop(provider.name, None)
         self._types.update(provider_types)
+        self._served.update(served or {})
         self.rebuild()
 
     def in_process(self) -> list[ChatProvider]:

@@ -6,7 +6,8 @@
 - `CompletionFlow` (completion_flow.py): relaying the answer and accounting for it.
 
 `ModelRouter` wires them from `RouterConfig` and keeps the API callers use: `stream`,
-`list_models`, `get_model`, `provider_of`, `add_providers`, `start`, `aclose`.
+`list_models`, `get_model`, `provider_of`, `add_providers`, `set_runtime_providers`,
+`circuit_states`, `start`, `aclose`.
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ class ModelRouter:
             rng=self._rng,
         )
         self._directory.add(providers, provider_types)
+        self._runtime_names: set[str] = set()  # see set_runtime_providers
         self._runner = AttemptRunner(self._clock, config.timeouts, config.default_timeouts)
         self._flow = CompletionFlow(
             self._directory,
@@ -134,6 +136,26 @@ class ModelRouter:
         for name, value in (timeouts or {}).items():
             self._runner.set_timeouts(name, value)
         self._directory.add(providers, provider_types)
+
+    def set_runtime_providers(
+        self,
+        providers: Sequence[ChatProvider],
+        provider_types: Mapping[str, str],
+        served: Mapping[str, list[ModelInfo]],
+    ) -> None:
+        """Route to `providers` (added by administrators, read from the store) besides the
+        configured ones, replacing the previous runtime set: a provider missing from it is
+        no longer routed to. `served`: the models some of them are declared to serve.
+
+        The same mechanism as `add_providers` (one rebuild of the directory): requests in
+        flight keep the deployment they hold; breaker states restart. Closing the clients
+        of removed providers is the caller's business (they may still be streaming).
+        """
+        names = {provider.name for provider in providers}
+        self._directory.add(
+            providers, provider_types, served, remove=self._runtime_names - names
+        )
+        self._runtime_names = names
 
     # --- the catalog, as callers see it ------------------------------------------------------
 

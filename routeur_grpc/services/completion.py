@@ -37,6 +37,7 @@ from routeur_grpc.routing.completion_record import CompletionRecord
 from routeur_grpc.routing.router import ModelRouter
 from routeur_grpc.services.agents.runner import AgentRunner
 from routeur_grpc.services.conversations import ConversationService
+from routeur_grpc.services.quota import CompletionQuota
 from routeur_grpc.services.response_cache import ResponseCache, cache_key, is_cacheable
 from routeur_grpc.services.usage import UsageRecorder
 
@@ -63,19 +64,21 @@ class CompletionService:
         conversations: ConversationService,
         usage: UsageRecorder,
         cache: ResponseCache[CompletionResult] | None = None,
+        quota: CompletionQuota | None = None,
         *,
         default_model: str = "",
         agents: AgentRunner | None = None,
     ) -> None:
         """`default_model` answers requests that name none (empty: such requests are
         refused). Without `agents`, the model answers alone and a request naming an agent
-        is refused."""
+        is refused. `quota`: rate limits and budgets (None: unlimited)."""
         self._router = router
         self._agents = agents
         self._cache = cache
         self._limits = limits
         self._conversations = conversations
         self._usage = usage
+        self._quota = quota
         self._default_model = default_model
 
     async def stream(
@@ -163,6 +166,8 @@ class CompletionService:
                 prefer_unary=prefer_unary,
                 allow_fallback=request.allow_fallback,
             )
+        if self._quota is not None:  # rate limits and budget, reserved before the model runs
+            chunks = self._quota.guard(request, caller, chunks)
         async with aclosing(chunks):
             async for chunk in chunks:
                 answer.append(chunk.content)

@@ -26,8 +26,14 @@ class HealthReport:
 class HealthChecker:
     """Runs every dependency's check; the service is degraded when one fails."""
 
-    def __init__(self, checks: Mapping[str, HealthCheck]) -> None:
+    def __init__(
+        self,
+        checks: Mapping[str, HealthCheck],
+        more: Callable[[], Mapping[str, HealthCheck]] | None = None,
+    ) -> None:
+        """`more`: checks of components that come and go at run time (asked each report)."""
         self._checks = dict(checks)
+        self._more = more
 
     def add_check(self, name: str, check: HealthCheck) -> None:
         """A dependency known only once the service runs (e.g. the REST gateway)."""
@@ -35,7 +41,8 @@ class HealthChecker:
 
     async def report(self) -> HealthReport:
         components = []
-        for name, check in self._checks.items():
+        checks = {**self._checks, **(self._more() if self._more is not None else {})}
+        for name, check in checks.items():
             try:
                 note = await check()
                 components.append(ComponentHealth(name, True, note or ""))

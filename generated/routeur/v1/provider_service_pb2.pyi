@@ -12,7 +12,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Provider(_message.Message):
-    __slots__ = ("provider_id", "provider_type", "name", "api_key", "api_key_masked", "base_url", "model", "config", "enabled", "created_at", "updated_at")
+    __slots__ = ("provider_id", "provider_type", "name", "api_key", "api_key_masked", "base_url", "model", "config", "enabled", "created_at", "updated_at", "read_only", "models")
     PROVIDER_ID_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_TYPE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -24,6 +24,8 @@ class Provider(_message.Message):
     ENABLED_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
+    MODELS_FIELD_NUMBER: _ClassVar[int]
     provider_id: str
     provider_type: str
     name: str
@@ -35,17 +37,25 @@ class Provider(_message.Message):
     enabled: bool
     created_at: _timestamp_pb2.Timestamp
     updated_at: _timestamp_pb2.Timestamp
-    def __init__(self, provider_id: _Optional[str] = ..., provider_type: _Optional[str] = ..., name: _Optional[str] = ..., api_key: _Optional[str] = ..., api_key_masked: _Optional[str] = ..., base_url: _Optional[str] = ..., model: _Optional[str] = ..., config: _Optional[_Union[ProviderOptions, _Mapping]] = ..., enabled: _Optional[bool] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    read_only: bool
+    models: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, provider_id: _Optional[str] = ..., provider_type: _Optional[str] = ..., name: _Optional[str] = ..., api_key: _Optional[str] = ..., api_key_masked: _Optional[str] = ..., base_url: _Optional[str] = ..., model: _Optional[str] = ..., config: _Optional[_Union[ProviderOptions, _Mapping]] = ..., enabled: _Optional[bool] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., read_only: _Optional[bool] = ..., models: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ProviderOptions(_message.Message):
-    __slots__ = ("temperature", "max_tokens", "timeout")
+    __slots__ = ("temperature", "max_tokens", "timeout", "base_url", "model", "api_key")
     TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
     MAX_TOKENS_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    BASE_URL_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    API_KEY_FIELD_NUMBER: _ClassVar[int]
     temperature: float
     max_tokens: int
     timeout: float
-    def __init__(self, temperature: _Optional[float] = ..., max_tokens: _Optional[int] = ..., timeout: _Optional[float] = ...) -> None: ...
+    base_url: str
+    model: str
+    api_key: str
+    def __init__(self, temperature: _Optional[float] = ..., max_tokens: _Optional[int] = ..., timeout: _Optional[float] = ..., base_url: _Optional[str] = ..., model: _Optional[str] = ..., api_key: _Optional[str] = ...) -> None: ...
 
 class ListProvidersRequest(_message.Message):
     __slots__ = ("page_size", "page_token")
@@ -134,18 +144,20 @@ class TestProviderRequest(_message.Message):
     def __init__(self, provider_id: _Optional[str] = ..., model: _Optional[str] = ...) -> None: ...
 
 class TestProviderResponse(_message.Message):
-    __slots__ = ("ok", "message", "model", "latency_s", "response_excerpt")
+    __slots__ = ("ok", "message", "model", "latency_s", "response_excerpt", "models")
     OK_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     LATENCY_S_FIELD_NUMBER: _ClassVar[int]
     RESPONSE_EXCERPT_FIELD_NUMBER: _ClassVar[int]
+    MODELS_FIELD_NUMBER: _ClassVar[int]
     ok: bool
     message: str
     model: str
     latency_s: float
     response_excerpt: str
-    def __init__(self, ok: _Optional[bool] = ..., message: _Optional[str] = ..., model: _Optional[str] = ..., latency_s: _Optional[float] = ..., response_excerpt: _Optional[str] = ...) -> None: ...
+    models: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, ok: _Optional[bool] = ..., message: _Optional[str] = ..., model: _Optional[str] = ..., latency_s: _Optional[float] = ..., response_excerpt: _Optional[str] = ..., models: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class InitializeDefaultProvidersRequest(_message.Message):
     __slots__ = ()
@@ -158,6 +170,32 @@ class InitializeDefaultProvidersResponse(_message.Message):
     created: _containers.RepeatedCompositeFieldContainer[Provider]
     skipped: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, created: _Optional[_Iterable[_Union[Provider, _Mapping]]] = ..., skipped: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SyncProviderModelsRequest(_message.Message):
+    __slots__ = ("provider_ids",)
+    PROVIDER_IDS_FIELD_NUMBER: _ClassVar[int]
+    provider_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, provider_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SyncProviderModelsResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[ProviderSyncResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[ProviderSyncResult, _Mapping]]] = ...) -> None: ...
+
+class ProviderSyncResult(_message.Message):
+    __slots__ = ("provider_id", "name", "ok", "models", "message")
+    PROVIDER_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    OK_FIELD_NUMBER: _ClassVar[int]
+    MODELS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    provider_id: str
+    name: str
+    ok: bool
+    models: _containers.RepeatedScalarFieldContainer[str]
+    message: str
+    def __init__(self, provider_id: _Optional[str] = ..., name: _Optional[str] = ..., ok: _Optional[bool] = ..., models: _Optional[_Iterable[str]] = ..., message: _Optional[str] = ...) -> None: ...
 
 class ListOllamaModelsRequest(_message.Message):
     __slots__ = ("provider_id",)

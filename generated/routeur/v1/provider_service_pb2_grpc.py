@@ -28,7 +28,10 @@ if _version_not_supported:
 class ProviderServiceStub:
     """Administration of AI providers (the AI Providers page's provider table): the accounts and
     servers Routeur routes to. Admin only. API keys are encrypted at rest and never returned,
-    only masked.
+    only masked. Providers added or changed
+    here are used by routing without a restart, on every instance sharing the store (within
+    `ROUTEUR_PROVIDER_REFRESH_S` seconds on the other instances). Providers from the
+    configuration file are listed too, read-only.
     """
 
     def __init__(self, channel):
@@ -77,6 +80,11 @@ class ProviderServiceStub:
                 request_serializer=routeur_dot_v1_dot_provider__service__pb2.InitializeDefaultProvidersRequest.SerializeToString,
                 response_deserializer=routeur_dot_v1_dot_provider__service__pb2.InitializeDefaultProvidersResponse.FromString,
                 _registered_method=True)
+        self.SyncProviderModels = channel.unary_unary(
+                '/routeur.v1.ProviderService/SyncProviderModels',
+                request_serializer=routeur_dot_v1_dot_provider__service__pb2.SyncProviderModelsRequest.SerializeToString,
+                response_deserializer=routeur_dot_v1_dot_provider__service__pb2.SyncProviderModelsResponse.FromString,
+                _registered_method=True)
         self.ListOllamaModels = channel.unary_unary(
                 '/routeur.v1.ProviderService/ListOllamaModels',
                 request_serializer=routeur_dot_v1_dot_provider__service__pb2.ListOllamaModelsRequest.SerializeToString,
@@ -97,7 +105,10 @@ class ProviderServiceStub:
 class ProviderServiceServicer:
     """Administration of AI providers (the AI Providers page's provider table): the accounts and
     servers Routeur routes to. Admin only. API keys are encrypted at rest and never returned,
-    only masked.
+    only masked. Providers added or changed
+    here are used by routing without a restart, on every instance sharing the store (within
+    `ROUTEUR_PROVIDER_REFRESH_S` seconds on the other instances). Providers from the
+    configuration file are listed too, read-only.
     """
 
     def ListProviders(self, request, context):
@@ -151,6 +162,14 @@ class ProviderServiceServicer:
 
     def InitializeDefaultProviders(self, request, context):
         """Creates the standard providers that are not configured yet.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SyncProviderModels(self, request, context):
+        """Asks providers which models they serve now and routes those models to them (all
+        enabled providers, or the ones named).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -220,6 +239,11 @@ def add_ProviderServiceServicer_to_server(servicer, server):
                     request_deserializer=routeur_dot_v1_dot_provider__service__pb2.InitializeDefaultProvidersRequest.FromString,
                     response_serializer=routeur_dot_v1_dot_provider__service__pb2.InitializeDefaultProvidersResponse.SerializeToString,
             ),
+            'SyncProviderModels': grpc.unary_unary_rpc_method_handler(
+                    servicer.SyncProviderModels,
+                    request_deserializer=routeur_dot_v1_dot_provider__service__pb2.SyncProviderModelsRequest.FromString,
+                    response_serializer=routeur_dot_v1_dot_provider__service__pb2.SyncProviderModelsResponse.SerializeToString,
+            ),
             'ListOllamaModels': grpc.unary_unary_rpc_method_handler(
                     servicer.ListOllamaModels,
                     request_deserializer=routeur_dot_v1_dot_provider__service__pb2.ListOllamaModelsRequest.FromString,
@@ -246,7 +270,10 @@ def add_ProviderServiceServicer_to_server(servicer, server):
 class ProviderService:
     """Administration of AI providers (the AI Providers page's provider table): the accounts and
     servers Routeur routes to. Admin only. API keys are encrypted at rest and never returned,
-    only masked.
+    only masked. Providers added or changed
+    here are used by routing without a restart, on every instance sharing the store (within
+    `ROUTEUR_PROVIDER_REFRESH_S` seconds on the other instances). Providers from the
+    configuration file are listed too, read-only.
     """
 
     @staticmethod
@@ -455,6 +482,33 @@ class ProviderService:
             '/routeur.v1.ProviderService/InitializeDefaultProviders',
             routeur_dot_v1_dot_provider__service__pb2.InitializeDefaultProvidersRequest.SerializeToString,
             routeur_dot_v1_dot_provider__service__pb2.InitializeDefaultProvidersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SyncProviderModels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/routeur.v1.ProviderService/SyncProviderModels',
+            routeur_dot_v1_dot_provider__service__pb2.SyncProviderModelsRequest.SerializeToString,
+            routeur_dot_v1_dot_provider__service__pb2.SyncProviderModelsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -14,6 +14,7 @@ from routeur_grpc.storage.mongodb.documents import MongoDocumentRepository
 from routeur_grpc.storage.mongodb.jobs import MongoJobRepository
 from routeur_grpc.storage.mongodb.providers import MongoProviderRepository
 from routeur_grpc.storage.mongodb.usage import MongoUsageRepository
+from routeur_grpc.storage.mongodb.user_limits import MongoUserLimitsRepository
 from routeur_grpc.storage.mongodb.users import MongoApiKeyRepository, MongoUserRepository
 
 
@@ -31,6 +32,7 @@ class MongoStore:
         self.providers = MongoProviderRepository(db, ids)
         self.usage = MongoUsageRepository(db)
         self.documents = MongoDocumentRepository(db, ids)
+        self.user_limits = MongoUserLimitsRepository(db)
 
     async def close(self) -> None:
         await self._db.close()

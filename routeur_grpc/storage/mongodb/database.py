@@ -71,6 +71,7 @@ INDEXES: Mapping[str, tuple[IndexModel, ...]] = {
             name="by_project_terms",
         ),
     ),
+    "user_limits": (),  # keyed by _id (the user id)
 }
 
 
@@ -89,6 +90,7 @@ class MongoDatabase:
     usage: AsyncCollection[Document]
     documents: AsyncCollection[Document]
     document_chunks: AsyncCollection[Document]
+    user_limits: AsyncCollection[Document]
 
     @classmethod
     async def open(cls, uri: str, database_name: str) -> MongoDatabase:
@@ -104,7 +106,8 @@ class MongoDatabase:
                 db = client[database_name]
                 database = cls(client, **{name: db[name] for name in INDEXES})
                 for name, indexes in INDEXES.items():
-                    await db[name].create_indexes(list(indexes))
+                    if indexes:
+                        await db[name].create_indexes(list(indexes))
         except BaseException:
             await client.close()
             raise

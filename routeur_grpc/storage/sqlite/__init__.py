@@ -12,6 +12,7 @@ from routeur_grpc.storage.sqlite.documents import SqliteDocumentRepository
 from routeur_grpc.storage.sqlite.jobs import SqliteJobRepository
 from routeur_grpc.storage.sqlite.providers import SqliteProviderRepository
 from routeur_grpc.storage.sqlite.usage import SqliteUsageRepository
+from routeur_grpc.storage.sqlite.user_limits import SqliteUserLimitsRepository
 from routeur_grpc.storage.sqlite.users import SqliteApiKeyRepository, SqliteUserRepository
 
 DATABASE_FILE_NAME = "routeur.sqlite3"
@@ -31,6 +32,7 @@ class SqliteStore:
         self.providers = SqliteProviderRepository(db, ids)
         self.usage = SqliteUsageRepository(db)
         self.documents = SqliteDocumentRepository(db, ids)
+        self.user_limits = SqliteUserLimitsRepository(db)
 
     async def close(self) -> None:
         await self._db.close()

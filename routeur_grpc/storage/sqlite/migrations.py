@@ -154,9 +154,20 @@ _DOCUMENTS = (
     "CREATE VIRTUAL TABLE document_chunks_fts USING fts5(terms, tokenize = 'unicode61')",
 )
 
+# Per-user rate limits and budget (NULL: the server's default).
+_USER_LIMITS = (
+    """CREATE TABLE user_limits (
+        user_id TEXT PRIMARY KEY,
+        requests_per_minute INTEGER,
+        tokens_per_minute INTEGER,
+        budget REAL,
+        update_time INTEGER NOT NULL
+    )""",
+)
+
 # MIGRATIONS[n] takes the schema from version n to version n + 1. Never edit one that
 # has shipped: add the next.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _DOCUMENTS)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _DOCUMENTS, _USER_LIMITS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
