@@ -48,9 +48,11 @@ class MeetingReporter:
                 history=(ChatMessage("system", INSTRUCTIONS),),
                 temperature=0.0,
                 max_tokens=self._max_tokens,
-                project_id=project_id,
             ),
             caller,
+            # The report follows its own instructions: no agent adds a system prompt, and
+            # `project_id` only labels the meeting (a project needs no documents for it).
+            direct=True,
         )
         return parse_report(result.response, model=result.model)
 

@@ -11,7 +11,7 @@ from fakes import FakeOpenAI
 from gateway_support import start_envoy
 from openai import AsyncOpenAI, RateLimitError
 from openai.types.chat import ChatCompletionMessageParam
-from support import auth_headers, server_settings, start_server
+from support import ADMIN_API_KEY, auth_headers, server_settings, start_server
 
 pytestmark = pytest.mark.slow
 
@@ -82,7 +82,8 @@ async def test_answers_carry_the_quota_and_refusals_are_429_with_retry_after(
 
 async def test_the_openai_sdk_sees_a_rate_limit_error(limited_rest: httpx.AsyncClient):
     client = AsyncOpenAI(
-        base_url=f"{str(limited_rest.base_url).rstrip('/')}/v1", api_key="unused", max_retries=0
+        base_url=f"{str(limited_rest.base_url).rstrip('/')}/v1", api_key=ADMIN_API_KEY,
+        max_retries=0,
     )
     messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Bonjour"}]
     try:

@@ -12,7 +12,7 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from routeur.v1 import completion_service_pb2 as pb
 from routeur.v1 import completion_service_pb2_grpc as pb_grpc
-from support import error_info, open_channel, start_server
+from support import error_info, open_channel, start_server, user_id_of
 
 from .conftest import limited_settings
 
@@ -60,6 +60,7 @@ async def test_fifty_concurrent_requests_admit_exactly_the_limit(
         async with open_channel(running.address) as channel:
             stub = pb_grpc.CompletionServiceStub(channel)
             outcomes = await asyncio.gather(*(_complete(stub) for _ in range(50)))
+        owner = await user_id_of(running.address)
     finally:
         await running.server.stop(0.5)
     served = [o for o in outcomes if isinstance(o, tuple)]
@@ -70,7 +71,7 @@ async def test_fifty_concurrent_requests_admit_exactly_the_limit(
         assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
         assert error_info(error).reason == "RATE_LIMITED"
         assert 0 < retry_delay_s(error) <= 60
-        assert quota_failure(error).violations[0].subject == "user:anonymous"
+        assert quota_failure(error).violations[0].subject == f"user:{owner}"
         trailers = dict(error.trailing_metadata() or ())
         assert trailers["x-ratelimit-limit-requests"] == "10"
         assert trailers["x-ratelimit-remaining-requests"] == "0"
@@ -173,11 +174,13 @@ async def test_two_instances_sharing_redis_admit_exactly_the_limit(
     cleaner = RedisCounters(redis_url)
     await cleaner._client.flushdb()  # type: ignore[attr-defined]
     await cleaner.aclose()
+    # Two instances of one deployment: one store (so one user, one key), one Redis.
+    shared = tmp_path / "shared"
     a = await start_server(
-        limited_settings(tmp_path / "a", fake_openai, rate_limit_rpm=10, redis_url=redis_url)
+        limited_settings(shared, fake_openai, rate_limit_rpm=10, redis_url=redis_url)
     )
     b = await start_server(
-        limited_settings(tmp_path / "b", fake_openai, rate_limit_rpm=10, redis_url=redis_url)
+        limited_settings(shared, fake_openai, rate_limit_rpm=10, redis_url=redis_url)
     )
     try:
         async with open_channel(a.address) as one, open_channel(b.address) as two:

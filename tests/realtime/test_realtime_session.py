@@ -71,7 +71,8 @@ async def test_the_conversation_is_kept_between_messages(
     await session.say("What is my name?")
     assert (await session.reply())[0] == "Your name is Ada."
     second = fake_openai.requests_to("/chat/completions")[-1].json()
-    assert [m["content"] for m in second["messages"]] == [
+    # The agent's own system prompt comes first; the conversation follows it.
+    assert [m["content"] for m in second["messages"] if m["role"] != "system"] == [
         "My name is Ada.", "Nice to meet you, Ada.", "What is my name?"
     ]
     stored = await conversation_grpc.ConversationServiceStub(realtime_channel).GetConversation(
