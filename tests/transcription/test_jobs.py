@@ -127,3 +127,38 @@ async def test_a_job_with_bad_audio_is_refused_before_it_is_queued(stt, tmp_path
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await create(stt, text)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def _transitions(stt_server, status: str) -> float:
+    metric = stt_server.server.app.metrics.job_transitions
+    return metric.labels(status)._value.get()
+
+
+async def _counted(stt_server, status: str, at_least: float) -> float:
+    """The count of `status` once it reached `at_least` (the worker counts right after it
+    wrote the job, which a watcher may see first), or as it is after a while."""
+    for _ in range(100):
+        if _transitions(stt_server, status) >= at_least:
+            break
+        await asyncio.sleep(0.05)
+    return _transitions(stt_server, status)
+
+
+async def test_the_metrics_count_the_statuses_this_instance_moves_jobs_to(
+    stt, stt_server, recordings, engine
+):
+    before = {s: _transitions(stt_server, s) for s in ("queued", "running", "succeeded")}
+    created = await create(stt, recordings["wav"])
+    assert _transitions(stt_server, "queued") == before["queued"] + 1
+    assert (await watch(stt, created.job_id))[-1].status == "succeeded"
+    assert await _counted(stt_server, "running", before["running"] + 1) >= before["running"] + 1
+    assert (
+        await _counted(stt_server, "succeeded", before["succeeded"] + 1)
+        >= before["succeeded"] + 1
+    )
+    cancelled = _transitions(stt_server, "cancelled")
+    with slow(engine, 1.0):
+        second = await create(stt, recordings["wav"])
+        for _ in range(2):
+            await stt.CancelTranscriptionJob(pb.CancelTranscriptionJobRequest(job_id=second.job_id))
+    assert _transitions(stt_server, "cancelled") == cancelled + 1  # once, cancelled twice
