@@ -8,6 +8,7 @@ import contextlib
 
 import grpc
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from routeur.v1 import transcription_service_pb2 as pb
 
 from routeur_grpc.domain.caller import Caller
@@ -130,8 +131,15 @@ async def test_a_job_with_bad_audio_is_refused_before_it_is_queued(stt, tmp_path
 
 
 def _transitions(stt_server, status: str) -> float:
-    metric = stt_server.server.app.metrics.job_transitions
-    return metric.labels(status)._value.get()
+    """What the server's metrics show for jobs moved to `status`."""
+    text = stt_server.server.app.metrics.exposition()[0].decode()
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "routeur_transcription_job_transitions_total"
+        and sample.labels.get("status") == status
+    )
 
 
 async def _counted(stt_server, status: str, at_least: float) -> float:
