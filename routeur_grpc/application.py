@@ -225,6 +225,7 @@ async def build_application(
         quota=CompletionQuota(
             counters, quota_config(settings), router, counter,
             overrides=user_limits, spending=store.usage,
+            on_decision=metrics.rate_limit_decision,
         ),
         default_model=settings.default_model
         or (settings.local_model_name if settings.local_model_enabled else ""),
@@ -273,6 +274,7 @@ async def build_application(
         max_waiting_per_caller=settings.transcription_max_waiting_jobs_per_caller,
         poll_interval_s=settings.transcription_job_poll_s,
         retry_after_s=settings.transcription_retry_after_s,
+        on_transition=metrics.job_transition,
     )
     job_workers = JobWorkerPool(
         store.jobs,
@@ -284,6 +286,7 @@ async def build_application(
         lease_s=settings.transcription_job_lease_s,
         poll_interval_s=settings.transcription_job_poll_s,
         audio_retention_s=settings.transcription_audio_retention_s,
+        on_transition=metrics.job_transition,
     )
     job_workers.start()
     default_model = settings.local_model_name if settings.local_model_enabled else ""

@@ -113,10 +113,33 @@ class Metrics:
             "routeur_response_cache_hits", "Answers served from the response cache.",
             ["gen_ai_request_model"], registry=r,
         )
+        self.rate_limit_decisions = Counter(
+            "routeur_rate_limit_decisions",
+            "Quota decisions on completions, by outcome and limit kind (requests, tokens, "
+            "budget): a request admitted counts once per kind it was checked against; a "
+            "refusal (before the call or mid-stream) once, on the kind that had no room.",
+            ["decision", "limit"], registry=r,
+        )
+        self.job_transitions = Counter(
+            "routeur_transcription_job_transitions",
+            "Transcription jobs moved to a status by this instance (queued: created or given "
+            "back; running: claimed by one of its workers; succeeded, failed, cancelled). "
+            "Jobs are shared by every instance: sum over instances for the whole fleet.",
+            ["status"], registry=r,
+        )
 
     def watch_circuits(self, states: Callable[[], Mapping[str, Mapping[str, str]]]) -> None:
         """Expose `routeur_circuit_state`, read from `states()` at each scrape."""
         self.registry.register(_CircuitCollector(states))
+
+    # --- Limits and jobs ------------------------------------------------------------------------
+    def rate_limit_decision(self, decision: str, limit: str) -> None:
+        """The quota `allowed` or `refused` a completion on a limit of kind `limit`."""
+        self.rate_limit_decisions.labels(decision, limit).inc()
+
+    def job_transition(self, status: str) -> None:
+        """This instance moved a transcription job to `status`."""
+        self.job_transitions.labels(status).inc()
 
     # --- RPC level ----------------------------------------------------------------------------
     def rpc_finished(self, method: str, status: str, duration_s: float) -> None:

@@ -10,7 +10,9 @@ reservation is settled to what was really used: the provider's usage and the pri
 when the router reports them, the tokens delivered otherwise.
 
 Refusals are `RateLimited` / `BudgetExceeded` (RESOURCE_EXHAUSTED, with when to retry); the
-state of the tightest limits goes to the response metadata through `limits.report`.
+state of the tightest limits goes to the response metadata through `limits.report`. Each
+decision is also told to `on_decision(decision, limit_kind)` (the metrics, wired by the
+application), so this module needs no observability import.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from routeur_grpc.errors import RouteurError, Unavailable
 from routeur_grpc.limits import report
 from routeur_grpc.limits.counters import (
     Charge,
+    Counter,
     CounterState,
     CounterStore,
     CountersUnavailable,
@@ -55,6 +58,10 @@ from routeur_grpc.services.quota_refusals import refusal
 log = logging.getLogger(__name__)
 
 PER_MILLION = 1_000_000
+ALLOWED, REFUSED = "allowed", "refused"
+
+# Told each decision: ("allowed" | "refused", "requests" | "tokens" | "budget").
+DecisionObserver = Callable[[str, str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +100,10 @@ class CompletionQuota:
         overrides: UserLimitsSource | None = None,
         spending: SpendingHistory | None = None,
         clock: Callable[[], float] = time.time,
+        on_decision: DecisionObserver | None = None,
     ) -> None:
         self._counters = counters
+        self._on_decision = on_decision
         self.config = config
         self._models = models
         self.token_counter = token_counter
@@ -144,7 +153,12 @@ class CompletionQuota:
         if verdict is None:  # counters unreachable, failing open
             return UNLIMITED
         if not verdict.allowed:
+            self.refused(verdict, counters)
             raise refusal(verdict, counters, prompt + answer, self.config.defaults.currency)
+        if self._on_decision is not None:
+            for kind, kind_counters in _by_kind(counters):
+                if kind_counters:
+                    self._on_decision(ALLOWED, kind)
         hold.reserved_tokens = prompt + answer
         hold.reserved_cost = estimate.cost(answer)
         return hold
@@ -172,6 +186,16 @@ class CompletionQuota:
             states = (CounterState(refused, refused.limit, verdict.retry_after_s),)
         report.record(states, _kinds(counters))
         return verdict
+
+    def refused(self, verdict: Verdict, counters: CallerCounters) -> None:
+        """Tell the observer about a refusal, with the kind of the limit that had no room."""
+        if self._on_decision is None:
+            return
+        kind = next(
+            (k for k, kind_counters in _by_kind(counters) if verdict.refused in kind_counters),
+            "requests",
+        )
+        self._on_decision(REFUSED, kind)
 
     async def _seed_budgets(self, caller: Caller, counters: CallerCounters, now: float) -> None:
         """The first time this instance sees a budget period, start it from the spending
@@ -286,6 +310,7 @@ class QuotaHold:
         if verdict is None:
             return None
         if not verdict.allowed:
+            self._quota.refused(verdict, self._counters)
             return refusal(
                 verdict, self._counters, step, self._quota.config.defaults.currency, mid_stream=True
             )
@@ -314,6 +339,14 @@ class QuotaHold:
 
 
 UNLIMITED = QuotaHold(None, CallerCounters((), (), ()), "", None)
+
+
+def _by_kind(counters: CallerCounters) -> tuple[tuple[str, tuple[Counter, ...]], ...]:
+    return (
+        ("requests", counters.requests),
+        ("tokens", counters.tokens),
+        ("budget", counters.budget),
+    )
 
 
 def _kinds(counters: CallerCounters) -> dict[str, str]:

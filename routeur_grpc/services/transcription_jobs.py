@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict
 
 from routeur_grpc.domain.caller import Caller
@@ -46,8 +46,11 @@ class TranscriptionJobService:
         max_waiting_per_caller: int,
         poll_interval_s: float,
         retry_after_s: float,
+        on_transition: Callable[[str], None] | None = None,
     ) -> None:
+        """`on_transition(status)` is told of each job this service queues or cancels."""
         self._jobs = jobs
+        self._on_transition = on_transition or (lambda status: None)
         self._audio = audio
         self._transcription = transcription
         self._changes = changes
@@ -83,6 +86,7 @@ class TranscriptionJobService:
             raise
         await self._audio.attach(key, job.job_id)
         self._changes.notify()
+        self._on_transition("queued")
         log.info("transcription job queued", extra={"job_id": job.job_id, "kind": kind})
         return job
 
@@ -104,8 +108,11 @@ class TranscriptionJobService:
         return await self._jobs.list(caller.owner_id, page_size=page_size, page_token=page_token)
 
     async def cancel(self, caller: Caller, job_id: str) -> TranscriptionJob:
+        before = await self._jobs.get(caller.owner_id, job_id)
         job = await self._jobs.cancel(caller.owner_id, job_id)
         self._changes.notify()  # the worker holding it stops at its next lease renewal
+        if before.status != "cancelled":  # cancelling is idempotent: count it once
+            self._on_transition("cancelled")
         return job
 
     async def watch(self, caller: Caller, job_id: str) -> AsyncIterator[TranscriptionJob]:

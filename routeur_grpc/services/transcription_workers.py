@@ -12,6 +12,10 @@ and synchronous requests share the instance's capacity.
 A job claimed more than MAX_ATTEMPTS times (every instance running it died) is failed
 rather than handed on forever. The audio of a finished job is removed after the retention
 period by a sweeper.
+
+Each status a worker moves a job to (running, succeeded, failed, queued when given back) is
+told to `on_transition` (the metrics, wired by the application): transitions made by this
+instance, since the jobs are shared by every instance.
 """
 
 from __future__ import annotations
@@ -60,8 +64,10 @@ class JobWorkerPool:
         lease_s: float,
         poll_interval_s: float,
         audio_retention_s: float,
+        on_transition: Callable[[str], None] | None = None,
     ) -> None:
         self._jobs = jobs
+        self._on_transition = on_transition or (lambda status: None)
         self._audio = audio
         self._transcription = transcription
         self._admission = admission
@@ -94,6 +100,7 @@ class JobWorkerPool:
                 await self._admission.wait_until_free()
                 job = await self._jobs.claim_next(worker_id, self._lease_s)
                 if job is not None:
+                    self._on_transition("running")
                     log.info("job claimed", extra={"job_id": job.job_id, "attempt": job.attempts})
                     async with self._admission.held():
                         await self._run(job, worker_id)
@@ -107,7 +114,7 @@ class JobWorkerPool:
     async def _run(self, job: TranscriptionJob, worker_id: str) -> None:
         if job.attempts > MAX_ATTEMPTS:
             # Every instance that took it stopped part-way: the file may be what kills them.
-            await self._jobs.fail(
+            await self._fail(
                 job.job_id,
                 worker_id,
                 f"Given up after {MAX_ATTEMPTS} attempts: the servers running this job stopped "
@@ -127,25 +134,27 @@ class JobWorkerPool:
             if lost.is_set() and not _cancelling():
                 log.info("job lost (cancelled or taken over)", extra={"job_id": job.job_id})
                 return
-            await asyncio.shield(self._jobs.release(job.job_id, worker_id))
+            if await asyncio.shield(self._jobs.release(job.job_id, worker_id)):
+                self._on_transition("queued")
             log.info("job given back at shutdown", extra={"job_id": job.job_id})
             raise
         except RouteurError as error:
             await progress.flush()
-            await self._jobs.fail(job.job_id, worker_id, error.message)
+            await self._fail(job.job_id, worker_id, error.message)
             log.info("job failed", extra={"job_id": job.job_id, "reason": error.reason})
         except Exception as error:  # noqa: BLE001 - recorded on the job, not raised
             log.error(
                 "job failed unexpectedly", extra={"job_id": job.job_id, **describe_exception(error)}
             )
-            await self._jobs.fail(
+            await self._fail(
                 job.job_id,
                 worker_id,
                 f"Internal error while transcribing (job {job.job_id}); it was logged.",
             )
         else:
             await progress.flush()
-            await self._jobs.complete(job.job_id, worker_id, result)
+            if await self._jobs.complete(job.job_id, worker_id, result):
+                self._on_transition("succeeded")
             log.info("job succeeded", extra={"job_id": job.job_id})
         finally:
             keeper.cancel()
@@ -153,6 +162,10 @@ class JobWorkerPool:
             self._changes.notify()
         if not self._retention:
             await self._audio.delete(job.audio_path)
+
+    async def _fail(self, job_id: str, worker_id: str, error: str) -> None:
+        if await self._jobs.fail(job_id, worker_id, error):
+            self._on_transition("failed")
 
     async def _transcribe(
         self, job: TranscriptionJob, on_progress: ProgressCallback

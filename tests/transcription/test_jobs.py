@@ -8,6 +8,7 @@ import contextlib
 
 import grpc
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from routeur.v1 import transcription_service_pb2 as pb
 
 from routeur_grpc.domain.caller import Caller
@@ -127,3 +128,45 @@ async def test_a_job_with_bad_audio_is_refused_before_it_is_queued(stt, tmp_path
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await create(stt, text)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def _transitions(stt_server, status: str) -> float:
+    """What the server's metrics show for jobs moved to `status`."""
+    text = stt_server.server.app.metrics.exposition()[0].decode()
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "routeur_transcription_job_transitions_total"
+        and sample.labels.get("status") == status
+    )
+
+
+async def _counted(stt_server, status: str, at_least: float) -> float:
+    """The count of `status` once it reached `at_least` (the worker counts right after it
+    wrote the job, which a watcher may see first), or as it is after a while."""
+    for _ in range(100):
+        if _transitions(stt_server, status) >= at_least:
+            break
+        await asyncio.sleep(0.05)
+    return _transitions(stt_server, status)
+
+
+async def test_the_metrics_count_the_statuses_this_instance_moves_jobs_to(
+    stt, stt_server, recordings, engine
+):
+    before = {s: _transitions(stt_server, s) for s in ("queued", "running", "succeeded")}
+    created = await create(stt, recordings["wav"])
+    assert _transitions(stt_server, "queued") == before["queued"] + 1
+    assert (await watch(stt, created.job_id))[-1].status == "succeeded"
+    assert await _counted(stt_server, "running", before["running"] + 1) >= before["running"] + 1
+    assert (
+        await _counted(stt_server, "succeeded", before["succeeded"] + 1)
+        >= before["succeeded"] + 1
+    )
+    cancelled = _transitions(stt_server, "cancelled")
+    with slow(engine, 1.0):
+        second = await create(stt, recordings["wav"])
+        for _ in range(2):
+            await stt.CancelTranscriptionJob(pb.CancelTranscriptionJobRequest(job_id=second.job_id))
+    assert _transitions(stt_server, "cancelled") == cancelled + 1  # once, cancelled twice
