@@ -122,6 +122,7 @@ class UserServicer(pb_grpc.UserServiceServicer):
             cost=usage.cost,
             currency=self._currency,
             emissions_g=usage.emissions_g,
+            audio_seconds=usage.audio_seconds,
         )
 
 

@@ -197,6 +197,7 @@ class UsageRecord:
     emissions_g: float | None  # grams of CO2-eq, when known
     latency_s: float
     create_time: datetime
+    audio_seconds: float | None = None  # seconds of audio heard, for transcriptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +211,7 @@ class DailyUsage:
     completion_tokens: int
     cost: float
     emissions_g: float  # sum of the known emissions; unknown ones count as 0
+    audio_seconds: float = 0.0  # seconds of audio transcribed
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,3 +224,4 @@ class UsageTotal:
     completion_tokens: int
     cost: float
     emissions_g: float
+    audio_seconds: float = 0.0

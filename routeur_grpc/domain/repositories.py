@@ -348,9 +348,11 @@ class UsageRepository(Protocol):
         emissions_g: float | None,
         latency_s: float,
         create_time: datetime | None = None,
+        audio_seconds: float | None = None,
     ) -> UsageRecord:
         """AlreadyExists if this request id was recorded already (so retries do not count
-        twice). `create_time` defaults to now."""
+        twice). `create_time` defaults to now. `audio_seconds` is the audio a transcription
+        heard (None for other requests)."""
         ...
 
     async def daily(

@@ -141,13 +141,19 @@ class TranscriptionService:
                 on_progress,
             )
         cost = (result.cost_usd or 0.0) * self.limits.usd_to_currency
+        duration = result.duration_s or info.duration_s
         self._usage.record_transcription_soon(
-            caller, engine.name, result.model or model, cost, time.monotonic() - started
+            caller,
+            engine.name,
+            result.model or model,
+            cost,
+            time.monotonic() - started,
+            audio_seconds=duration,
         )
         return Transcript(
             text=result.text,
             language=result.language,
-            duration=result.duration_s or info.duration_s,
+            duration=duration,
             model=result.model or model,
             engine=engine.name,
             segments=tuple((s.start_s, s.end_s, s.text) for s in result.segments),

@@ -43,12 +43,19 @@ class UsageRecorder:
         task.add_done_callback(self._pending.discard)
 
     def record_transcription_soon(
-        self, caller: Caller, engine: str, model: str, cost: float, latency_s: float
+        self,
+        caller: Caller,
+        engine: str,
+        model: str,
+        cost: float,
+        latency_s: float,
+        audio_seconds: float,
     ) -> None:
-        """A transcription: no tokens; its engine, model, cost (0 when not priced) and time."""
+        """A transcription: no tokens; its engine, model, cost (0 when not priced), time and
+        the seconds of audio it heard."""
         metadata = CompletionMetadata(model=model, latency_s=latency_s)
         task = asyncio.get_running_loop().create_task(
-            self._record(caller, engine, metadata, cost=cost)
+            self._record(caller, engine, metadata, cost=cost, audio_seconds=audio_seconds)
         )
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
@@ -59,6 +66,7 @@ class UsageRecorder:
         provider: str,
         metadata: CompletionMetadata,
         cost: float | None = None,
+        audio_seconds: float | None = None,
     ) -> None:
         pricing = metadata.pricing
         emissions_kg = metadata.emissions_kg_co2eq
@@ -77,6 +85,7 @@ class UsageRecorder:
                 currency=pricing.currency if pricing else self._currency,
                 emissions_g=emissions_kg * 1000 if emissions_kg is not None else None,
                 latency_s=metadata.latency_s,
+                audio_seconds=audio_seconds,
             )
         except RouteurError as error:
             log.warning("usage not recorded", extra={"reason": error.reason})

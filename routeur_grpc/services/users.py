@@ -177,6 +177,7 @@ class UserAdministration:
                 completion_tokens=total.completion_tokens,
                 cost=total.cost,
                 emissions_g=total.emissions_g,
+                audio_seconds=total.audio_seconds,
             ),
         )
 

@@ -123,6 +123,7 @@ def usage_record(
     emissions_g: object,
     latency_s: object,
     create_time: object,
+    audio_seconds: object = None,
 ) -> UsageRecord:
     """A checked usage record; `create_time` None means now."""
     return UsageRecord(
@@ -139,4 +140,5 @@ def usage_record(
         create_time=utc_now()
         if create_time is None
         else check.timestamp("create_time", create_time),
+        audio_seconds=check.optional_amount("audio_seconds", audio_seconds),
     )

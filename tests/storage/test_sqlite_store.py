@@ -50,6 +50,36 @@ async def test_opening_again_applies_no_migration_twice(tmp_path: Path) -> None:
         assert connection.execute("SELECT COUNT(*) FROM schema_version").fetchone() == (1,)
 
 
+async def test_usage_recorded_before_audio_was_counted_upgrades_without_audio(
+    tmp_path: Path,
+) -> None:
+    store = await open_store(sqlite_settings(tmp_path))
+    await store.usage.record(
+        request_id="req-old",
+        owner_id="alice",
+        model="gpt-4o",
+        provider="openai",
+        prompt_tokens=1,
+        completion_tokens=1,
+        cost=0.0,
+        currency="USD",
+        emissions_g=None,
+        latency_s=0.1,
+    )
+    await store.close()
+    with sqlite3.connect(tmp_path / DATABASE_FILE_NAME) as connection:  # as the last version
+        connection.execute("ALTER TABLE usage DROP COLUMN audio_seconds")
+        connection.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION - 1,))
+
+    store = await open_store(sqlite_settings(tmp_path))
+    try:
+        [old] = await store.usage.recent("alice", limit=1)
+    finally:
+        await store.close()
+
+    assert (old.request_id, old.audio_seconds) == ("req-old", None)
+
+
 async def test_a_file_from_a_newer_routeur_is_refused(tmp_path: Path) -> None:
     store = await open_store(sqlite_settings(tmp_path))
     await store.close()

@@ -99,6 +99,41 @@ async def test_an_owner_without_usage_totals_zero(store: Store) -> None:
     assert await store.usage.daily("nobody", first_day=MAY_1, last_day=MAY_1) == []
 
 
+async def test_a_transcription_keeps_the_seconds_of_audio_it_heard(store: Store) -> None:
+    heard = await record(store, "req-audio", "alice", at(MAY_1, 10), audio_seconds=12.5)
+    await record(store, "req-text", "alice", at(MAY_1, 11))
+
+    recent = await store.usage.recent("alice", limit=2)
+
+    assert heard.audio_seconds == 12.5
+    assert [(r.request_id, r.audio_seconds) for r in recent] == [
+        ("req-text", None),
+        ("req-audio", 12.5),
+    ]
+
+
+async def test_audio_seconds_are_summed_and_requests_without_audio_count_zero(
+    store: Store,
+) -> None:
+    may_2 = MAY_1 + timedelta(days=1)
+    await record(store, "r1", "alice", at(MAY_1, 9), audio_seconds=12.5)
+    await record(store, "r2", "alice", at(MAY_1, 10), audio_seconds=30.25)
+    await record(store, "r3", "alice", at(MAY_1, 11))  # a completion: no audio
+    await record(store, "r4", "alice", at(may_2))
+    await record(store, "r5", "bob", at(MAY_1), audio_seconds=4.0)
+
+    days = await store.usage.daily("alice", first_day=MAY_1, last_day=may_2)
+    total = await store.usage.total("alice", first_day=MAY_1, last_day=may_2)
+    by_owner = await store.usage.totals_by_owner(first_day=MAY_1, last_day=may_2)
+
+    assert [(d.day, d.requests, d.audio_seconds) for d in days] == [
+        (MAY_1, 3, 42.75),
+        (may_2, 1, 0.0),
+    ]
+    assert (total.requests, total.audio_seconds) == (4, 42.75)
+    assert [(t.owner_id, t.audio_seconds) for t in by_owner] == [("alice", 42.75), ("bob", 4.0)]
+
+
 @pytest.mark.parametrize(
     ("first_day", "last_day"),
     [
@@ -121,6 +156,8 @@ async def test_a_day_range_is_two_ordered_dates(
         {"cost": float("nan")},
         {"cost": -0.01},
         {"latency_s": "fast"},
+        {"audio_seconds": -1.0},
+        {"audio_seconds": float("inf")},
         {"create_time": datetime(2026, 5, 1, 12)},  # naive: which zone?
         {"request_id": "has spaces"},
         {"request_id": {"$ne": None}},

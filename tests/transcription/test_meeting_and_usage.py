@@ -46,7 +46,7 @@ async def test_each_transcription_is_recorded_with_its_cost(stt, stt_server, rec
     before = await usage.total(owner, first_day=today, last_day=today)
     engine.cost_usd = 0.006  # a minute of whisper-1
     try:
-        await stt.TranscribeAudio(upload(recordings["wav"]))
+        answer = await stt.TranscribeAudio(upload(recordings["wav"]))
     finally:
         engine.cost_usd = None
     for _ in range(100):  # usage is written in the background
@@ -56,3 +56,5 @@ async def test_each_transcription_is_recorded_with_its_cost(stt, stt_server, rec
         await asyncio.sleep(0.05)
     assert after.requests == before.requests + 1
     assert after.cost - before.cost == pytest.approx(0.006 * 0.86, rel=0.01)
+    assert answer.duration > 0
+    assert after.audio_seconds - before.audio_seconds == pytest.approx(answer.duration)

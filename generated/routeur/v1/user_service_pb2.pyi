@@ -180,7 +180,7 @@ class GetUserUsageResponse(_message.Message):
     def __init__(self, days: _Optional[_Iterable[_Union[DailyUsage, _Mapping]]] = ..., total: _Optional[_Union[DailyUsage, _Mapping]] = ...) -> None: ...
 
 class DailyUsage(_message.Message):
-    __slots__ = ("date", "requests", "prompt_tokens", "completion_tokens", "cost", "currency", "emissions_g")
+    __slots__ = ("date", "requests", "prompt_tokens", "completion_tokens", "cost", "currency", "emissions_g", "audio_seconds")
     DATE_FIELD_NUMBER: _ClassVar[int]
     REQUESTS_FIELD_NUMBER: _ClassVar[int]
     PROMPT_TOKENS_FIELD_NUMBER: _ClassVar[int]
@@ -188,6 +188,7 @@ class DailyUsage(_message.Message):
     COST_FIELD_NUMBER: _ClassVar[int]
     CURRENCY_FIELD_NUMBER: _ClassVar[int]
     EMISSIONS_G_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_SECONDS_FIELD_NUMBER: _ClassVar[int]
     date: str
     requests: int
     prompt_tokens: int
@@ -195,7 +196,8 @@ class DailyUsage(_message.Message):
     cost: float
     currency: str
     emissions_g: float
-    def __init__(self, date: _Optional[str] = ..., requests: _Optional[int] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cost: _Optional[float] = ..., currency: _Optional[str] = ..., emissions_g: _Optional[float] = ...) -> None: ...
+    audio_seconds: float
+    def __init__(self, date: _Optional[str] = ..., requests: _Optional[int] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cost: _Optional[float] = ..., currency: _Optional[str] = ..., emissions_g: _Optional[float] = ..., audio_seconds: _Optional[float] = ...) -> None: ...
 
 class ListUserRequestsRequest(_message.Message):
     __slots__ = ("user_id", "page_size")

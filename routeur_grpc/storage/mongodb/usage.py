@@ -17,13 +17,15 @@ from routeur_grpc.storage.fields import day_from_number, day_number, usage_recor
 from routeur_grpc.storage.mongodb.database import Document, MongoDatabase
 from routeur_grpc.storage.mongodb.errors import mongo_errors
 
-# $sum skips nulls, so unknown emissions count as 0.
+# $sum skips nulls and missing fields, so unknown emissions count as 0, and so does the
+# audio of requests that had none (or were recorded before audio was).
 _SUMS: Document = {
     "requests": {"$sum": 1},
     "prompt_tokens": {"$sum": "$prompt_tokens"},
     "completion_tokens": {"$sum": "$completion_tokens"},
     "cost": {"$sum": "$cost"},
     "emissions_g": {"$sum": "$emissions_g"},
+    "audio_seconds": {"$sum": "$audio_seconds"},
 }
 
 
@@ -35,6 +37,7 @@ def _total(owner_id: str, doc: Document) -> UsageTotal:
         completion_tokens=doc["completion_tokens"],
         cost=float(doc["cost"]),
         emissions_g=float(doc["emissions_g"]),
+        audio_seconds=float(doc["audio_seconds"]),
     )
 
 
@@ -58,6 +61,7 @@ class MongoUsageRepository:
         emissions_g: float | None,
         latency_s: float,
         create_time: datetime | None = None,
+        audio_seconds: float | None = None,
     ) -> UsageRecord:
         record = usage_record(
             request_id=request_id,
@@ -71,6 +75,7 @@ class MongoUsageRepository:
             emissions_g=emissions_g,
             latency_s=latency_s,
             create_time=create_time,
+            audio_seconds=audio_seconds,
         )
         conflict = f"The usage of request {record.request_id} was recorded already."
         with mongo_errors(conflict=conflict):
@@ -88,6 +93,7 @@ class MongoUsageRepository:
                     "latency_s": record.latency_s,
                     "create_time": record.create_time,
                     "day": day_number(record.create_time.date()),
+                    "audio_seconds": record.audio_seconds,
                 }
             )
         return record
@@ -114,6 +120,7 @@ class MongoUsageRepository:
                 completion_tokens=doc["completion_tokens"],
                 cost=float(doc["cost"]),
                 emissions_g=float(doc["emissions_g"]),
+                audio_seconds=float(doc["audio_seconds"]),
             )
             for doc in docs
         ]
@@ -159,6 +166,8 @@ class MongoUsageRepository:
                 emissions_g=doc["emissions_g"],
                 latency_s=float(doc["latency_s"]),
                 create_time=doc["create_time"],
+                # Optional: records written before audio was recorded lack the field.
+                audio_seconds=doc.get("audio_seconds"),
             )
             for doc in docs
         ]

@@ -165,9 +165,18 @@ _USER_LIMITS = (
     )""",
 )
 
+# The seconds of audio a transcription heard (NULL for other requests).
+_AUDIO_SECONDS = ("ALTER TABLE usage ADD COLUMN audio_seconds REAL",)
+
 # MIGRATIONS[n] takes the schema from version n to version n + 1. Never edit one that
 # has shipped: add the next.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _DOCUMENTS, _USER_LIMITS)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    _V1,
+    _V2,
+    _DOCUMENTS,
+    _USER_LIMITS,
+    _AUDIO_SECONDS,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -13,14 +13,14 @@ from routeur_grpc.storage.sqlite.database import SqliteDatabase
 
 _COLUMNS = (
     "request_id, owner_id, model, provider, prompt_tokens, completion_tokens, cost, currency,"
-    " emissions_g, latency_s, create_time, day"
+    " emissions_g, latency_s, create_time, day, audio_seconds"
 )
 # Over no rows SUM() is NULL: COALESCE keeps integer sums exact, TOTAL() gives 0.0 for
-# floats (and skips unknown emissions).
+# floats (and skips unknown emissions and the audio of requests that had none).
 _SUMS = (
     "COUNT(*) AS requests, COALESCE(SUM(prompt_tokens), 0) AS prompt_tokens,"
     " COALESCE(SUM(completion_tokens), 0) AS completion_tokens, TOTAL(cost) AS cost,"
-    " TOTAL(emissions_g) AS emissions_g"
+    " TOTAL(emissions_g) AS emissions_g, TOTAL(audio_seconds) AS audio_seconds"
 )
 
 
@@ -44,6 +44,7 @@ class SqliteUsageRepository:
         emissions_g: float | None,
         latency_s: float,
         create_time: datetime | None = None,
+        audio_seconds: float | None = None,
     ) -> UsageRecord:
         record = usage_record(
             request_id=request_id,
@@ -57,11 +58,12 @@ class SqliteUsageRepository:
             emissions_g=emissions_g,
             latency_s=latency_s,
             create_time=create_time,
+            audio_seconds=audio_seconds,
         )
         conflict = f"The usage of request {record.request_id} was recorded already."
         async with self._db.write(conflict=conflict) as tx:
             await tx.execute(
-                f"INSERT INTO usage ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO usage ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.request_id,
                     record.owner_id,
@@ -75,6 +77,7 @@ class SqliteUsageRepository:
                     record.latency_s,
                     to_millis(record.create_time),
                     day_number(record.create_time.date()),
+                    record.audio_seconds,
                 ),
             )
         return record
@@ -102,6 +105,7 @@ class SqliteUsageRepository:
                 completion_tokens=row["completion_tokens"],
                 cost=row["cost"],
                 emissions_g=row["emissions_g"],
+                audio_seconds=row["audio_seconds"],
             )
             for row in rows
         ]
@@ -146,6 +150,7 @@ class SqliteUsageRepository:
                 emissions_g=row["emissions_g"],
                 latency_s=row["latency_s"],
                 create_time=from_millis(row["create_time"]),
+                audio_seconds=row["audio_seconds"],
             )
             for row in rows
         ]
@@ -159,4 +164,5 @@ def _total(owner_id: str, row: sqlite3.Row) -> UsageTotal:
         completion_tokens=row["completion_tokens"],
         cost=row["cost"],
         emissions_g=row["emissions_g"],
+        audio_seconds=row["audio_seconds"],
     )
