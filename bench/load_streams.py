@@ -33,7 +33,7 @@ import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from bench_support import STACK
+from bench_support import BENCH_ADMIN_KEY, STACK
 from routeur.v1 import completion_service_pb2 as pb
 from routeur.v1 import completion_service_pb2_grpc as pb_grpc
 from support import open_channel
@@ -102,7 +102,7 @@ async def run(streams: int, seed: int, cancel: bool, tokens: int, delay_s: float
             rng.shuffle(plan)
             started = STARTED[0] = time.monotonic()
             # One HTTP/2 connection per 100 streams, as a pool of clients would open.
-            channels = [open_channel(address) for _ in range(max(1, streams // 100))]
+            channels = [open_channel(address, api_key=BENCH_ADMIN_KEY) for _ in range(max(1, streams // 100))]
             stubs = [pb_grpc.CompletionServiceStub(channel) for channel in channels]
             try:
                 await asyncio.gather(*(
