@@ -8,7 +8,12 @@ here. First the saturation is measured: unary completions from 8, 32 and 128 con
 clients for a few seconds each, keeping the best rate. Then requests are sent at half that
 rate for `--duration-s` seconds, a `--stream-share` of them streamed (a fifth of those
 cancelled midway). Figures are read from the server (SIGUSR1) after a warm-up and again at
-the end, after a short settle; printed with their change in percent.
+the end, once the server's queued work has drained (at most two minutes); printed with
+their change in percent. Every 30 s it prints the calls in flight on this side beside the
+server's tasks: tasks that grow with calls in flight (and `UsageRecorder._record`, usage
+writes waiting for the one SQLite writer) mean the offered rate is above what the server
+sustains, and drain once the load stops; tasks that grow while calls in flight stay flat
+would be a leak. `--rate` sets the rate instead of half the measured saturation.
 """
 
 from __future__ import annotations
