@@ -15,7 +15,9 @@ in gRPC core's queue of calls not yet picked up, where Routeur's code cannot see
 beyond `grpc.server.max_pending_requests` (1,000) core refuses some at random, and any
 still waiting after `grpc.server_max_unrequested_time_in_server` (30 s) is dropped; both
 reach the client as CANCELLED with no details and no trailers. Halving the chunk rate
-changes nothing; spreading the starts does. Channels are made with their own subchannel
+changes nothing, and spreading the starts only helps in part: the busier the loop is with
+running streams, the slower it picks up new calls (measured: 290 of 2,000 at once, 85 over
+20 s, 234 over 40 s with 60 s streams). Channels are made with their own subchannel
 pool so that each is its own HTTP/2 connection (100 streams each), as separate clients.
 Prints: errors (any status other than OK for the streams run to their
 end), the cancelled streams whose upstream HTTP connection was closed by Routeur, the
