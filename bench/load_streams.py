@@ -5,11 +5,21 @@
 Routeur runs in its own process (`fake_stack.py`, admitting 4,096 calls at once) on a fresh
 SQLite file, wired to a fake OpenAI upstream in a third process that streams `--tokens`
 words, one every `--delay-s` (the client, the server and the upstream each get their own
-interpreter). All streams start together; half, picked at random, are cancelled after a
-random number of chunks. The defaults (30 words, 0.5 s apart: 4,000 chunks/s for 2,000
-streams) fit one Python server on 2 cores; a faster upstream saturates its event loop, and
-grpc then cancels the calls it could not pick up within 30 s (CANCELLED, never seen by
-Routeur's code). Prints: errors (any status other than OK for the streams run to their
+interpreter). Streams start evenly over `--ramp-s` seconds; half, picked at random, are
+cancelled after a random number of chunks.
+
+What limits this on 2 cores is the rate of *new* calls, not the chunks: one grpc.aio
+server accepts roughly 100-150 new calls/s here (each start runs authentication, routing
+and the provider SDK's request building on the one event loop). Calls arriving faster wait
+in gRPC core's queue of calls not yet picked up, where Routeur's code cannot see them:
+beyond `grpc.server.max_pending_requests` (1,000) core refuses some at random, and any
+still waiting after `grpc.server_max_unrequested_time_in_server` (30 s) is dropped; both
+reach the client as CANCELLED with no details and no trailers. Halving the chunk rate
+changes nothing, and spreading the starts only helps in part: the busier the loop is with
+running streams, the slower it picks up new calls (measured: 290 of 2,000 at once, 85 over
+20 s, 234 over 40 s with 60 s streams). Channels are made with their own subchannel
+pool so that each is its own HTTP/2 connection (100 streams each), as separate clients.
+Prints: errors (any status other than OK for the streams run to their
 end), the cancelled streams whose upstream HTTP connection was closed by Routeur, the
 connections to the upstream still open once everything settled (idle keep-alive ones are
 pooled, not leaked), and the usage records written (one per stream that used tokens).
@@ -33,10 +43,10 @@ import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from bench_support import STACK
+from bench_support import BENCH_ADMIN_KEY, STACK
 from routeur.v1 import completion_service_pb2 as pb
 from routeur.v1 import completion_service_pb2_grpc as pb_grpc
-from support import open_channel
+from support import bearer_interceptors
 
 SAMPLES: dict[str, str] = {}
 STARTED = [0.0]
@@ -52,8 +62,10 @@ def established_to(port: int) -> int:
 
 
 async def one_stream(
-    stub: pb_grpc.CompletionServiceStub, cancel_after: int | None, outcome: dict[str, int]
+    stub: pb_grpc.CompletionServiceStub, cancel_after: int | None, outcome: dict[str, int],
+    start_in_s: float = 0.0,
 ) -> None:
+    await asyncio.sleep(start_in_s)
     call = stub.StreamCompletion(
         pb.StreamCompletionRequest(message="Tell a long story.", model="gpt-4o"), timeout=300
     )
@@ -78,7 +90,9 @@ async def one_stream(
             SAMPLES.setdefault(error.code().name, f"{error.details()} after {received} chunks, {time.monotonic() - STARTED[0]:.1f} s after the start, trailers {error.trailing_metadata()}")
 
 
-async def run(streams: int, seed: int, cancel: bool, tokens: int, delay_s: float) -> None:
+async def run(
+    streams: int, seed: int, cancel: bool, tokens: int, delay_s: float, ramp_s: float
+) -> None:
     rng = random.Random(seed)
     upstream = subprocess.Popen(  # noqa: ASYNC220 - started once, before any load
         [sys.executable, str(STACK), "upstream", "openai", "--tokens", str(tokens),
@@ -101,12 +115,21 @@ async def run(streams: int, seed: int, cancel: bool, tokens: int, delay_s: float
                     for i in range(streams)]
             rng.shuffle(plan)
             started = STARTED[0] = time.monotonic()
-            # One HTTP/2 connection per 100 streams, as a pool of clients would open.
-            channels = [open_channel(address) for _ in range(max(1, streams // 100))]
+            # One HTTP/2 connection per 100 streams, as a pool of clients would open. Channels
+            # to one address with the same options share one connection (grpc's global
+            # subchannel pool) unless each keeps a pool of its own.
+            channels = [
+                grpc.aio.insecure_channel(
+                    address, options=[("grpc.use_local_subchannel_pool", 1)],
+                    interceptors=bearer_interceptors(BENCH_ADMIN_KEY),
+                )
+                for _ in range(max(1, streams // 100))
+            ]
             stubs = [pb_grpc.CompletionServiceStub(channel) for channel in channels]
             try:
                 await asyncio.gather(*(
-                    one_stream(stubs[i % len(stubs)], c, outcome) for i, c in enumerate(plan)
+                    one_stream(stubs[i % len(stubs)], c, outcome, ramp_s * i / streams)
+                    for i, c in enumerate(plan)
                 ))
             finally:
                 for channel in channels:
@@ -146,8 +169,11 @@ def main() -> None:
     parser.add_argument("--no-cancel", action="store_true", help="run every stream to its end")
     parser.add_argument("--tokens", type=int, default=30, help="words in each upstream answer")
     parser.add_argument("--delay-s", type=float, default=0.5, help="upstream pause per chunk")
+    parser.add_argument("--ramp-s", type=float, default=5.0,
+                        help="streams start evenly over this time (0: all at once)")
     args = parser.parse_args()
-    asyncio.run(run(args.streams, args.seed, not args.no_cancel, args.tokens, args.delay_s))
+    asyncio.run(run(args.streams, args.seed, not args.no_cancel, args.tokens, args.delay_s,
+                    args.ramp_s))
 
 
 if __name__ == "__main__":

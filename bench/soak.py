@@ -8,7 +8,12 @@ here. First the saturation is measured: unary completions from 8, 32 and 128 con
 clients for a few seconds each, keeping the best rate. Then requests are sent at half that
 rate for `--duration-s` seconds, a `--stream-share` of them streamed (a fifth of those
 cancelled midway). Figures are read from the server (SIGUSR1) after a warm-up and again at
-the end, after a short settle; printed with their change in percent.
+the end, once the server's queued work has drained (at most two minutes); printed with
+their change in percent. Every 30 s it prints the calls in flight on this side beside the
+server's tasks: tasks that grow with calls in flight (and `UsageRecorder._record`, usage
+writes waiting for the one SQLite writer) mean the offered rate is above what the server
+sustains, and drain once the load stops; tasks that grow while calls in flight stay flat
+would be a leak. `--rate` sets the rate instead of half the measured saturation.
 """
 
 from __future__ import annotations
@@ -28,13 +33,15 @@ import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from bench_support import STACK
+from bench_support import BENCH_ADMIN_KEY, STACK
 from fakes import FakeOpenAI
 from routeur.v1 import completion_service_pb2 as pb
 from routeur.v1 import completion_service_pb2_grpc as pb_grpc
 from support import open_channel
 
 SATURATION_PROBE_S = 4.0
+PROGRESS_EVERY_S = 30.0
+SETTLE_MAX_S = 120.0
 
 
 class Routeur:
@@ -110,12 +117,21 @@ async def saturation(stub: pb_grpc.CompletionServiceStub) -> float:
 
 
 async def soak(stub: pb_grpc.CompletionServiceStub, rate: float, duration_s: float,
-               stream_share: float) -> tuple[int, int]:
+               stream_share: float, routeur: Routeur | None = None) -> tuple[int, int]:
+    """Requests at `rate` for `duration_s`; with `routeur`, its figures every
+    `PROGRESS_EVERY_S` beside the calls still in flight on this side."""
     rng = random.Random(7)
     sent = failed = 0
     pending: set[asyncio.Task[bool]] = set()
     started = time.monotonic()
+    next_progress = PROGRESS_EVERY_S
     while (elapsed := time.monotonic() - started) < duration_s:
+        if routeur is not None and elapsed >= next_progress:
+            next_progress += PROGRESS_EVERY_S
+            figures = await routeur.figures()
+            print(f"  {elapsed:5.0f} s: {len(pending):5d} calls in flight, server tasks "
+                  f"{figures['asyncio_tasks']}, rss {figures['rss_kb']} KB, "
+                  f"kinds {figures['task_kinds']}", flush=True)
         due = int(elapsed * rate)
         while sent < due:
             if rng.random() < stream_share:
@@ -138,28 +154,36 @@ def change(start: int, end: int) -> str:
     return f"{(end - start) / start * 100:+.1f} %" if start else "n/a"
 
 
-async def run(duration_s: float, stream_share: float) -> None:
+async def run(duration_s: float, stream_share: float, rate_override: float | None) -> None:
     async with FakeOpenAI() as fake:
         with tempfile.TemporaryDirectory(prefix="routeur-soak-") as data_dir:
             routeur = await asyncio.to_thread(Routeur, fake.url, data_dir)
             try:
-                async with open_channel(routeur.address) as channel:
+                async with open_channel(routeur.address, api_key=BENCH_ADMIN_KEY) as channel:
                     stub = pb_grpc.CompletionServiceStub(channel)
                     print("saturation:")
                     best = await saturation(stub)
-                    rate = best / 2
+                    rate = rate_override or best / 2
                     await soak(stub, rate, min(20.0, duration_s / 10), stream_share)  # warm-up
                     FAILURES.clear()
                     await asyncio.sleep(2)
                     start = await routeur.figures()
                     print(f"soak: {rate:.1f} requests/s for {duration_s:g} s, "
                           f"{stream_share:.0%} streamed")
-                    sent, failed = await soak(stub, rate, duration_s, stream_share)
+                    sent, failed = await soak(stub, rate, duration_s, stream_share, routeur)
                     await asyncio.sleep(2)
                     end = await routeur.figures()
+                    # Work still queued in the server (e.g. usage writes) drains, a leak stays.
+                    settle_started = time.monotonic()
+                    while (end["asyncio_tasks"] > start["asyncio_tasks"] * 1.05
+                           and time.monotonic() - settle_started < SETTLE_MAX_S):
+                        await asyncio.sleep(5)
+                        end = await routeur.figures()
+                    settled_s = time.monotonic() - settle_started
             finally:
                 routeur.stop()
     print(f"requests: {sent} sent, {failed} failed {FAILURES}")
+    print(f"  end figures read {settled_s + 2:.0f} s after the load stopped")
     print(f"  most frequent tasks at the end: {end.pop('task_kinds')}")
     start.pop("task_kinds")
     for key in start:
@@ -170,8 +194,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration-s", type=float, default=600.0)
     parser.add_argument("--stream-share", type=float, default=0.2)
+    parser.add_argument("--rate", type=float, help="requests/s (default: half the saturation)")
     args = parser.parse_args()
-    asyncio.run(run(args.duration_s, args.stream_share))
+    asyncio.run(run(args.duration_s, args.stream_share, args.rate))
 
 
 if __name__ == "__main__":
