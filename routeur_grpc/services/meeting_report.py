@@ -37,7 +37,7 @@ class MeetingReporter:
         self._max_chars = max_transcript_chars
         self._max_tokens = max_tokens
 
-    async def report(self, transcript: str, caller: Caller, project_id: str = "") -> MeetingReport:
+    async def report(self, transcript: str, caller: Caller) -> MeetingReport:
         text = transcript.strip()
         if len(text) > self._max_chars:
             text = text[: self._max_chars] + " [...]"
@@ -50,8 +50,8 @@ class MeetingReporter:
                 max_tokens=self._max_tokens,
             ),
             caller,
-            # The report follows its own instructions: no agent adds a system prompt, and
-            # `project_id` only labels the meeting (a project needs no documents for it).
+            # The report follows its own instructions: no agent adds a system prompt. A
+            # meeting's `project_id` only labels it (the project needs no documents).
             direct=True,
         )
         return parse_report(result.response, model=result.model)

@@ -98,7 +98,7 @@ class TranscriptionService:
             info = await probe_audio(audio.path, declared_format(options))
             self.check_meeting_duration(info, options)
             transcript = await self.run(audio.path, info, options, caller, meeting=True)
-        report = await self.reporter.report(transcript.text, caller, options.project_id)
+        report = await self.reporter.report(transcript.text, caller)
         return MeetingTranscript(transcript, report, options.project_id)
 
     def check_meeting_duration(self, info: AudioInfo, options: UploadOptions) -> None:

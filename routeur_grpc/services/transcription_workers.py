@@ -188,7 +188,7 @@ class JobWorkerPool:
             )
         text = transcript.text
         if meeting:
-            report = await self._transcription.reporter.report(text, caller, options.project_id)
+            report = await self._transcription.reporter.report(text, caller)
             text = meeting_text(report, transcript.text)
         return TranscriptResult(
             text=text,

@@ -19,8 +19,8 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from routeur_grpc.domain.provider_spec import ProviderSpec
 from routeur_grpc.errors import InvalidArgument
-from routeur_grpc.routing.provider_specs import ProviderSpec
 from routeur_grpc.settings import Settings, SettingsError
 from routeur_grpc.transcription.engine import TranscriptionEngine
 from routeur_grpc.transcription.local_whisper import LocalWhisperConfig, LocalWhisperEngine
