@@ -51,9 +51,9 @@ from routeur.v1 import (
     user_service_pb2_grpc,
 )
 
+from routeur_grpc.api.agents import AgentServicer
 from routeur_grpc.api.analysis import AnalysisServicer
 from routeur_grpc.api.auth import AuthServicer
-from routeur_grpc.api.agents import AgentServicer
 from routeur_grpc.api.completion import CompletionServicer
 from routeur_grpc.api.conversations import ConversationServicer
 from routeur_grpc.api.documents import DocumentServicer
@@ -61,12 +61,11 @@ from routeur_grpc.api.grpc_health import GrpcHealthServicer
 from routeur_grpc.api.health import HealthServicer
 from routeur_grpc.api.models import ModelServicer
 from routeur_grpc.api.openai_compat import OpenAICompatServicer
-from routeur_grpc.api.transcription import TranscriptionServicer
-from routeur_grpc.api.realtime import RealtimeServicer
-from routeur_grpc.api.realtime_websocket import RealtimeWebSocketServer
 from routeur_grpc.api.providers import ProviderServicer
 from routeur_grpc.api.quota import QuotaServicer
-from routeur_grpc.api.unimplemented import unimplemented_servicer
+from routeur_grpc.api.realtime import RealtimeServicer
+from routeur_grpc.api.realtime_websocket import RealtimeWebSocketServer
+from routeur_grpc.api.transcription import TranscriptionServicer
 from routeur_grpc.api.users import UserServicer
 from routeur_grpc.application import Application, AuthSetupError, build_application
 from routeur_grpc.gateway import GatewayError, envoy_process_for
@@ -108,8 +107,7 @@ class _Service:
     stubs: ModuleType
     messages: ModuleType
     name: str
-    servicer: Callable[[Application], Any] | None
-    missing_feature: str = ""
+    servicer: Callable[[Application], Any]
 
     @property
     def full_name(self) -> str:
@@ -279,16 +277,8 @@ async def build_server(
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for service in SERVICES:
         register = getattr(service.stubs, f"add_{service.name}Servicer_to_server")
-        if service.servicer is not None:
-            register(service.servicer(app), server)
-            await health_servicer.set(service.full_name, health_pb2.HealthCheckResponse.SERVING)
-        else:
-            base = getattr(service.stubs, f"{service.name}Servicer")
-            descriptor = service.messages.DESCRIPTOR.services_by_name[service.name]
-            register(unimplemented_servicer(base, descriptor, service.missing_feature), server)
-            await health_servicer.set(
-                service.full_name, health_pb2.HealthCheckResponse.NOT_SERVING
-            )
+        register(service.servicer(app), server)
+        await health_servicer.set(service.full_name, health_pb2.HealthCheckResponse.SERVING)
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     reflection.enable_server_reflection(
         [service.full_name for service in SERVICES]

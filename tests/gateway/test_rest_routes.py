@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import httpx
 import pytest
 from sse import read_events
 from support import LOCAL_MODEL, auth_headers
-
-from routeur_grpc.gateway.config import OPENAPI_DOCUMENT
-from routeur_grpc.server import SERVICES
 
 pytestmark = pytest.mark.slow
 
@@ -195,41 +190,3 @@ async def test_known_query_parameters_are_passed_on(rest: httpx.AsyncClient):
 async def test_the_callers_request_id_is_kept(rest: httpx.AsyncClient):
     response = await rest.get("/health", headers={"x-request-id": "capl-client-abc"})
     assert response.headers["x-request-id"] == "capl-client-abc"
-
-
-def _unimplemented_routes() -> list[tuple[str, str, str, object]]:
-    """(service, method, path, body) of one call per service that is not built yet."""
-    document = json.loads(OPENAPI_DOCUMENT.read_text())
-    waiting = {service.name for service in SERVICES if service.servicer is None}
-    routes: dict[str, tuple[str, str, str, object]] = {}
-    for path, operations in document["paths"].items():
-        for verb, operation in operations.items():
-            service = operation["tags"][0]
-            if service in waiting and service not in routes and verb in ("get", "post"):
-                concrete = path.replace("{", "").replace("}", "")  # any value will do
-                routes[service] = (service, verb, concrete, _body_for(operation))
-    assert routes.keys() == waiting
-    return sorted(routes.values())
-
-
-def _body_for(operation: dict) -> object:
-    content = operation.get("requestBody", {}).get("content", {})
-    if "application/octet-stream" in content:
-        return b"audio"  # an upload
-    if content.get("application/json", {}).get("schema", {}).get("type") == "array":
-        return [{}]  # a client stream: one message
-    return {}
-
-
-@pytest.mark.parametrize(("service", "verb", "path", "body"), _unimplemented_routes())
-async def test_services_not_built_yet_answer_501_in_json(
-    rest: httpx.AsyncClient, service: str, verb: str, path: str, body: object
-):
-    if verb == "get":
-        response = await rest.get(path)
-    elif isinstance(body, bytes):
-        response = await rest.post(path, content=body, headers={"content-type": "audio/mpeg"})
-    else:
-        response = await rest.post(path, json=body)
-    body = assert_error(response, 501, 12)
-    assert "not available yet" in body["message"]

@@ -12,8 +12,7 @@ touching this file. Cases come from `hypothesis`:
   headers, and JSON bodies (a valid message's JSON, wrong types, deep nesting, non-JSON).
 
 The verdict (`Verdict`) is the suite's promise: never INTERNAL or UNKNOWN (HTTP 500/502)
-for a request's content (UNIMPLEMENTED is fine for services not built yet), never a Python
-class name or stack text in an answer, never an answer later than the deadline allows.
+for a request's content, never a Python class name or stack text in an answer, never an answer later than the deadline allows.
 Used by tests/reliability/test_fuzz_*.py (a short profile) and bench/fuzz.py (a long run).
 """
 
