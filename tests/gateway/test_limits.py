@@ -102,8 +102,11 @@ async def small(
     await running.server.stop(0)
 
 
-async def test_beyond_envoys_limit_rest_gets_503_with_retry_after(small) -> None:
+async def test_beyond_envoys_limit_rest_gets_503_with_retry_after(
+    small, hanging_openai: FakeOpenAI
+) -> None:
     _, envoy = small
+    before = len(hanging_openai.requests)
     async with httpx.AsyncClient(base_url=envoy.rest_url, timeout=30.0) as client:
         hanging = [
             asyncio.create_task(client.post(
@@ -112,7 +115,7 @@ async def test_beyond_envoys_limit_rest_gets_503_with_retry_after(small) -> None
             ))
             for _ in range(LIMIT)
         ]
-        await asyncio.sleep(0.5)
+        await hanging_openai.wait_requests(before + LIMIT, timeout=10.0)
         response = await client.get("/models", headers=auth_headers())
         body = assert_plain_json_error(response, 503)
         assert response.headers["retry-after"] == "1"
@@ -122,16 +125,37 @@ async def test_beyond_envoys_limit_rest_gets_503_with_retry_after(small) -> None
         await asyncio.gather(*hanging, return_exceptions=True)
 
 
-async def test_when_the_grpc_server_is_full_rest_gets_503_with_retry_after(small) -> None:
-    running, envoy = small
-    async with open_channel(running.address) as channel:
-        stub = pb_grpc.CompletionServiceStub(channel)
+async def hold_every_slot(
+    stub: pb_grpc.CompletionServiceStub, upstream: FakeOpenAI
+) -> list[grpc.aio.UnaryStreamCall]:
+    """`LIMIT` streams admitted and hanging upstream.
+
+    Slots held by an earlier test are released when the server has finished cancelling
+    its calls, which takes a moment under load: streams refused meanwhile are retried.
+    """
+    for _ in range(50):
+        before = len(upstream.requests)
         calls = [
             stub.StreamCompletion(pb.StreamCompletionRequest(message="Hi", model="gpt-4o"))
             for _ in range(LIMIT)
         ]
-        reads = [asyncio.create_task(call.read()) for call in calls]
-        await asyncio.sleep(0.5)
+        try:
+            await upstream.wait_requests(before + LIMIT, timeout=2.0)
+            return calls
+        except TimeoutError:
+            for call in calls:
+                call.cancel()
+            await asyncio.sleep(0.2)
+    raise AssertionError("the server never admitted the streams")
+
+
+async def test_when_the_grpc_server_is_full_rest_gets_503_with_retry_after(
+    small, hanging_openai: FakeOpenAI
+) -> None:
+    running, envoy = small
+    async with open_channel(running.address) as channel:
+        stub = pb_grpc.CompletionServiceStub(channel)
+        calls = await hold_every_slot(stub, hanging_openai)
         async with httpx.AsyncClient(base_url=envoy.rest_url, timeout=30.0) as client:
             response = await client.get("/models", headers=auth_headers())
         body = assert_plain_json_error(response, 503)
@@ -139,4 +163,3 @@ async def test_when_the_grpc_server_is_full_rest_gets_503_with_retry_after(small
         assert body["code"] == grpc.StatusCode.UNAVAILABLE.value[0]
         for call in calls:
             call.cancel()
-        await asyncio.gather(*reads, return_exceptions=True)
