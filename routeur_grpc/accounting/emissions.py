@@ -9,6 +9,7 @@ Its figures are a single value for models whose architecture is published, and a
 range otherwise (most closed models). Routeur reports one number: the middle of the range,
 (min + max) / 2, EcoLogits' own central estimate. A model EcoLogits does not know gives no
 figure (None) and a warning in the logs, never an error: accounting must not fail a request.
+EcoLogits is asked once per model (`ecologits_linear`), not once per request.
 """
 
 from __future__ import annotations
@@ -16,11 +17,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
-
-from ecologits.tracers.utils import llm_impacts
-
 from routeur_grpc.accounting.cpu_energy import CpuEnergyEstimator
+from routeur_grpc.accounting.ecologits_linear import Ends, LinearFootprint
 
 log = logging.getLogger(__name__)
 
@@ -55,21 +53,20 @@ class EmissionsInput:
     cpu_s: float | None = None  # measured CPU time, for models run in this process
 
 
-def central_value(value: Any) -> float:
-    """A float as is; the middle of an EcoLogits `RangeValue` (min/max)."""
-    if hasattr(value, "min") and hasattr(value, "max"):
-        return (float(value.min) + float(value.max)) / 2
-    return float(value)
+def middle(value: Ends) -> float:
+    """The middle of a (min, max) range; a single value as is."""
+    return (value[0] + value[1]) / 2
 
 
 class EmissionsEstimator:
-    """Wraps EcoLogits; remembers which models it already warned or noted about."""
+    """Wraps EcoLogits; reads each model's figures once (`LinearFootprint`), and remembers
+    which models it already warned or noted about."""
 
     def __init__(self, electricity_mix_zone: str | None = None) -> None:
         self._zone = electricity_mix_zone
         self._cpu = CpuEnergyEstimator(electricity_mix_zone)
+        self._footprints: dict[tuple[str, str], LinearFootprint | None] = {}
         self._warned: set[tuple[str | None, str]] = set()
-        self._noted: set[tuple[str | None, str]] = set()
 
     def estimate(self, item: EmissionsInput) -> Emissions | None:
         """The impacts of one model's part of a request, or None if EcoLogits cannot tell."""
@@ -81,34 +78,36 @@ class EmissionsEstimator:
         if not item.provider:
             self._warn_once(item, "no EcoLogits provider for this model")
             return None
-        try:
-            impacts = llm_impacts(
-                provider=item.provider,
-                model_name=item.model,
-                output_token_count=item.output_tokens,
-                request_latency=max(item.latency_s, 1e-3),
-                electricity_mix_zone=self._zone,
-            )
-        except Exception:  # a bug or data gap in EcoLogits must not fail the request
-            log.exception("EcoLogits failed for %s/%s", item.provider, item.model)
+        linear = self._footprint(item.provider, item.model)
+        if linear is None:
             return None
-        if impacts.gwp is None or impacts.energy is None:
-            codes = ", ".join(e.code for e in impacts.errors or []) or "no figure"
-            self._warn_once(item, codes)
-            return None
-        if impacts.warnings and (item.provider, item.model) not in self._noted:
-            self._noted.add((item.provider, item.model))
-            log.info(
-                "emissions of model %s are approximate: %s",
-                item.model,
-                ", ".join(warning.code for warning in impacts.warnings),
-            )
-        water = central_value(impacts.wcf.value) if impacts.wcf is not None else None
+        figures = linear.figures(item.output_tokens, max(item.latency_s, 1e-3))
+        water = figures.water_liters
         return Emissions(
-            kg_co2eq=central_value(impacts.gwp.value),
-            energy_kwh=central_value(impacts.energy.value),
-            water_liters=water,
+            kg_co2eq=middle(figures.gwp_kg),
+            energy_kwh=middle(figures.energy_kwh),
+            water_liters=middle(water) if water is not None else None,
         )
+
+    def _footprint(self, provider: str, model: str) -> LinearFootprint | None:
+        key = (provider, model)
+        if key in self._footprints:
+            return self._footprints[key]
+        try:
+            probed = LinearFootprint.probe(provider, model, self._zone)
+        except Exception:  # a bug or data gap in EcoLogits must not fail the request
+            log.exception("EcoLogits failed for %s/%s", provider, model)
+            return None  # not remembered: tried again next time
+        footprint = probed if isinstance(probed, LinearFootprint) else None
+        if footprint is None:
+            codes = ", ".join(error.code for error in probed.errors or []) or "no figure"
+            self._warn_once(EmissionsInput(provider, model, 0, 0.0), codes)
+        elif footprint.warnings:
+            log.info(
+                "emissions of model %s are approximate: %s", model, ", ".join(footprint.warnings)
+            )
+        self._footprints[key] = footprint
+        return footprint
 
     def total(self, items: Iterable[EmissionsInput]) -> Emissions | None:
         """Sum over every model of a request; None if none of them has a figure."""

@@ -355,6 +355,12 @@ class UsageRepository(Protocol):
         heard (None for other requests)."""
         ...
 
+    async def record_many(self, records: Sequence[UsageRecord]) -> None:
+        """Several records in one write (the usage of many requests, batched). Each is
+        checked like `record`; one whose request id was recorded already is skipped, so a
+        batch written twice counts once."""
+        ...
+
     async def daily(
         self, owner_id: str | None, *, first_day: date, last_day: date
     ) -> list[DailyUsage]:

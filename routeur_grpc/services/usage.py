@@ -1,8 +1,9 @@
 """Recording what each request used and cost, without slowing the answer down.
 
 `record_soon` can be called from any ending of a completion (done, failed part-way,
-cancelled): it does not await, so it also works while a cancelled stream unwinds. Writes
-run as background tasks; `aclose()` waits for those still pending at shutdown.
+cancelled): it does not await, so it also works while a cancelled stream unwinds. Records
+are written in batches by one background task; `aclose()` waits for those still queued at
+shutdown.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from routeur_grpc.domain.caller import Caller
 from routeur_grpc.domain.completion import CompletionMetadata
+from routeur_grpc.domain.records import UsageRecord
 from routeur_grpc.domain.repositories import UsageRepository
 from routeur_grpc.errors import RouteurError
 from routeur_grpc.structured_logging import describe_exception
@@ -21,8 +24,18 @@ from routeur_grpc.structured_logging import describe_exception
 log = logging.getLogger(__name__)
 
 
+#: At most this many records per write; more wait for the next one.
+MAX_BATCH = 500
+
+
 class UsageRecorder:
-    """Writes one usage record per request to the store, in the background."""
+    """Writes one usage record per request to the store, in the background, batched.
+
+    Records wait in a queue drained by one writer task: while one write is in flight, the
+    records of the requests finishing meanwhile gather and go in the next write, one
+    transaction for all of them. A quiet server writes each record at once; a busy one
+    writes a few hundred per transaction instead of one each.
+    """
 
     def __init__(
         self,
@@ -33,14 +46,14 @@ class UsageRecorder:
         self._usage = usage
         self._currency = currency
         self._observer = observer  # e.g. the metrics, told of every record as it is made
-        self._pending: set[asyncio.Task[None]] = set()
+        self._queue: list[UsageRecord] = []
+        self._writer: asyncio.Task[None] | None = None
 
     def record_soon(self, caller: Caller, provider: str, metadata: CompletionMetadata) -> None:
         if self._observer is not None:
             self._observer(caller, provider, metadata)
-        task = asyncio.get_running_loop().create_task(self._record(caller, provider, metadata))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        pricing = metadata.pricing
+        self._enqueue(caller, provider, metadata, cost=pricing.total_cost if pricing else 0.0)
 
     def record_transcription_soon(
         self,
@@ -54,26 +67,21 @@ class UsageRecorder:
         """A transcription: no tokens; its engine, model, cost (0 when not priced), time and
         the seconds of audio it heard."""
         metadata = CompletionMetadata(model=model, latency_s=latency_s)
-        task = asyncio.get_running_loop().create_task(
-            self._record(caller, engine, metadata, cost=cost, audio_seconds=audio_seconds)
-        )
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        self._enqueue(caller, engine, metadata, cost=cost, audio_seconds=audio_seconds)
 
-    async def _record(
+    def _enqueue(
         self,
         caller: Caller,
         provider: str,
         metadata: CompletionMetadata,
-        cost: float | None = None,
+        *,
+        cost: float,
         audio_seconds: float | None = None,
     ) -> None:
         pricing = metadata.pricing
         emissions_kg = metadata.emissions_kg_co2eq
-        if cost is None:
-            cost = pricing.total_cost if pricing else 0.0
-        try:
-            await self._usage.record(
+        self._queue.append(
+            UsageRecord(
                 # Callers may reuse an x-request-id; every call is recorded on its own.
                 request_id=f"{caller.request_id[:100]}:{uuid.uuid4().hex[:12]}",
                 owner_id=caller.owner_id,
@@ -85,13 +93,33 @@ class UsageRecorder:
                 currency=pricing.currency if pricing else self._currency,
                 emissions_g=emissions_kg * 1000 if emissions_kg is not None else None,
                 latency_s=metadata.latency_s,
+                create_time=datetime.now(UTC),
                 audio_seconds=audio_seconds,
             )
-        except RouteurError as error:
-            log.warning("usage not recorded", extra={"reason": error.reason})
-        except Exception as error:  # noqa: BLE001 - a background task: nobody else would see it
-            log.error("usage not recorded", extra=describe_exception(error))
+        )
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            try:
+                await self._usage.record_many(batch)
+            except RouteurError as error:
+                log.warning(
+                    "usage not recorded", extra={"reason": error.reason, "records": len(batch)}
+                )
+            except Exception as error:  # noqa: BLE001 - a background task: nobody else would see it
+                log.error(
+                    "usage not recorded", extra=describe_exception(error) | {"records": len(batch)}
+                )
+
+    @property
+    def backlog(self) -> int:
+        """Records waiting for their write."""
+        return len(self._queue)
 
     async def aclose(self) -> None:
-        if self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
+        """Waits until every record queued so far is written (or has failed)."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)

@@ -142,3 +142,21 @@ def usage_record(
         else check.timestamp("create_time", create_time),
         audio_seconds=check.optional_amount("audio_seconds", audio_seconds),
     )
+
+
+def checked(record: UsageRecord) -> UsageRecord:
+    """`record` as `usage_record` would build it: every field checked."""
+    return usage_record(
+        request_id=record.request_id,
+        owner_id=record.owner_id,
+        model=record.model,
+        provider=record.provider,
+        prompt_tokens=record.prompt_tokens,
+        completion_tokens=record.completion_tokens,
+        cost=record.cost,
+        currency=record.currency,
+        emissions_g=record.emissions_g,
+        latency_s=record.latency_s,
+        create_time=record.create_time,
+        audio_seconds=record.audio_seconds,
+    )

@@ -10,7 +10,7 @@ from routeur_grpc.accounting.emissions import (
     Emissions,
     EmissionsEstimator,
     EmissionsInput,
-    central_value,
+    middle,
 )
 from routeur_grpc.accounting.equivalences import (
     CAR_KG_CO2E_PER_KM,
@@ -67,13 +67,9 @@ def test_currency_without_a_rate_is_refused(catalog: ModelCatalog) -> None:
         PriceList(catalog, "JPY")
 
 
-def test_central_value_of_a_range_is_its_middle() -> None:
-    class Range:
-        min = 1.0
-        max = 3.0
-
-    assert central_value(Range()) == 2.0
-    assert central_value(0.5) == 0.5
+def test_the_figure_of_a_range_is_its_middle() -> None:
+    assert middle((1.0, 3.0)) == 2.0
+    assert middle((0.5, 0.5)) == 0.5
 
 
 @pytest.mark.parametrize(

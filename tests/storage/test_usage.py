@@ -53,6 +53,30 @@ async def test_a_request_is_recorded_once(store: Store) -> None:
         await record(store, "req-1", "alice", at(MAY_1))
 
 
+def usage(request_id: str, owner: str, when: datetime, **overrides: Any) -> UsageRecord:
+    fields: dict[str, Any] = {
+        "request_id": request_id, "owner_id": owner, "model": "gpt-4o", "provider": "openai",
+        "prompt_tokens": 100, "completion_tokens": 20, "cost": 0.25, "currency": "USD",
+        "emissions_g": 1.5, "latency_s": 0.8, "create_time": when,
+    }
+    return UsageRecord(**(fields | overrides))
+
+
+async def test_a_batch_is_written_at_once_and_counts_once(store: Store) -> None:
+    batch = [usage(f"req-{n}", "alice", at(MAY_1)) for n in range(3)]
+
+    await store.usage.record_many(batch)
+    await store.usage.record_many([batch[0], usage("req-3", "alice", at(MAY_1))])
+
+    total = await store.usage.total("alice", first_day=MAY_1, last_day=MAY_1)
+    assert (total.requests, total.prompt_tokens) == (4, 400)
+
+
+async def test_a_batch_is_checked_like_a_record(store: Store) -> None:
+    with pytest.raises(InvalidArgument):
+        await store.usage.record_many([usage("req-1", "alice", at(MAY_1), prompt_tokens=-1)])
+
+
 async def test_usage_is_summed_per_owner_and_utc_day(store: Store) -> None:
     may_2 = MAY_1 + timedelta(days=1)
     await record(store, "r1", "alice", at(MAY_1, 0))

@@ -6,16 +6,20 @@ indexed field rather than on date expressions.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
 from pymongo import DESCENDING
+from pymongo.errors import BulkWriteError
 
 from routeur_grpc.domain.records import DailyUsage, UsageRecord, UsageTotal
 from routeur_grpc.storage import validation as check
-from routeur_grpc.storage.fields import day_from_number, day_number, usage_record
+from routeur_grpc.storage.fields import checked, day_from_number, day_number, usage_record
 from routeur_grpc.storage.mongodb.database import Document, MongoDatabase
 from routeur_grpc.storage.mongodb.errors import mongo_errors
+
+_DUPLICATE_KEY = 11000  # MongoDB's error code
 
 # $sum skips nulls and missing fields, so unknown emissions count as 0, and so does the
 # audio of requests that had none (or were recorded before audio was).
@@ -39,6 +43,24 @@ def _total(owner_id: str, doc: Document) -> UsageTotal:
         emissions_g=float(doc["emissions_g"]),
         audio_seconds=float(doc["audio_seconds"]),
     )
+
+
+def _document(record: UsageRecord) -> Document:
+    return {
+        "_id": record.request_id,
+        "owner_id": record.owner_id,
+        "model": record.model,
+        "provider": record.provider,
+        "prompt_tokens": record.prompt_tokens,
+        "completion_tokens": record.completion_tokens,
+        "cost": record.cost,
+        "currency": record.currency,
+        "emissions_g": record.emissions_g,
+        "latency_s": record.latency_s,
+        "create_time": record.create_time,
+        "day": day_number(record.create_time.date()),
+        "audio_seconds": record.audio_seconds,
+    }
 
 
 class MongoUsageRepository:
@@ -79,29 +101,29 @@ class MongoUsageRepository:
         )
         conflict = f"The usage of request {record.request_id} was recorded already."
         with mongo_errors(conflict=conflict):
-            await self._db.usage.insert_one(
-                {
-                    "_id": record.request_id,
-                    "owner_id": record.owner_id,
-                    "model": record.model,
-                    "provider": record.provider,
-                    "prompt_tokens": record.prompt_tokens,
-                    "completion_tokens": record.completion_tokens,
-                    "cost": record.cost,
-                    "currency": record.currency,
-                    "emissions_g": record.emissions_g,
-                    "latency_s": record.latency_s,
-                    "create_time": record.create_time,
-                    "day": day_number(record.create_time.date()),
-                    "audio_seconds": record.audio_seconds,
-                }
-            )
+            await self._db.usage.insert_one(_document(record))
         return record
 
     async def _aggregate(self, match: Document, group_id: Any) -> list[Document]:
         pipeline = [{"$match": match}, {"$group": {"_id": group_id, **_SUMS}}]
         with mongo_errors():
             return await (await self._db.usage.aggregate(pipeline)).to_list()
+
+    async def record_many(self, records: Sequence[UsageRecord]) -> None:
+        documents = [_document(checked(record)) for record in records]
+        if not documents:
+            return
+        with mongo_errors():
+            try:
+                await self._db.usage.insert_many(documents, ordered=False)
+            except BulkWriteError as exc:
+                # Unordered: every other record was written; only duplicates may be skipped.
+                details = exc.details or {}
+                errors = details.get("writeErrors", [])
+                if details.get("writeConcernErrors") or any(
+                    error.get("code") != _DUPLICATE_KEY for error in errors
+                ):
+                    raise
 
     async def daily(
         self, owner_id: str | None, *, first_day: date, last_day: date

@@ -100,6 +100,11 @@ class SqliteTransaction:
             return cursor.rowcount
 
 
+    async def execute_many(self, sql: str, rows: Sequence[Params]) -> None:
+        """One statement over many rows, in this transaction."""
+        await self._connection.executemany(sql, rows)
+
+
 async def _connect(path: Path, *, reader: bool) -> aiosqlite.Connection:
     # isolation_level=None: no implicit transactions; we say BEGIN and COMMIT ourselves.
     connection = await aiosqlite.connect(path, isolation_level=None)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from routeur_grpc.domain.records import DailyUsage, UsageRecord, UsageTotal
 from routeur_grpc.storage import validation as check
-from routeur_grpc.storage.fields import day_from_number, day_number, usage_record
+from routeur_grpc.storage.fields import checked, day_from_number, day_number, usage_record
 from routeur_grpc.storage.ids import from_millis, to_millis
 from routeur_grpc.storage.sqlite.database import SqliteDatabase
 
@@ -15,6 +16,7 @@ _COLUMNS = (
     "request_id, owner_id, model, provider, prompt_tokens, completion_tokens, cost, currency,"
     " emissions_g, latency_s, create_time, day, audio_seconds"
 )
+_INSERT = f"INSERT INTO usage ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 # Over no rows SUM() is NULL: COALESCE keeps integer sums exact, TOTAL() gives 0.0 for
 # floats (and skips unknown emissions and the audio of requests that had none).
 _SUMS = (
@@ -22,6 +24,24 @@ _SUMS = (
     " COALESCE(SUM(completion_tokens), 0) AS completion_tokens, TOTAL(cost) AS cost,"
     " TOTAL(emissions_g) AS emissions_g, TOTAL(audio_seconds) AS audio_seconds"
 )
+
+
+def _row(record: UsageRecord) -> tuple[object, ...]:
+    return (
+        record.request_id,
+        record.owner_id,
+        record.model,
+        record.provider,
+        record.prompt_tokens,
+        record.completion_tokens,
+        record.cost,
+        record.currency,
+        record.emissions_g,
+        record.latency_s,
+        to_millis(record.create_time),
+        day_number(record.create_time.date()),
+        record.audio_seconds,
+    )
 
 
 class SqliteUsageRepository:
@@ -62,25 +82,13 @@ class SqliteUsageRepository:
         )
         conflict = f"The usage of request {record.request_id} was recorded already."
         async with self._db.write(conflict=conflict) as tx:
-            await tx.execute(
-                f"INSERT INTO usage ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    record.request_id,
-                    record.owner_id,
-                    record.model,
-                    record.provider,
-                    record.prompt_tokens,
-                    record.completion_tokens,
-                    record.cost,
-                    record.currency,
-                    record.emissions_g,
-                    record.latency_s,
-                    to_millis(record.create_time),
-                    day_number(record.create_time.date()),
-                    record.audio_seconds,
-                ),
-            )
+            await tx.execute(_INSERT, _row(record))
         return record
+
+    async def record_many(self, records: Sequence[UsageRecord]) -> None:
+        rows = [_row(checked(record)) for record in records]
+        async with self._db.write() as tx:
+            await tx.execute_many(_INSERT.replace("INSERT", "INSERT OR IGNORE", 1), rows)
 
     async def daily(
         self, owner_id: str | None, *, first_day: date, last_day: date
