@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from bench_support import BENCH_ADMIN_KEY
 from fakes import FakeMistral, FakeOpenAI
 
+from routeur_grpc import event_loop
 from routeur_grpc.gateway import start_gateway
 from routeur_grpc.server import build_server
 from routeur_grpc.settings import Settings
@@ -164,10 +165,11 @@ def main() -> None:
     if args.command == "upstream":
         asyncio.run(serve_upstream(args.kind, args.tokens, args.delay_s))
     else:
-        asyncio.run(serve_routeur(
+        # The server's default loop (uvloop), as `routeur-grpc serve` runs it.
+        event_loop.run(serve_routeur(
             args.openai_url, args.mistral_url, args.data_dir, args.max_concurrent_calls,
             args.auth, args.auth_cache_ttl, args.rest,
-        ))
+        ), os.environ.get("ROUTEUR_EVENT_LOOP", "uvloop"))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ else the admin key the server wrote at its first start (`data_dir/admin.key`).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from collections.abc import Sequence
@@ -26,7 +25,7 @@ from routeur.v1 import (
     model_service_pb2_grpc,
 )
 
-from routeur_grpc import cli_transcribe
+from routeur_grpc import cli_transcribe, event_loop
 from routeur_grpc.settings import SettingsError, load_settings
 from routeur_grpc.structured_logging import configure_logging
 
@@ -93,7 +92,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     configure_logging(settings.log_level, settings.log_format)
     try:
-        asyncio.run(serve(settings))
+        event_loop.run(serve(settings), settings.event_loop)
     except StartupError as error:
         print(f"routeur-grpc: {error}", file=sys.stderr)
         return 1

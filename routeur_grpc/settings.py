@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = Field(
         "json", description="`json`: one JSON object a line; `text`: for humans."
     )
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        "uvloop",
+        description="`uvloop` (libuv, faster) or `asyncio` (the standard library's loop).",
+    )
 
     # --- Storage ----------------------------------------------------------------------------
     data_dir: Path = Field(
