@@ -17,8 +17,9 @@ from typing import Any, Literal, NoReturn
 
 import httpx2
 import openai
-from openai import AsyncOpenAI
+from openai import AsyncOpenAI, AsyncStream
 
+from routeur_grpc.errors import RouteurError
 from routeur_grpc.providers.base import (
     ChatEvent,
     ChatRequest,
@@ -27,8 +28,8 @@ from routeur_grpc.providers.base import (
     ToolCallRequested,
 )
 from routeur_grpc.providers.streamed_tool_calls import StreamedToolCalls
-from routeur_grpc.providers.tool_formats import openai_message, openai_tools
 from routeur_grpc.providers.token_count import TokenCounter
+from routeur_grpc.providers.tool_formats import openai_message, openai_tools
 from routeur_grpc.providers.unary import ChatCompletion, counted_usage
 from routeur_grpc.providers.upstream_errors import (
     ErrorTable,
@@ -149,32 +150,51 @@ class OpenAIChatProvider:
         if self._stream_usage:
             params["stream_options"] = {"include_usage": True}
         try:
-            stream = await self._client.chat.completions.create(**params, stream=True)
+            # Each event's JSON as it came (`cast_to=object`): the SDK still sends the
+            # request, decodes the SSE stream and raises its typed errors (an `error`
+            # event too), but builds no pydantic model per chunk, which was most of the
+            # CPU a relayed token cost.
+            stream = await self._client.post(
+                "/chat/completions",
+                body={**params, "stream": True},
+                cast_to=object,
+                stream=True,
+                stream_cls=AsyncStream[object],
+            )
         except Exception as error:
             self._raise(error, request.model)
         parts: list[str] = []
-        usage: openai.types.CompletionUsage | None = None
+        usage: Mapping[str, Any] | None = None
         calls = StreamedToolCalls()
         finished = False
         try:
             async for chunk in stream:
-                if chunk.usage is not None:
-                    usage = chunk.usage
-                for choice in chunk.choices or ():
-                    finished = finished or bool(choice.finish_reason)
-                    if choice.index != 0:
+                chunk = self._object(chunk, "an event that is not a chat completion chunk")
+                if chunk.get("usage") is not None:
+                    usage = self._object(chunk["usage"], "a usage that is not an object")
+                for choice in self._list(chunk.get("choices"), "choices that are not a list"):
+                    choice = self._object(choice, "a choice that is not an object")
+                    finished = finished or bool(choice.get("finish_reason"))
+                    if choice.get("index", 0) != 0:
                         continue
-                    if choice.delta.content:
-                        parts.append(choice.delta.content)
-                        yield TextDelta(choice.delta.content)
-                    for delta in choice.delta.tool_calls or ():
-                        function = delta.function
+                    delta = self._object(choice.get("delta") or {}, "a delta that is not an object")
+                    content = delta.get("content")
+                    if content:
+                        if not isinstance(content, str):
+                            raise malformed(self._name, "content that is not text")
+                        parts.append(content)
+                        yield TextDelta(content)
+                    for call in self._list(delta.get("tool_calls"), "tool calls that are not a list"):
+                        call = self._object(call, "a tool call that is not an object")
+                        function = self._object(call.get("function") or {}, "a tool call without a function")
                         calls.add(
-                            delta.index,
-                            delta.id,
-                            function.name if function else None,
-                            function.arguments if function else None,
+                            call.get("index", 0),
+                            call.get("id"),
+                            function.get("name"),
+                            function.get("arguments"),
                         )
+        except RouteurError:
+            raise
         except Exception as error:
             self._raise(error, request.model)
         finally:
@@ -185,36 +205,68 @@ class OpenAIChatProvider:
             # The stream ended without any choice's `finish_reason`: cut short upstream
             # (tool calls cut short are never reported: their arguments may be partial).
             raise cut_short(self._name)
-        for call in calls.finished():
-            yield ToolCallRequested(call)
+        for finished_call in calls.finished():
+            yield ToolCallRequested(finished_call)
         yield counted_usage(
             self._counter,
             request,
             "".join(parts),
-            usage.prompt_tokens if usage else None,
-            usage.completion_tokens if usage else None,
+            self._count(usage, "prompt_tokens"),
+            self._count(usage, "completion_tokens"),
         )
 
     async def complete_chat(self, request: ChatRequest) -> ChatCompletion:
         try:
-            response = await self._client.chat.completions.create(**self._params(request))
+            # The answer's JSON as it came: no pydantic model built for it.
+            response = await self._client.post(
+                "/chat/completions", body=self._params(request), cast_to=object
+            )
         except Exception as error:
             self._raise(error, request.model)
-        if not isinstance(response, openai.types.chat.ChatCompletion):
-            raise malformed(self._name, "an answer that is not a chat completion")
-        choices = getattr(response, "choices", None) or []
-        text = (choices[0].message.content or "") if choices else ""
-        usage = getattr(response, "usage", None)
+        response = self._object(response, "an answer that is not a chat completion")
+        choices = self._list(response.get("choices"), "choices that are not a list")
+        text = ""
+        if choices:
+            choice = self._object(choices[0], "a choice that is not an object")
+            message = self._object(choice.get("message") or {}, "a message that is not an object")
+            text = message.get("content") or ""
+            if not isinstance(text, str):
+                raise malformed(self._name, "content that is not text")
+        usage = response.get("usage")
+        usage = self._object(usage, "a usage that is not an object") if usage is not None else None
         return ChatCompletion(
             text,
             counted_usage(
                 self._counter,
                 request,
                 text,
-                usage.prompt_tokens if usage else None,
-                usage.completion_tokens if usage else None,
+                self._count(usage, "prompt_tokens"),
+                self._count(usage, "completion_tokens"),
             ),
         )
+
+    # --- reading OpenAI's JSON ---------------------------------------------------------------
+
+    def _object(self, value: object, what: str) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise malformed(self._name, what)
+        return value
+
+    def _list(self, value: object, what: str) -> list[Any]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise malformed(self._name, what)
+        return value
+
+    def _count(self, usage: Mapping[str, Any] | None, field: str) -> int | None:
+        """A token count the upstream reported; None when it reported none (counted here)."""
+        value = usage.get(field) if usage is not None else None
+        if value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise malformed(self._name, f"a usage whose {field} is not a count")
+        return value
 
     async def list_models(self) -> list[ProviderModel]:
         try:

@@ -36,6 +36,7 @@ from routeur_grpc.errors import InvalidArgument
 from routeur_grpc.routing.completion_record import CompletionRecord
 from routeur_grpc.routing.router import ModelRouter
 from routeur_grpc.services.agents.runner import AgentRunner
+from routeur_grpc.services.coalescing import coalesced
 from routeur_grpc.services.conversations import ConversationService
 from routeur_grpc.services.quota import CompletionQuota
 from routeur_grpc.services.response_cache import ResponseCache, cache_key, is_cacheable
@@ -91,7 +92,8 @@ class CompletionService:
         request = self._with_default_model(request)
         self.validate(request)
         request = self._with_agent(request, direct)
-        async with aclosing(self._answer(request, caller, prefer_unary=False)) as chunks:
+        answer = self._answer(request, caller, prefer_unary=False)
+        async with aclosing(coalesced(answer)) as chunks:
             async for chunk in chunks:
                 yield chunk
 
