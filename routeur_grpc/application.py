@@ -48,7 +48,6 @@ from routeur_grpc.services.token_keys import TokenKeyError, load_token_keys
 from routeur_grpc.services.tokens import TokenCodec
 from routeur_grpc.services.transcription import TranscriptionLimits, TranscriptionService
 from routeur_grpc.services.transcription_admission import TranscriptionAdmission
-from routeur_grpc.services.transcription_engines import EngineRegistry
 from routeur_grpc.services.transcription_jobs import TranscriptionJobService
 from routeur_grpc.services.transcription_workers import JobWorkerPool
 from routeur_grpc.services.usage import UsageRecorder
@@ -60,7 +59,7 @@ from routeur_grpc.storage import open_store
 from routeur_grpc.storage.job_audio_files import FileJobAudioStore
 from routeur_grpc.storage.secret_box import SecretBox, SecretBoxError
 from routeur_grpc.transcription.engine import TranscriptionEngine
-from routeur_grpc.transcription.registry import build_engines
+from routeur_grpc.transcription.registry import TranscriptionEngines, build_engines
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +108,7 @@ class Application:
         await self.runtime_providers.aclose()
         await self.job_workers.stop()
         self.transcription.spool.remove_all()
-        for engine in self.transcription.engines.engines.values():
-            await engine.aclose()
+        await self.transcription.engines.aclose()
         close_audio = getattr(self.job_audio, "close", None)
         if close_audio is not None:
             await close_audio()
@@ -231,16 +229,10 @@ async def build_application(
         or (settings.local_model_name if settings.local_model_enabled else ""),
     )
     if transcription_engines is None:
-        built = build_engines(settings)
-        await built.start()  # loads the local model, once
-        engines = EngineRegistry(
-            built.engines,
-            default=built.default_engine,
-            default_model=built.default_model,
-            meeting_model=built.meeting_model,
-        )
+        engines = build_engines(settings)
+        await engines.start()  # loads the local model, once
     else:  # given by a test; an empty mapping means "no engine"
-        engines = EngineRegistry(dict(transcription_engines))
+        engines = TranscriptionEngines(transcription_engines)
     spool = AudioSpool(settings.data_dir / "uploads", settings.max_upload_mb * MEGABYTE)
     spool.prepare()
     admission = TranscriptionAdmission(
