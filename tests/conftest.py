@@ -12,6 +12,20 @@ from support import RunningServer, open_channel, server_settings, start_server
 
 MONGODB_URI_VARIABLE = "ROUTEUR_TEST_MONGODB_URI"
 
+# The session Envoys (tests/gateway's, tests/transcription's): every test that uses one
+# is `slow` (pyproject's definition).
+ENVOY_FIXTURES = frozenset({"gateway", "stt_gateway"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `slow` what starts Envoy, from what a test uses rather than from a mark each
+    module must remember: a session Envoy fixture, or `start_envoy` imported by its
+    module."""
+    for item in items:
+        module = getattr(item, "module", None)
+        if ENVOY_FIXTURES & set(getattr(item, "fixturenames", ())) or hasattr(module, "start_envoy"):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 async def routeur(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningServer]:

@@ -18,6 +18,8 @@ from routeur.v1 import completion_service_pb2 as pb
 from routeur.v1 import completion_service_pb2_grpc as pb_grpc
 from support import ADMIN_API_KEY, auth_metadata
 
+pytestmark = pytest.mark.slow  # `serve` in another process, with Envoy
+
 LOCAL_MODEL = "local/smollm2-135m-instruct"
 
 

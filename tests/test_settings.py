@@ -82,6 +82,7 @@ def test_a_missing_config_file_is_named(environment, tmp_path):
         load_settings()
 
 
+@pytest.mark.slow  # `serve` in another process
 def test_serve_stops_at_once_on_invalid_settings():
     env = {**os.environ, "ROUTEUR_REST_PORT": "not-a-port"}
     result = subprocess.run(

@@ -31,13 +31,13 @@ from routeur_grpc.media.probe import probe_audio
 from routeur_grpc.media.spool import MEGABYTE, AudioSpool
 from routeur_grpc.services.meeting_report import MeetingReporter
 from routeur_grpc.services.transcription_admission import TranscriptionAdmission
-from routeur_grpc.services.transcription_engines import EngineRegistry
 from routeur_grpc.services.usage import UsageRecorder
 from routeur_grpc.transcription.engine import (
     ProgressCallback,
     TranscriptionRequest,
     TranscriptionResult,
 )
+from routeur_grpc.transcription.registry import TranscriptionEngines
 
 _LANGUAGE = re.compile(r"[a-z]{2}")
 
@@ -63,7 +63,7 @@ class TranscriptionService:
 
     def __init__(
         self,
-        engines: EngineRegistry,
+        engines: TranscriptionEngines,
         spool: AudioSpool,
         admission: TranscriptionAdmission,
         usage: UsageRecorder,

@@ -17,10 +17,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from routeur_grpc.domain.provider_spec import ProviderSpec
-from routeur_grpc.errors import InvalidArgument
+from routeur_grpc.errors import FailedPrecondition, InvalidArgument
 from routeur_grpc.settings import Settings, SettingsError
 from routeur_grpc.transcription.engine import TranscriptionEngine
 from routeur_grpc.transcription.local_whisper import LocalWhisperConfig, LocalWhisperEngine
@@ -40,39 +40,54 @@ _DEFAULT_MODELS_BY_TYPE: Mapping[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class ResolvedModel:
+class ResolvedModel(NamedTuple):
+    """The engine that answers a requested name, and the exact model it will use."""
+
     engine: TranscriptionEngine
     model: str
 
 
 class TranscriptionEngines:
-    """Every configured engine by name, the default one, and the model → engine lookup."""
+    """Every configured engine by name, the default one, and the model → engine lookup.
+
+    The one registry of speech-to-text engines: `build_engines` fills it from the settings,
+    tests give it scripted engines, and the transcription services only look engines up in
+    it. With no engine at all it still exists, and answers FAILED_PRECONDITION when asked.
+    """
 
     def __init__(
         self,
         engines: Mapping[str, TranscriptionEngine],
-        default_engine: str,
+        default_engine: str = "",
         default_model: str = "",
         meeting_model: str = "",
     ) -> None:
-        if default_engine not in engines:
-            raise ValueError(f"default transcription engine {default_engine!r} is not configured")
+        """`default_engine` empty: the first engine; `default_model` empty: the default
+        engine's first model; `meeting_model` empty: the default model."""
         self._engines = dict(engines)
-        self._default = default_engine
-        default = self._engines[default_engine]
-        self._default_model = default_model or default.models[0]
-        if self._default_model not in default.models:
+        if default_engine and default_engine not in self._engines:
+            raise ValueError(
+                f"the default transcription engine {default_engine!r} is not configured "
+                f"(engines: {', '.join(self._engines) or 'none'}); see ROUTEUR_TRANSCRIPTION_ENGINE"
+            )
+        self._default = default_engine or next(iter(self._engines), "")
+        offered = self._engines[self._default].models if self._engines else ()
+        self._default_model = default_model or (offered[0] if offered else "")
+        if self._engines and offered and self._default_model not in offered:
             raise ValueError(
                 f"transcription_model {self._default_model!r} is not offered by the engine "
-                f"{default_engine!r} ({', '.join(default.models)})"
+                f"{self._default!r} ({', '.join(offered)})"
             )
-        self._meeting_model = meeting_model or (
-            MEETING_MODEL if MEETING_MODEL in default.models else self._default_model
-        )
+        self._meeting_model = meeting_model if meeting_model in offered else self._default_model
 
     @property
-    def default_engine(self) -> str:
+    def configured(self) -> bool:
+        """Whether any engine can answer."""
+        return bool(self._engines)
+
+    @property
+    def default_name(self) -> str:
+        """The default engine's name ("" when none is configured)."""
         return self._default
 
     @property
@@ -88,6 +103,19 @@ class TranscriptionEngines:
     def engines(self) -> Mapping[str, TranscriptionEngine]:
         return self._engines
 
+    def default_engine(self, meeting: bool = False) -> TranscriptionEngine:
+        """The engine that answers when no model is named; FAILED_PRECONDITION without one.
+
+        `meeting` is accepted so callers ask the same question they ask `resolve`; meetings
+        use the default engine too (only their default model may differ).
+        """
+        if not self._engines:
+            raise FailedPrecondition(
+                "No speech-to-text engine is configured on this server.",
+                reason="NO_TRANSCRIPTION_ENGINE",
+            )
+        return self._engines[self._default]
+
     def engine(self, name: str) -> TranscriptionEngine:
         try:
             return self._engines[name]
@@ -97,17 +125,22 @@ class TranscriptionEngines:
                 f"{', '.join(self._engines)}."
             ) from None
 
-    def models(self) -> list[str]:
+    def model_names(self) -> list[str]:
         """Every model name a caller may ask for, the default engine's first."""
         names: list[str] = []
         for engine in self._ordered():
             names.extend(model for model in engine.models if model not in names)
         return names
 
-    def resolve(self, model: str = "") -> ResolvedModel:
-        """The engine and the exact model for a requested name (empty: the default)."""
+    def resolve(self, model: str = "", meeting: bool = False) -> ResolvedModel:
+        """The engine and the exact model for a requested name (empty: the default).
+
+        A model name is looked up in every engine, the default first; `engine/model` picks
+        one engine's model; an engine's name alone means its default model.
+        """
+        default = self.default_engine(meeting)
         if not model:
-            return ResolvedModel(self._engines[self._default], self._default_model)
+            return ResolvedModel(default, self._meeting_model if meeting else self._default_model)
         for engine in self._ordered():
             if model in engine.models:
                 return ResolvedModel(engine, model)
@@ -115,13 +148,25 @@ class TranscriptionEngines:
         engine = self._engines.get(prefix)
         if engine is not None and rest in engine.models:
             return ResolvedModel(engine, rest)
+        if model in self._engines:
+            named = self._engines[model]
+            if named is default:
+                return ResolvedModel(named, self._default_model)
+            return ResolvedModel(named, named.models[0] if named.models else "")
         raise InvalidArgument(
-            f"'{model}' is not a transcription model offered here; available: "
-            f"{', '.join(self.models())}."
+            f"'{model[:100]}' is not a transcription model offered here; use one of "
+            f"{', '.join(self.model_names())}, or leave it empty for the default.",
+            reason="UNKNOWN_MODEL",
+            metadata={"model": model[:100]},
         )
 
-    def engine_for_model(self, model: str) -> TranscriptionEngine:
-        return self.resolve(model).engine
+    def serves(self, model: str) -> bool:
+        """Whether `resolve(model)` would find an engine."""
+        try:
+            self.resolve(model)
+        except (InvalidArgument, FailedPrecondition):
+            return False
+        return True
 
     async def start(self) -> None:
         """Load what takes time (the local model), so the first request does not wait."""
@@ -138,6 +183,8 @@ class TranscriptionEngines:
                 log.warning("closing transcription engine %s failed: %s", name, type(result).__name__)
 
     def _ordered(self) -> list[TranscriptionEngine]:
+        if not self._engines:
+            return []
         default = self._engines[self._default]
         return [default, *(e for e in self._engines.values() if e is not default)]
 
@@ -216,10 +263,11 @@ def build_engines(settings: Settings) -> TranscriptionEngines:
             f"transcription_engine '{default}' is not a configured engine; configured: "
             f"{', '.join(engines) or 'none (enable the local engine or add a provider)'}."
         )
+    meeting_model = settings.transcription_meeting_model or (
+        MEETING_MODEL if MEETING_MODEL in engines[default].models else ""
+    )
     try:
-        return TranscriptionEngines(
-            engines, default, settings.transcription_model, settings.transcription_meeting_model
-        )
+        return TranscriptionEngines(engines, default, settings.transcription_model, meeting_model)
     except ValueError as error:
         raise SettingsError(str(error)) from None
 

@@ -1,1 +1,2 @@
-"""Providers, routing and accounting tests (fake upstreams in `tests/fakes`)."""
+"""Specifications of `routeur_grpc.providers`: every provider through its real SDK against its
+fake upstream (`tests/fakes`), and end to end through the server."""

@@ -40,6 +40,7 @@ def _recall(rankings: list[list[str]], k: int = 5) -> float:
     return sum(expected in ranking[:k] for ranking, (_, expected) in pairs) / len(QUESTIONS)
 
 
+@pytest.mark.slow  # loads the MiniLM encoder and embeds the whole labelled set
 def test_recall_at_5_of_lexical_dense_and_hybrid(encoder: MiniLMEncoder) -> None:
     names = list(CORPUS)
     vectors = encoder.encode([CORPUS[name] for name in names])

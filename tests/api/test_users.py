@@ -162,7 +162,6 @@ async def test_another_users_conversations_are_not_found(routeur, alice, bob):
         assert caught.value.code() == grpc.StatusCode.NOT_FOUND
 
 
-@pytest.mark.slow
 async def test_usage_per_day_and_recent_requests_without_contents(routeur, alice):
     async with open_channel(routeur.address, alice.api_key) as channel:
         answer = await completion_grpc.CompletionServiceStub(channel).Complete(

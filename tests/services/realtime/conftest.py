@@ -9,8 +9,9 @@ import grpc
 import pytest
 from fakes import FakeOpenAI
 from openai_backed import start_openai_backed_server
-from realtime_client import SESSION_CAP, SessionClient
 from support import RunningServer, open_channel
+
+from .realtime_client import SESSION_CAP, SessionClient
 
 
 @pytest.fixture(scope="session")

@@ -12,11 +12,12 @@ import pytest
 import websockets
 from fakes import FakeOpenAI
 from openai_backed import start_openai_backed_server
-from realtime_client import EVENT_TIMEOUT_S, SESSION_CAP, SessionClient
 from support import RunningServer, auth_headers
 from websockets.asyncio.client import connect
 
 from routeur_grpc.api.websocket_auth import websocket_credential
+
+from .realtime_client import EVENT_TIMEOUT_S, SESSION_CAP, SessionClient
 
 
 def url(server: RunningServer, path: str = "/realtime/ws") -> str:

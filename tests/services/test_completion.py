@@ -6,6 +6,7 @@ for no SDK or server (those are tested against real HTTP fakes in tests/provider
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
 
@@ -74,7 +75,7 @@ async def store(tmp_path):
 @pytest.fixture
 def service_over(store):
     async def build(provider: ScriptedProvider) -> CompletionService:
-        router = ModelRouter([provider], {"scripted": "test"})
+        router = ModelRouter([provider], {"scripted": "test"}, clock=InstantClock())
         await router.start()
         return CompletionService(
             router,
@@ -84,6 +85,16 @@ def service_over(store):
         )
 
     return build
+
+
+class InstantClock:
+    """The router's clock with waits that end at once: a retried failure costs no real time."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        return None
 
 
 def request(**fields: object) -> CompletionRequest:

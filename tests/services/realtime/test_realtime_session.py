@@ -14,10 +14,11 @@ import grpc
 import pytest
 from fakes import FakeOpenAI
 from openai_backed import MODEL, recorded_usage, start_openai_backed_server
-from realtime_client import SESSION_CAP, SessionClient
 from routeur.v1 import conversation_service_pb2 as conversation_pb
 from routeur.v1 import conversation_service_pb2_grpc as conversation_grpc
 from support import RunningServer, error_info, open_channel
+
+from .realtime_client import SESSION_CAP, SessionClient
 
 
 async def test_a_session_starts_with_its_ids_and_answers_pings(open_session) -> None:

@@ -1,0 +1,1 @@
+"""Specifications of `routeur_grpc.api`: the servicers over a real server."""

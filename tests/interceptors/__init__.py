@@ -1,0 +1,1 @@
+"""Specifications of `routeur_grpc.interceptors`: admission, errors, request decoding."""

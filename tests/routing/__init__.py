@@ -1,0 +1,1 @@
+"""Specifications of `routeur_grpc.routing`: catalog, deployments, retries, the router."""

@@ -1,0 +1,1 @@
+"""Specifications of the realtime sessions (`routeur_grpc.services.realtime`, its WebSocket endpoint)."""
