@@ -52,6 +52,9 @@ BLOCK = 100
 RESULTS = Path(__file__).with_name("results")
 LITELLM_VENV = Path.home() / ".cache" / "routeur" / "bench" / "litellm"
 LITELLM_SPEC = "litellm[proxy]"
+#: LiteLLM's proxy refuses to start without a master key; its clients send it as Routeur's
+#: send theirs (both authenticate every request).
+LITELLM_MASTER_KEY = "sk-bench-" + "5f1c0e9a7b3d42e8a61f9c0d2b7e4a13"
 CHAT_BODY = json.dumps(
     {"model": MODEL, "messages": [{"role": "user", "content": MESSAGE}]}
 ).encode()
@@ -107,6 +110,7 @@ def start_litellm(upstream_url: str) -> tuple[subprocess.Popen[bytes], str] | No
         f"      api_base: {upstream_url}/v1\n"
         "      api_key: sk-bench\n"
         "general_settings:\n"
+        f"  master_key: {LITELLM_MASTER_KEY}\n"
         "  disable_spend_logs: true\n"
         "litellm_settings:\n"
         "  telemetry: false\n"
@@ -148,9 +152,10 @@ def _free_port() -> int:
 class HttpPath:
     """An OpenAI-compatible `/v1/chat/completions` on one keep-alive HTTP/1.1 connection."""
 
-    def __init__(self, name: str, url: str) -> None:
+    def __init__(self, name: str, url: str, key: str = BENCH_ADMIN_KEY) -> None:
         self.name = name
         self.url = url.rstrip("/")
+        self.key = key
         host, port = self.url.removeprefix("http://").split(":")
         self._connection = http.client.HTTPConnection(host, int(port), timeout=60)
 
@@ -158,7 +163,7 @@ class HttpPath:
         started = time.perf_counter()
         self._connection.request(
             "POST", "/v1/chat/completions", CHAT_BODY,
-            {"Content-Type": "application/json", "Authorization": f"Bearer {BENCH_ADMIN_KEY}"},
+            {"Content-Type": "application/json", "Authorization": f"Bearer {self.key}"},
         )
         response = self._connection.getresponse()
         body = response.read()
@@ -171,7 +176,7 @@ class HttpPath:
         started = time.perf_counter()
         self._connection.request(
             "POST", "/v1/chat/completions", STREAM_BODY,
-            {"Content-Type": "application/json", "Authorization": f"Bearer {BENCH_ADMIN_KEY}"},
+            {"Content-Type": "application/json", "Authorization": f"Bearer {self.key}"},
         )
         response = self._connection.getresponse()
         first = None
@@ -251,13 +256,15 @@ def summarise(samples: dict[str, list[float]], floor: str) -> dict[str, dict[str
     return out
 
 
-def wrk(url: str, duration_s: int, connections: int) -> dict[str, float]:
+def wrk(
+    url: str, duration_s: int, connections: int, key: str = BENCH_ADMIN_KEY
+) -> dict[str, float]:
     script = Path(tempfile.mkdtemp()) / "post.lua"
     script.write_text(
         'wrk.method = "POST"\n'
         f"wrk.body = {json.dumps(CHAT_BODY.decode())}\n"
         'wrk.headers["Content-Type"] = "application/json"\n'
-        f'wrk.headers["Authorization"] = "Bearer {BENCH_ADMIN_KEY}"\n'
+        f'wrk.headers["Authorization"] = "Bearer {key}"\n'
     )
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{duration_s}s", "-s", str(script),
@@ -383,7 +390,7 @@ def main() -> None:
         http_paths = [HttpPath("upstream", upstream_url),
                       HttpPath("Routeur REST", rinfo["rest_url"])]
         if litellm is not None:
-            http_paths.append(HttpPath("LiteLLM", litellm[1]))
+            http_paths.append(HttpPath("LiteLLM", litellm[1], LITELLM_MASTER_KEY))
         paths: list[Any] = [http_paths[0], grpc_path, *http_paths[1:]]
 
         print("unary latency, concurrency 1 …", flush=True)
@@ -400,7 +407,9 @@ def main() -> None:
         report.throughput_rps["Routeur REST"] = wrk(
             rinfo["rest_url"], args.duration, args.connections)
         if litellm is not None:
-            report.throughput_rps["LiteLLM"] = wrk(litellm[1], args.duration, args.connections)
+            report.throughput_rps["LiteLLM"] = wrk(
+                litellm[1], args.duration, args.connections, LITELLM_MASTER_KEY
+            )
 
         print("per-token relay cost …", flush=True)
         for process in stack[:1]:
