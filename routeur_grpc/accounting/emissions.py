@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+
 from routeur_grpc.accounting.cpu_energy import CpuEnergyEstimator
 from routeur_grpc.accounting.ecologits_linear import Ends, LinearFootprint
 

@@ -47,7 +47,7 @@ async def coalesced(chunks: AsyncIterator[CompletionChunk]) -> AsyncIterator[Com
                     await asyncio.sleep(0)  # let the writer send it before reading on
         except asyncio.CancelledError:
             raise  # the writer side closed the stream: nobody is left to tell
-        except BaseException as error:  # handed to the writer side, which raises it
+        except Exception as error:  # handed to the writer side, which raises it
             await queue.put(error)
             return
         await queue.put(_END)

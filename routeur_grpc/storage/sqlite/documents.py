@@ -16,7 +16,14 @@ from routeur_grpc.domain.repositories import Page
 from routeur_grpc.domain.text_search import terms
 from routeur_grpc.storage import validation as check
 from routeur_grpc.storage.document_rules import checked_project, checked_search
-from routeur_grpc.storage.ids import IdGenerator, check_id, from_millis, not_found, to_millis, utc_now
+from routeur_grpc.storage.ids import (
+    IdGenerator,
+    check_id,
+    from_millis,
+    not_found,
+    to_millis,
+    utc_now,
+)
 from routeur_grpc.storage.paging import build_page, id_page
 from routeur_grpc.storage.sqlite.database import SqliteDatabase
 
