@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date, timedelta
 from typing import Any
 
@@ -146,17 +147,4 @@ def usage_record(
 
 def checked(record: UsageRecord) -> UsageRecord:
     """`record` as `usage_record` would build it: every field checked."""
-    return usage_record(
-        request_id=record.request_id,
-        owner_id=record.owner_id,
-        model=record.model,
-        provider=record.provider,
-        prompt_tokens=record.prompt_tokens,
-        completion_tokens=record.completion_tokens,
-        cost=record.cost,
-        currency=record.currency,
-        emissions_g=record.emissions_g,
-        latency_s=record.latency_s,
-        create_time=record.create_time,
-        audio_seconds=record.audio_seconds,
-    )
+    return usage_record(**{field.name: getattr(record, field.name) for field in fields(record)})
