@@ -33,14 +33,19 @@ def router_for(
     provider: Any,
     records: list[CompletionRecord],
     attempts: int = 1,
-    first_token_s: float = 0.5,
+    first_token_s: float = 10.0,
+    between_tokens_s: float = 10.0,
 ) -> ModelRouter:
+    """A router over `provider`; timeouts generous unless the test is about them (a loaded
+    machine may take a while to answer)."""
     return ModelRouter(
         [provider],
         {provider.name: case.id},
         RouterConfig(
             retry=RetryPolicy(max_attempts=attempts, initial_backoff_s=0.0, max_backoff_s=0.0),
-            default_timeouts=UpstreamTimeouts(first_token_s=first_token_s, between_tokens_s=0.5),
+            default_timeouts=UpstreamTimeouts(
+                first_token_s=first_token_s, between_tokens_s=between_tokens_s
+            ),
         ),
         token_counter=TokenCounter(),
         on_accounted=records.append,
@@ -129,7 +134,7 @@ async def test_an_upstream_that_sends_no_text_in_time_is_abandoned_and_retried(
 ) -> None:
     upstream.always(Fault(fault, delay_s=0.05))  # type: ignore[arg-type]
     with pytest.raises(DeadlineExceeded) as caught:
-        await answer(router_for(case, provider, [], attempts=2), case.model)
+        await answer(router_for(case, provider, [], attempts=2, first_token_s=0.5), case.model)
     assert caught.value.reason == "UPSTREAM_TIMEOUT"
     assert len(upstream.requests) == 2
     await upstream.wait_client_close(timeout=2)  # the hung request was closed
@@ -143,7 +148,7 @@ async def test_a_stream_that_stalls_mid_answer_ends_with_an_upstream_timeout(
     upstream.garble_next(Fault("stall", after_frames=MID_STREAM, delay_s=0.7))
     records: list[CompletionRecord] = []
     # A generous first-token timeout: only the silence after text is under test.
-    chunks = await answer(router_for(case, provider, records, first_token_s=10), case.model)
+    chunks = await answer(router_for(case, provider, records, between_tokens_s=0.5), case.model)
     last = chunks[-1]
     assert last.done and isinstance(last.error, DeadlineExceeded)
     assert last.error.reason == "UPSTREAM_TIMEOUT"
