@@ -9,7 +9,7 @@ interpreter). Streams start evenly over `--ramp-s` seconds; half, picked at rand
 cancelled after a random number of chunks.
 
 What limits this on 2 cores is the rate of *new* calls, not the chunks: grpc.aio picks up
-one waiting call at a time on the server's event loop, so the busier the loop is with
+waiting calls one per method at a time on the server's event loop, so the busier the loop is with
 running streams, the fewer it takes (measured with a probe of the server's loop: about 100
 a second while idle, 2-60 a second with a mean loop lag of 10-150 ms under this load).
 Calls arriving faster wait in gRPC core's queue, where Routeur's admission cannot see them.

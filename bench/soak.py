@@ -59,7 +59,11 @@ class Routeur:
     async def figures(self) -> dict[str, int]:
         self.process.send_signal(signal.SIGUSR1)
         assert self.process.stdout is not None
-        return json.loads(await asyncio.to_thread(self.process.stdout.readline))
+        line = await asyncio.to_thread(self.process.stdout.readline)
+        if not line:
+            status = await asyncio.to_thread(self.process.wait)
+            raise SystemExit(f"the Routeur process ended (exit status {status})")
+        return json.loads(line)
 
     def stop(self) -> None:
         self.process.terminate()

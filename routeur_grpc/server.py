@@ -272,8 +272,8 @@ async def build_server(
             ("grpc.absolute_max_metadata_size",
              grpc_metadata_limit_bytes(settings.max_request_headers_kb)),
             # Calls gRPC core has received wait in its queue until grpc.aio picks them up, one
-            # at a time on the event loop (measured under 2,000 streams on 2 cores: 2-100 a
-            # second), unseen by AdmissionInterceptor. With core's defaults, beyond 1,000
+            # per method at a time on the event loop (measured under 2,000 streams on 2 cores:
+            # 2-100 a second), unseen by AdmissionInterceptor. With core's defaults, beyond 1,000
             # waiting it refuses calls at random, and drops those waiting 30 s: the client
             # gets CANCELLED with no details. Sized so that every call reaches admission
             # (UNAVAILABLE with RetryInfo beyond max_concurrent_calls) or ends on its deadline.
