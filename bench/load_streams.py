@@ -8,19 +8,27 @@ words, one every `--delay-s` (the client, the server and the upstream each get t
 interpreter). Streams start evenly over `--ramp-s` seconds; half, picked at random, are
 cancelled after a random number of chunks.
 
-What limits this on 2 cores is the rate of *new* calls, not the chunks: one grpc.aio
-server accepts roughly 100-150 new calls/s here (each start runs authentication, routing
-and the provider SDK's request building on the one event loop). Calls arriving faster wait
-in gRPC core's queue of calls not yet picked up, where Routeur's code cannot see them:
-beyond `grpc.server.max_pending_requests` (1,000) core refuses some at random, and any
-still waiting after `grpc.server_max_unrequested_time_in_server` (30 s) is dropped; both
-reach the client as CANCELLED with no details and no trailers. Halving the chunk rate
-changes nothing, and spreading the starts only helps in part: the busier the loop is with
-running streams, the slower it picks up new calls (measured: 290 of 2,000 at once, 85 over
-20 s, 234 over 40 s with 60 s streams). Channels are made with their own subchannel
-pool so that each is its own HTTP/2 connection (100 streams each), as separate clients.
-Prints: errors (any status other than OK for the streams run to their
-end), the cancelled streams whose upstream HTTP connection was closed by Routeur, the
+What limits this on 2 cores is the rate of *new* calls, not the chunks: grpc.aio picks up
+waiting calls one per method at a time on the server's event loop, so the busier the loop is with
+running streams, the fewer it takes (measured with a probe of the server's loop: about 100
+a second while idle, 2-60 a second with a mean loop lag of 10-150 ms under this load).
+Calls arriving faster wait in gRPC core's queue, where Routeur's admission cannot see them.
+With core's defaults, beyond 1,000 waiting (`grpc.server.max_pending_requests`) it refuses
+calls at random, and it drops any still waiting after 30 s
+(`grpc.server_max_unrequested_time_in_server`): the client gets CANCELLED with no details.
+The server's options now size that queue from `max_concurrent_calls` and keep a call as long
+as the default deadline, so every call reaches admission (UNAVAILABLE with RetryInfo beyond
+capacity, counted apart from errors) or ends on its deadline. Measured on 2 busy cores,
+`--streams 2000` with the defaults: before, 724 CANCELLED (4-36 s after the start, median
+34 s: the 30 s limit) and 1,276 usage records; after, 0 errors, 2,000 upstream requests,
+2,000 usage records, first chunk after p50 28 s, max 61 s (the queue is slow, not lossy),
+at most 463 streams running at once. A stream counts as cancelled only when this client
+cancelled it; any status the server or gRPC core sends is an error.
+
+Channels are made with their own subchannel pool so that each is its own HTTP/2 connection
+(100 streams each), as separate clients. Prints: errors (any status other than OK, apart
+from admission's refusals), when they came, how long streams waited for their first chunk
+and how many ran at once, the cancelled streams whose upstream HTTP connection was closed by Routeur, the
 connections to the upstream still open once everything settled (idle keep-alive ones are
 pooled, not leaked), and the usage records written (one per stream that used tokens).
 """
@@ -37,19 +45,46 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
+from google.rpc import status_pb2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from bench_support import BENCH_ADMIN_KEY, STACK
+from bench_support import BENCH_ADMIN_KEY, STACK, percentile
 from routeur.v1 import completion_service_pb2 as pb
 from routeur.v1 import completion_service_pb2_grpc as pb_grpc
 from support import bearer_interceptors
 
 SAMPLES: dict[str, str] = {}
 STARTED = [0.0]
+RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
+
+
+@dataclass
+class Outcome:
+    """What the streams saw, as the client counts it."""
+
+    completed: int = 0
+    cancelled: int = 0  # by this client, at its planned point
+    refused: int = 0  # UNAVAILABLE with RetryInfo: Routeur's admission, beyond capacity
+    errors: Counter[str] = field(default_factory=Counter)
+    error_chunks: int = 0
+    error_times_s: list[float] = field(default_factory=list)
+    first_chunk_s: list[float] = field(default_factory=list)  # from the call's start
+    running: int = 0
+    peak_running: int = 0
+
+
+def has_retry_info(error: grpc.aio.AioRpcError) -> bool:
+    for key, value in error.trailing_metadata() or ():
+        if key == "grpc-status-details-bin":
+            details = status_pb2.Status.FromString(value).details
+            return any(detail.type_url == RETRY_INFO for detail in details)
+    return False
 
 
 def established_to(port: int) -> int:
@@ -62,32 +97,40 @@ def established_to(port: int) -> int:
 
 
 async def one_stream(
-    stub: pb_grpc.CompletionServiceStub, cancel_after: int | None, outcome: dict[str, int],
+    stub: pb_grpc.CompletionServiceStub, cancel_after: int | None, outcome: Outcome,
     start_in_s: float = 0.0,
 ) -> None:
     await asyncio.sleep(start_in_s)
     call = stub.StreamCompletion(
         pb.StreamCompletionRequest(message="Tell a long story.", model="gpt-4o"), timeout=300
     )
+    called_at = time.monotonic()
     received = 0
     try:
         async for chunk in call:
             received += 1
+            if received == 1:
+                outcome.first_chunk_s.append(time.monotonic() - called_at)
+                outcome.running += 1
+                outcome.peak_running = max(outcome.peak_running, outcome.running)
             if chunk.HasField("error"):
-                outcome["error_chunks"] += 1
+                outcome.error_chunks += 1
             if cancel_after is not None and received >= cancel_after:
-                call.cancel()
-                outcome["cancelled"] += 1
+                call.cancel()  # the only way a stream counts as cancelled
+                outcome.cancelled += 1
                 return
-        outcome["completed"] += 1
+        outcome.completed += 1
     except grpc.aio.AioRpcError as error:
-        if error.code() == grpc.StatusCode.CANCELLED and cancel_after is not None:
-            outcome["cancelled"] += 1
-        else:
-            outcome["errors"] += 1
-            outcome.setdefault(f"error {error.code().name}", 0)
-            outcome[f"error {error.code().name}"] += 1
-            SAMPLES.setdefault(error.code().name, f"{error.details()} after {received} chunks, {time.monotonic() - STARTED[0]:.1f} s after the start, trailers {error.trailing_metadata()}")
+        # Any status here is the server's (or gRPC core's): this client cancels only above.
+        if error.code() == grpc.StatusCode.UNAVAILABLE and has_retry_info(error):
+            outcome.refused += 1
+            return
+        outcome.errors[error.code().name] += 1
+        outcome.error_times_s.append(time.monotonic() - STARTED[0])
+        SAMPLES.setdefault(error.code().name, f"{error.details()} after {received} chunks, {time.monotonic() - STARTED[0]:.1f} s after the start, trailers {error.trailing_metadata()}")
+    finally:
+        if received:
+            outcome.running -= 1
 
 
 async def run(
@@ -110,7 +153,7 @@ async def run(
         try:
             assert routeur.stdout is not None
             address = json.loads(await asyncio.to_thread(routeur.stdout.readline))["address"]
-            outcome = {"completed": 0, "cancelled": 0, "errors": 0, "error_chunks": 0}
+            outcome = Outcome()
             plan = [rng.randint(0, tokens - 1) if i % 2 and cancel else None
                     for i in range(streams)]
             rng.shuffle(plan)
@@ -149,15 +192,26 @@ async def run(
                     process.kill()
     mid_closes = upstream_figures["mid_response_closes"]
     planned_cancels = sum(1 for c in plan if c is not None)
-    print(f"streams: {streams} in {elapsed:.1f} s; completed {outcome['completed']}, "
-          f"cancelled {outcome['cancelled']} (planned {planned_cancels})")
-    print(f"errors: {outcome['errors']} "
-          f"{ {k: v for k, v in outcome.items() if k.startswith('error ')} }, "
-          f"final chunks with an error: {outcome['error_chunks']}")
+    errors = sum(outcome.errors.values())
+    print(f"streams: {streams} started over {ramp_s:.0f} s, all ended in {elapsed:.1f} s; "
+          f"completed {outcome.completed}, cancelled by the client {outcome.cancelled} "
+          f"(planned {planned_cancels}), refused by admission with a retry hint "
+          f"{outcome.refused}")
+    print(f"errors: {errors} {dict(outcome.errors)}, final chunks with an error: "
+          f"{outcome.error_chunks}")
+    if outcome.error_times_s:
+        times = outcome.error_times_s
+        print(f"  errors came {min(times):.1f}-{max(times):.1f} s after the start "
+              f"(median {percentile(times, 50):.1f} s)")
+    waits = outcome.first_chunk_s
+    if waits:
+        print(f"first chunk after: p50 {percentile(waits, 50):.2f} s, p99 "
+              f"{percentile(waits, 99):.2f} s, max {max(waits):.2f} s; peak streams running "
+              f"at once (first chunk received, not ended): {outcome.peak_running}")
     print(f"upstream: {upstream_figures['requests']} requests, {mid_closes} connections closed "
           f"by Routeur mid-answer (cancelled streams whose answer had not ended), "
           f"{still_open} still established after settling (idle keep-alive pool)")
-    print(f"usage records: {records} for {streams} streams")
+    print(f"usage records: {records} for {upstream_figures['requests']} upstream requests")
     for code, sample in SAMPLES.items():
         print(f"  e.g. {code}: {sample[:200]}")
 

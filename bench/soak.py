@@ -59,7 +59,11 @@ class Routeur:
     async def figures(self) -> dict[str, int]:
         self.process.send_signal(signal.SIGUSR1)
         assert self.process.stdout is not None
-        return json.loads(await asyncio.to_thread(self.process.stdout.readline))
+        line = await asyncio.to_thread(self.process.stdout.readline)
+        if not line:
+            status = await asyncio.to_thread(self.process.wait)
+            raise SystemExit(f"the Routeur process ended (exit status {status})")
+        return json.loads(line)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -94,7 +98,9 @@ async def stream(stub: pb_grpc.CompletionServiceStub, cancel: bool) -> bool:
                 return True
         return True
     except grpc.aio.AioRpcError as error:
-        return (cancel and error.code() == grpc.StatusCode.CANCELLED) or failed(error)
+        # This client's cancel returns above: any status here (CANCELLED included, which is
+        # how gRPC core drops a call) came from the server's side.
+        return failed(error)
 
 
 async def saturation(stub: pb_grpc.CompletionServiceStub) -> float:

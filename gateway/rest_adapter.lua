@@ -13,10 +13,15 @@
 --    body must say `application/json` (415 otherwise), except on upload paths (route
 --    metadata `raw_body_paths`). A CORS preflight that reaches this filter came from an
 --    origin the CORS filter refused: it gets a clear 403 rather than a transcoder 404.
--- 4. A 401 answer carries `WWW-Authenticate: Bearer`, as HTTP says it must.
--- 5. In Server-Sent Events, the empty `usage_by_model`, `attempts`, `steps`, `chunks` and
+-- 4. gRPC-Web calls are POSTs. Another method with a gRPC-Web content type (a GET /models
+--    with `application/grpc-web`) is a client's mistake: it gets 405 in JSON here, before
+--    the grpc_web filter, rather than a reset from the gRPC server that reaches the client
+--    as a retryable 503 with an empty body. (Plain gRPC is left to the server: Envoy would
+--    turn any answer of ours into a gRPC status, and gRPC clients only POST.)
+-- 5. A 401 answer carries `WWW-Authenticate: Bearer`, as HTTP says it must.
+-- 6. In Server-Sent Events, the empty `usage_by_model`, `attempts`, `steps`, `chunks` and
 --    `tool_calls` of stream pieces (not of the last event) are dropped as the events pass.
--- 6. Typos are not dropped silently. The transcoder ignores JSON fields the request does
+-- 7. Typos are not dropped silently. The transcoder ignores JSON fields the request does
 --    not have; for JSON bodies of the paths in the route metadata `json_bodies` (rendered
 --    from the descriptor set by routeur_grpc/gateway/body_fields.py), an unknown top-level
 --    field is refused with 400 naming it.
@@ -96,9 +101,24 @@ local function shown(name)
   return clean
 end
 
-local function is_grpc(content_type)
-  -- gRPC-Web requests were already turned into gRPC by the grpc_web filter.
-  return content_type ~= nil and string.sub(content_type, 1, 16) == "application/grpc"
+-- Whether `content_type` is gRPC's (`application/grpc`, `application/grpc+proto`, ...) or
+-- gRPC-Web's (`application/grpc-web`, `application/grpc-web-text+proto`, ...), as Envoy's
+-- gRPC filters read it; `application/grpcfoo` is not.
+local function media_type_of(content_type)
+  if content_type == nil then
+    return ""
+  end
+  return string.lower(string.match(content_type, "^%s*([^;%s]*)"))
+end
+
+local function is_grpc_web(media_type)
+  return string.sub(media_type, 1, 20) == "application/grpc-web"
+end
+
+local function is_grpc(media_type)
+  return media_type == "application/grpc"
+    or string.sub(media_type, 1, 17) == "application/grpc+"
+    or is_grpc_web(media_type)
 end
 
 local function json_error(request_handle, status, code, message)
@@ -132,7 +152,15 @@ end
 
 function envoy_on_request(request_handle)
   local headers = request_handle:headers()
-  if is_grpc(headers:get("content-type")) then
+  local media_type = media_type_of(headers:get("content-type"))
+  if is_grpc(media_type) then
+    if is_grpc_web(media_type) and headers:get(":method") ~= "POST" then
+      request_handle:respond(
+        {[":status"] = "405", ["content-type"] = "application/json", ["allow"] = "POST"},
+        '{"code": 12, "message": "gRPC-Web calls are POST requests. For REST, send this ' ..
+          'request without a gRPC-Web content type (/openapi.json lists the routes).", ' ..
+          '"details": []}')
+    end
     return
   end
   request_handle:streamInfo():dynamicMetadata():set(FILTER, STATE, {rest = true})

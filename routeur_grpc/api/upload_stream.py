@@ -28,6 +28,20 @@ MAX_FIELD_BYTES = 64 * 1024
 MAX_FIELDS = 32
 
 
+def _media_type(content_type: str) -> tuple[bytes, dict[bytes, bytes]]:
+    """The media type and its parameters; a content type is an HTTP header value, so one
+    that is not Latin-1 text (python-multipart's assumption) is the caller's mistake."""
+    try:
+        content_type.encode("latin-1")
+    except UnicodeEncodeError:
+        raise InvalidArgument(
+            "The upload's content type is not a valid HTTP header value: send a media type "
+            "such as audio/mpeg or multipart/form-data; boundary=..., in ASCII.",
+            reason="BAD_CONTENT_TYPE",
+        ) from None
+    return parse_options_header(content_type)
+
+
 class IncomingUpload:
     """The chunks of one upload and the options sent with it (final once read)."""
 
@@ -48,8 +62,7 @@ class IncomingUpload:
                 reason="EMPTY_UPLOAD",
             ) from None
         self._message_fields = _set_fields(self._first, exclude=self._body_field)
-        content_type = getattr(self._first, self._body_field).content_type
-        kind, params = parse_options_header(content_type)
+        kind, params = _media_type(getattr(self._first, self._body_field).content_type)
         if kind == b"multipart/form-data":
             boundary = params.get(b"boundary")
             if not boundary:

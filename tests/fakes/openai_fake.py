@@ -2,7 +2,8 @@
 
 Serves `POST /v1/chat/completions` (JSON, or SSE with `data: [DONE]`, with a usage chunk when
 `stream_options.include_usage` is set) and `GET /v1/models`. `report_usage = False` imitates
-a compatible server that never reports usage.
+a compatible server that never reports usage. A body OpenAI could not use (not a JSON object,
+no `model`, no `messages`) gets OpenAI's 400 and error JSON, never a fault.
 """
 
 from __future__ import annotations
@@ -19,6 +20,25 @@ _ERROR_TYPES = {
     404: "invalid_request_error",
     429: "rate_limit_exceeded",
 }
+
+
+# OpenAI's answer to a body that is not a JSON object, word for word.
+_UNPARSABLE_BODY = (
+    "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
+    "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
+    "sent was not valid JSON. If you have trouble figuring out how to fix this, please contact "
+    "us through our help center at help.openai.com.)"
+)
+
+
+def _error_document(
+    message: str,
+    error_type: str = "invalid_request_error",
+    param: str | None = None,
+    code: str | None = None,
+) -> dict[str, Any]:
+    """OpenAI's error JSON: `{"error": {message, type, param, code}}`."""
+    return {"error": {"message": message, "type": error_type, "param": param, "code": code}}
 
 
 class FakeOpenAI(FakeUpstream):
@@ -38,20 +58,40 @@ class FakeOpenAI(FakeUpstream):
             data = [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in self.models]
             return Reply(json_body={"object": "list", "data": data}), False
         if request.method == "POST" and request.path.endswith("/chat/completions"):
+            refusal = self._invalid_body(request.body)
+            if refusal is not None:
+                return refusal, False
             return self._chat(request.json()), True
         return self.error_reply(404, None), False
 
     def error_reply(self, status: int, body: Any) -> Reply:
         if body is None:
-            body = {
-                "error": {
-                    "message": f"fake error {status}",
-                    "type": _ERROR_TYPES.get(status, "server_error"),
-                    "param": None,
-                    "code": None,
-                }
-            }
+            body = _error_document(f"fake error {status}", _ERROR_TYPES.get(status, "server_error"))
         return Reply(status=status, json_body=body)
+
+    def _invalid_body(self, raw: bytes) -> Reply | None:
+        """OpenAI's 400 for a body it cannot use, with its wording; None when the body is usable."""
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return Reply(status=400, json_body=_error_document(_UNPARSABLE_BODY))
+        if not isinstance(body.get("model"), str):
+            missing_model = _error_document("you must provide a model parameter")
+            return Reply(status=400, json_body=missing_model)
+        if not isinstance(body.get("messages"), list) or not all(
+            isinstance(message, dict) for message in body["messages"]
+        ):
+            return Reply(
+                status=400,
+                json_body=_error_document(
+                    "Missing required parameter: 'messages'.",
+                    param="messages",
+                    code="missing_required_parameter",
+                ),
+            )
+        return None
 
     def empty_reply(self, request: RecordedRequest, streaming: bool, variant: str) -> Reply:
         """`{}`; streamed: `[DONE]` alone, or (`no_choices`) chunks without choices."""

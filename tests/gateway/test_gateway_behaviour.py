@@ -176,6 +176,37 @@ async def test_a_grpc_web_error_keeps_its_grpc_status(client):
     assert response.headers["grpc-status"] == "12"
 
 
+GRPC_WEB_CONTENT_TYPES = [
+    "application/grpc-web",
+    "application/grpc-web+proto",
+    "application/grpc-web-text",
+    "application/grpc-web-text+proto",
+]
+
+
+@pytest.mark.parametrize("content_type", GRPC_WEB_CONTENT_TYPES)
+@pytest.mark.parametrize("method", ["GET", "DELETE", "PUT"])
+async def test_a_grpc_web_content_type_on_another_method_than_post_is_refused_in_json(
+    client, method, content_type
+):
+    # gRPC-Web calls are POSTs: anything else is a client's mistake, answered as
+    # one (not a 503 from a reset upstream, which clients would retry).
+    response = await client.request(method, "/models", headers={"content-type": content_type})
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body["code"] == 12 and body["details"] == []
+    assert "POST" in body["message"] and "upstream" not in body["message"]
+    assert not any(name.startswith("grpc-") for name in response.headers)
+
+
+async def test_a_content_type_that_only_starts_like_grpc_is_rest(client):
+    response = await client.get("/health", headers={"content-type": "application/grpcfoo"})
+    assert response.status_code == 200
+    assert not any(name.startswith("grpc-") for name in response.headers)
+
+
 async def test_cors_preflight_from_the_allowed_origin(client):
     response = await client.options(
         "/completion",
