@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import dataclasses
 import logging
 import os
 import shutil
-import signal
 import sys
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Self
 
@@ -36,7 +34,6 @@ from routeur_grpc.gateway.config import (
 
 log = logging.getLogger(__name__)
 
-_PR_SET_PDEATHSIG = 1
 
 # The only variables Envoy inherits: locale, time zone, temporary directory, search path.
 ENVOY_ENVIRONMENT_ALLOWLIST = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR")
@@ -59,18 +56,18 @@ def find_envoy() -> Path:
     return Path(found)
 
 
-def _death_signal_setter() -> Callable[[], None]:
-    """A function for the child, between fork and exec, that asks for SIGTERM when the
-    parent dies, so no Envoy outlives its launcher.
+def _with_death_signal(command: list[str]) -> list[str]:
+    """`command` run so that it gets SIGTERM when its launcher dies (no Envoy outlives the
+    server that started it): through util-linux's `setpriv --pdeathsig`, which sets it and
+    then execs the command, in the same process.
 
-    libc is loaded here, in the parent: loading a library in the child of a threaded
-    process (gRPC's threads) could wait forever on a lock another thread held at fork.
+    Not with `preexec_fn`: Python code between fork and exec, in a process where gRPC's
+    threads run, can abort the child (gRPC's fork handlers) or wait forever on a lock
+    another thread held at fork; it aborted Envoy's start now and then under load. Without
+    setpriv (not Linux), Envoy is started without a death signal.
     """
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return lambda: None
-    return lambda: prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--", *command] if setpriv else command
 
 
 class EnvoyProcess:
@@ -128,7 +125,7 @@ class EnvoyProcess:
         log_path = self._log_path or self._work_dir / "envoy.log"
         self._active_log = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        command = [
+        command = _with_death_signal([
             str(self._binary or find_envoy()),
             "--config-path",
             str(rendered),
@@ -141,14 +138,13 @@ class EnvoyProcess:
             "--concurrency",
             str(self._concurrency),
             "--disable-hot-restart",  # several Envoys (tests, instances) on one machine
-        ]
+        ])
         log.info("starting Envoy: %s", " ".join(command))
         self._process = await asyncio.create_subprocess_exec(
             *command,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
-            preexec_fn=_death_signal_setter(),
             env=envoy_environment(),
         )
         try:

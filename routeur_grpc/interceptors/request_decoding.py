@@ -11,6 +11,11 @@ decoded becomes a `MalformedRequest`, and the handler's behaviour, before anythi
 turns it into the caller's INVALID_ARGUMENT (through the error-mapping interceptor, which
 must therefore sit outside this one). Such requests are logged at INFO, at most once per
 `LOG_INTERVAL_S` with the number of the others.
+
+A unary method is also served as one taking a stream of requests: grpc.aio ends a unary
+handler without any status when the client half-closes without sending its message, which
+leaves the call hanging to its deadline (over REST, to Envoy's route timeout). Read from a
+stream, a missing message is seen, and refused as INVALID_ARGUMENT at once.
 """
 
 from __future__ import annotations
@@ -145,7 +150,44 @@ class RequestDecodingInterceptor(grpc.aio.ServerInterceptor):
         tolerant = handler._replace(  # a namedtuple: same handler, another decoder
             request_deserializer=tolerant_deserializer(handler.request_deserializer, message_type)
         )
-        return wrap_handler(tolerant, unary, stream)
+        return reading_its_request(wrap_handler(tolerant, unary, stream), message_type)
+
+
+def reading_its_request(handler: grpc.RpcMethodHandler, message_type: str) -> grpc.RpcMethodHandler:
+    """A unary-request `handler` served as a stream-request one that reads its one message,
+    and refuses the call when there is none."""
+    codec = {
+        "request_deserializer": handler.request_deserializer,
+        "response_serializer": handler.response_serializer,
+    }
+    if handler.unary_unary:
+        behaviour = handler.unary_unary
+
+        async def one_answer(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> Any:
+            return await behaviour(await _one_message(requests, message_type), context)
+
+        return grpc.stream_unary_rpc_method_handler(one_answer, **codec)
+    if handler.unary_stream:
+        streaming = handler.unary_stream
+
+        async def answers(
+            requests: AsyncIterator[Any], context: grpc.aio.ServicerContext
+        ) -> AsyncIterator[Any]:
+            request = await _one_message(requests, message_type)
+            async for response in iterate_responses(streaming, request, context):
+                yield response
+
+        return grpc.stream_stream_rpc_method_handler(answers, **codec)
+    return handler
+
+
+async def _one_message(requests: AsyncIterator[Any], message_type: str) -> Any:
+    async for request in requests:
+        return request
+    raise InvalidArgument(
+        f"The call carried no request message: send one {message_type}.",
+        reason="MISSING_REQUEST",
+    )
 
 
 def _message_type(deserializer: Callable[[bytes], Any]) -> str:

@@ -43,16 +43,19 @@ async def test_an_upload_whose_content_type_is_not_text_is_the_callers_mistake(
     assert "content type" in refused.value.details().lower()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="grpc.aio ends a unary handler silently when the client half-closes without a "
-    "message: the call is left to its deadline (over REST/gRPC-Web, Envoy's route timeout). "
-    "Fix in the server's interceptors: serve unary methods as stream-unary and refuse an "
-    "empty request stream with INVALID_ARGUMENT.",
-)
 async def test_a_unary_call_without_its_request_message_is_answered(fake_backed):
     async with open_channel(fake_backed.server.address) as channel:
         call = channel.stream_unary("/routeur.v1.HealthService/GetHealth")
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await call(iter([]), timeout=3)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "no request message" in refused.value.details()
+
+
+async def test_a_server_streaming_call_without_its_request_message_is_answered(fake_backed):
+    async with open_channel(fake_backed.server.address) as channel:
+        call = channel.stream_stream("/routeur.v1.CompletionService/StreamCompletion")
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            async for _ in call(iter([]), timeout=3):
+                pass
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
