@@ -420,11 +420,14 @@ def main() -> None:
         burst_routeur, brinfo = start_stack("routeur", "--openai-url", binfo["url"], "--rest")
         stack.append(burst_routeur)
         benvoy = children(burst_routeur.pid)
-        report.relay["upstream"] = relay_cost(HttpPath("upstream", binfo["url"]), [])
-        report.relay["Routeur gRPC"] = relay_cost(GrpcPath(brinfo["address"]),
-                                                  [burst_routeur.pid])
-        report.relay["Routeur REST"] = relay_cost(HttpPath("REST", brinfo["rest_url"]),
-                                                  [burst_routeur.pid, *benvoy])
+        relays = {
+            "upstream": (HttpPath("upstream", binfo["url"]), []),
+            "Routeur gRPC": (GrpcPath(brinfo["address"]), [burst_routeur.pid]),
+            "Routeur REST": (HttpPath("REST", brinfo["rest_url"]), [burst_routeur.pid, *benvoy]),
+        }
+        for name, (path, pids) in relays.items():
+            relay_cost(path, pids)  # warm up: a server's first answer builds its caches
+            report.relay[name] = relay_cost(path, pids)
 
         print("concurrent slow streams …", flush=True)
         slow, sinfo = start_stack("upstream", "openai", "--tokens", "3",
