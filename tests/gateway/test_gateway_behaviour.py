@@ -282,7 +282,7 @@ async def test_a_raw_audio_body_streams_to_the_server_in_chunks(client):
     assert response.json()["language"] == "en"
 
 
-async def test_a_multipart_upload_passes_through_as_in_seed_004(client):
+async def test_a_multipart_upload_passes_through_as_the_capl_clients_send_it(client):
     audio = b"\xff\xfb" * (UPLOAD_BYTES // 2)
     response = await client.post(
         "/transcription",

@@ -28,7 +28,7 @@ def assert_error(response: httpx.Response, status: int, code: int) -> dict:
     return body
 
 
-async def test_health_has_seed_004_shape(rest: httpx.AsyncClient):
+async def test_health_has_the_capl_api_shape(rest: httpx.AsyncClient):
     response = await rest.get("/health")
     assert response.status_code == 200
     body = response.json()
@@ -38,7 +38,7 @@ async def test_health_has_seed_004_shape(rest: httpx.AsyncClient):
     assert_no_grpc_headers(response)
 
 
-async def test_models_have_seed_004_shape(rest: httpx.AsyncClient):
+async def test_models_have_the_capl_api_shape(rest: httpx.AsyncClient):
     response = await rest.get("/models")
     assert response.status_code == 200
     body = response.json()
@@ -56,7 +56,7 @@ async def test_one_model_by_name_with_a_slash(rest: httpx.AsyncClient):
     assert response.json()["model"]["name"] == LOCAL_MODEL
 
 
-async def test_plain_completion_has_seed_004_shape(rest: httpx.AsyncClient):
+async def test_plain_completion_has_the_capl_api_shape(rest: httpx.AsyncClient):
     response = await rest.post(
         "/completion",
         json={
@@ -81,7 +81,7 @@ async def test_plain_completion_has_seed_004_shape(rest: httpx.AsyncClient):
     assert_no_grpc_headers(response)
 
 
-async def test_completion_with_history_as_in_seed_004(rest: httpx.AsyncClient):
+async def test_completion_with_history_as_the_capl_api_sends_it(rest: httpx.AsyncClient):
     response = await rest.post(
         "/completion",
         json={

@@ -157,7 +157,7 @@ async def test_an_over_long_message_is_refused_with_its_length(service_over):
         await service.complete(request(message="x" * 51), CALLER)
 
 
-def test_the_last_chunk_carries_every_accounting_field_of_seed_004():
+def test_the_last_chunk_carries_every_accounting_field_of_the_capl_api():
     metadata = CompletionMetadata(
         model="m", agent="V2", message_count=4, latency_s=1.23, usage=TokenUsage(123, 456),
         usage_by_model={"m": TokenUsage(123, 456)}, emissions_kg_co2eq=0.00042,
