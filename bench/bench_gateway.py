@@ -27,123 +27,40 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
 import http.client
 import json
-import os
 import re
 import struct
 import subprocess
-import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import grpc
-from bench_support import AUTH_METADATA, BENCH_ADMIN_KEY, percentile, start_stack
+from bench_support import (
+    AUTH_METADATA,
+    BENCH_ADMIN_KEY,
+    children,
+    percentile,
+    proc_cpu_s,
+    proc_peak_rss_mb,
+    start_stack,
+)
+from gateway_report import Report, write
+from litellm_proxy import LITELLM_MASTER_KEY, start_litellm
 from routeur.v1 import completion_service_pb2 as pb
 from routeur.v1 import completion_service_pb2_grpc as pb_grpc
 
 MODEL = "gpt-4o"
 MESSAGE = "Say hello."
 BLOCK = 100
-RESULTS = Path(__file__).with_name("results")
-LITELLM_VENV = Path.home() / ".cache" / "routeur" / "bench" / "litellm"
-LITELLM_SPEC = "litellm[proxy]"
-#: LiteLLM's proxy refuses to start without a master key; its clients send it as Routeur's
-#: send theirs (both authenticate every request).
-LITELLM_MASTER_KEY = "sk-bench-" + "5f1c0e9a7b3d42e8a61f9c0d2b7e4a13"
 CHAT_BODY = json.dumps(
     {"model": MODEL, "messages": [{"role": "user", "content": MESSAGE}]}
 ).encode()
 STREAM_BODY = json.dumps(
     {"model": MODEL, "messages": [{"role": "user", "content": MESSAGE}], "stream": True}
 ).encode()
-
-
-# --- processes ---------------------------------------------------------------------------------
-
-
-def proc_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process (all its threads), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def proc_peak_rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    match = re.search(r"VmHWM:\s+(\d+) kB", status)
-    return int(match.group(1)) / 1024 if match else 0.0
-
-
-def proc_rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    match = re.search(r"VmRSS:\s+(\d+) kB", status)
-    return int(match.group(1)) / 1024 if match else 0.0
-
-
-def children(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        text = (task / "children").read_text().split()
-        found += [int(child) for child in text]
-    return found
-
-
-def start_litellm(upstream_url: str) -> tuple[subprocess.Popen[bytes], str] | None:
-    """LiteLLM's proxy, one worker, in its own virtual environment (created once)."""
-    python = LITELLM_VENV / "bin" / "python"
-    if not python.exists():
-        print(f"installing {LITELLM_SPEC} into {LITELLM_VENV} (once)", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(LITELLM_VENV)], check=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", LITELLM_SPEC], check=True
-        )
-    config = Path(tempfile.mkdtemp()) / "litellm.yaml"
-    config.write_text(
-        "model_list:\n"
-        f"  - model_name: {MODEL}\n"
-        "    litellm_params:\n"
-        f"      model: openai/{MODEL}\n"
-        f"      api_base: {upstream_url}/v1\n"
-        "      api_key: sk-bench\n"
-        "general_settings:\n"
-        f"  master_key: {LITELLM_MASTER_KEY}\n"
-        "  disable_spend_logs: true\n"
-        "litellm_settings:\n"
-        "  telemetry: false\n"
-    )
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "ROUTEUR_"))}
-    env.update({"LITELLM_LOG": "ERROR", "LITELLM_TELEMETRY": "False"})
-    process = subprocess.Popen(
-        [str(LITELLM_VENV / "bin" / "litellm"), "--config", str(config), "--host", "127.0.0.1",
-         "--port", str(port), "--num_workers", "1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/health/liveliness")
-            if connection.getresponse().status == 200:
-                return process, url
-        except OSError:
-            time.sleep(0.5)
-    process.terminate()
-    print("LiteLLM did not start within 120 s; its column is left out", flush=True)
-    return None
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --- clients ------------------------------------------------------------------------------------
@@ -218,17 +135,6 @@ class GrpcPath:
 
 
 # --- measurements -------------------------------------------------------------------------------
-
-
-@dataclass
-class Report:
-    date: str = field(default_factory=lambda: datetime.date.today().isoformat())
-    cores: int = field(default_factory=lambda: os.cpu_count() or 0)
-    latency_ms: dict[str, dict[str, float]] = field(default_factory=dict)
-    ttft_ms: dict[str, dict[str, float]] = field(default_factory=dict)
-    throughput_rps: dict[str, dict[str, float]] = field(default_factory=dict)
-    streams: dict[str, dict[str, float]] = field(default_factory=dict)
-    relay: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def interleaved(paths: list[Any], method: str, requests: int, warmup: int) -> dict[str, list[float]]:
@@ -447,68 +353,6 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 process.kill()
     write(report)
-
-
-def write(report: Report) -> None:
-    RESULTS.mkdir(exist_ok=True)
-    target = RESULTS / f"gateway-{report.date}.json"
-    target.write_text(json.dumps(report.__dict__, indent=2) + "\n")
-    print(markdown(report))
-    print(f"\nresults: {target}")
-    try:
-        chart(report, target.with_suffix(".png"))
-        print(f"chart:   {target.with_suffix('.png')}")
-    except ImportError:
-        print("chart skipped: pip install matplotlib")
-
-
-def markdown(report: Report) -> str:
-    lines = [f"Measured {report.date} on {report.cores} cores "
-             "(`.venv/bin/python bench/bench_gateway.py`):", "",
-             "| path | p50 / p99 ms | added p50 / p99 ms | TTFT p50 ms | requests/s (errors) "
-             "| relay tokens/s | CPU ms / 1,000 tokens |",
-             "|---|---|---|---|---|---|---|"]
-    for name, lat in report.latency_ms.items():
-        ttft = report.ttft_ms.get(name, {})
-        tput = report.throughput_rps.get(name, {})
-        relay = report.relay.get(name, {})
-        lines.append(
-            f"| {name} | {lat['p50']:.2f} / {lat['p99']:.2f} | {lat['added_p50']:+.2f} / "
-            f"{lat['added_p99']:+.2f} | {ttft.get('p50', float('nan')):.2f} | "
-            f"{tput.get('rps', float('nan')):,.0f} ({tput.get('errors', '-')}) | "
-            f"{relay.get('tokens_per_s', '-')} | {relay.get('cpu_ms_per_1000_tokens', '-')} |"
-        )
-    if report.streams:
-        lines += ["", "| concurrent slow streams (gRPC) | errors | TTFT p99 ms | peak RSS MB |",
-                  "|---|---|---|---|"]
-        for level, row in report.streams.items():
-            lines.append(f"| {level} | {row['errors']} | {row['ttft_p99_ms']} | "
-                         f"{row['peak_rss_mb']} |")
-    return "\n".join(lines)
-
-
-def chart(report: Report, target: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = list(report.latency_ms)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    axes[0].bar(names, [report.latency_ms[n]["added_p50"] for n in names], label="p50")
-    axes[0].bar(names, [report.latency_ms[n]["added_p99"] for n in names], alpha=0.4,
-                label="p99")
-    axes[0].set_ylabel("added latency, ms (concurrency 1)")
-    axes[0].legend()
-    rps_names = list(report.throughput_rps)
-    axes[1].bar(rps_names, [report.throughput_rps[n]["rps"] for n in rps_names])
-    axes[1].set_ylabel("completions/s at saturation")
-    for axis in axes:
-        axis.tick_params(axis="x", rotation=20)
-    fig.suptitle(f"Routeur vs LiteLLM, fake OpenAI upstream, {report.cores} cores, "
-                 f"{report.date}")
-    fig.tight_layout()
-    fig.savefig(target, dpi=110)
 
 
 if __name__ == "__main__":

@@ -18,33 +18,19 @@ Prints one line per revision and round, then the medians. Asserts nothing.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from bench_gateway import GrpcPath, h2load, percentile, proc_cpu_s, relay_cost
+from bench_gateway import GrpcPath, h2load, relay_cost
+from bench_support import percentile, proc_cpu_s, start_stack
 
 ROOT = Path(__file__).resolve().parents[1]
-PYTHON = sys.executable
-
-
-def start(tree: Path, *args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    """`fake_stack.py` of `tree`, with `tree`'s code first on the path."""
-    env = dict(os.environ, PYTHONPATH=f"{tree}:{tree / 'generated'}")
-    process = subprocess.Popen(
-        [PYTHON, str(tree / "bench" / "fake_stack.py"), *args],
-        stdout=subprocess.PIPE, text=True, env=env,
-    )
-    assert process.stdout is not None
-    return process, json.loads(process.stdout.readline())
 
 
 def measure(tree: Path, upstream_url: str, burst_url: str) -> dict[str, float]:
-    routeur, info = start(tree, "routeur", "--openai-url", f"{upstream_url}/v1")
+    routeur, info = start_stack("routeur", "--openai-url", f"{upstream_url}/v1", tree=tree)
     try:
         path = GrpcPath(info["address"])
         for _ in range(100):
@@ -58,7 +44,7 @@ def measure(tree: Path, upstream_url: str, burst_url: str) -> dict[str, float]:
     finally:
         routeur.terminate()
         routeur.wait()
-    routeur, info = start(tree, "routeur", "--openai-url", f"{burst_url}/v1")
+    routeur, info = start_stack("routeur", "--openai-url", f"{burst_url}/v1", tree=tree)
     try:
         burst = GrpcPath(info["address"])
         relay_cost(burst, [routeur.pid])  # warm up
@@ -92,8 +78,8 @@ def main() -> None:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(tree),
                         revision], check=True)
         trees[f"{label} ({revision})"] = tree
-    upstream, up = start(ROOT, "upstream", "openai")
-    burst, bu = start(ROOT, "upstream", "openai", "--tokens", "2000")
+    upstream, up = start_stack("upstream", "openai")
+    burst, bu = start_stack("upstream", "openai", "--tokens", "2000")
     rows: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
     try:
         for round_ in range(args.rounds):

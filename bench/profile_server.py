@@ -22,8 +22,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from bench_gateway import h2load, proc_cpu_s
-from bench_support import start_stack
+from bench_gateway import h2load
+from bench_support import proc_cpu_s, start_stack
 
 STANDARD_LIBRARY = re.compile(
     r"\((asyncio/|typing\.py|contextlib\.py|dataclasses\.py|<frozen|uuid\.py|copy\.py|"

@@ -1,0 +1,85 @@
+"""The gateway benchmark's report: its figures, written as JSON, a Markdown table and a PNG
+chart (matplotlib, when installed)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+RESULTS = Path(__file__).with_name("results")
+
+
+@dataclass
+class Report:
+    date: str = field(default_factory=lambda: datetime.date.today().isoformat())
+    cores: int = field(default_factory=lambda: os.cpu_count() or 0)
+    latency_ms: dict[str, dict[str, float]] = field(default_factory=dict)
+    ttft_ms: dict[str, dict[str, float]] = field(default_factory=dict)
+    throughput_rps: dict[str, dict[str, float]] = field(default_factory=dict)
+    streams: dict[str, dict[str, float]] = field(default_factory=dict)
+    relay: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+def write(report: Report) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    target = RESULTS / f"gateway-{report.date}.json"
+    target.write_text(json.dumps(report.__dict__, indent=2) + "\n")
+    print(markdown(report))
+    print(f"\nresults: {target}")
+    try:
+        chart(report, target.with_suffix(".png"))
+        print(f"chart:   {target.with_suffix('.png')}")
+    except ImportError:
+        print("chart skipped: pip install matplotlib")
+
+
+def markdown(report: Report) -> str:
+    lines = [f"Measured {report.date} on {report.cores} cores "
+             "(`.venv/bin/python bench/bench_gateway.py`):", "",
+             "| path | p50 / p99 ms | added p50 / p99 ms | TTFT p50 ms | requests/s (errors) "
+             "| relay tokens/s | CPU ms / 1,000 tokens |",
+             "|---|---|---|---|---|---|---|"]
+    for name, lat in report.latency_ms.items():
+        ttft = report.ttft_ms.get(name, {})
+        tput = report.throughput_rps.get(name, {})
+        relay = report.relay.get(name, {})
+        lines.append(
+            f"| {name} | {lat['p50']:.2f} / {lat['p99']:.2f} | {lat['added_p50']:+.2f} / "
+            f"{lat['added_p99']:+.2f} | {ttft.get('p50', float('nan')):.2f} | "
+            f"{tput.get('rps', float('nan')):,.0f} ({tput.get('errors', '-')}) | "
+            f"{relay.get('tokens_per_s', '-')} | {relay.get('cpu_ms_per_1000_tokens', '-')} |"
+        )
+    if report.streams:
+        lines += ["", "| concurrent slow streams (gRPC) | errors | TTFT p99 ms | peak RSS MB |",
+                  "|---|---|---|---|"]
+        for level, row in report.streams.items():
+            lines.append(f"| {level} | {row['errors']} | {row['ttft_p99_ms']} | "
+                         f"{row['peak_rss_mb']} |")
+    return "\n".join(lines)
+
+
+def chart(report: Report, target: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(report.latency_ms)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    axes[0].bar(names, [report.latency_ms[n]["added_p50"] for n in names], label="p50")
+    axes[0].bar(names, [report.latency_ms[n]["added_p99"] for n in names], alpha=0.4,
+                label="p99")
+    axes[0].set_ylabel("added latency, ms (concurrency 1)")
+    axes[0].legend()
+    rps_names = list(report.throughput_rps)
+    axes[1].bar(rps_names, [report.throughput_rps[n]["rps"] for n in rps_names])
+    axes[1].set_ylabel("completions/s at saturation")
+    for axis in axes:
+        axis.tick_params(axis="x", rotation=20)
+    fig.suptitle(f"Routeur vs LiteLLM, fake OpenAI upstream, {report.cores} cores, "
+                 f"{report.date}")
+    fig.tight_layout()
+    fig.savefig(target, dpi=110)
