@@ -77,7 +77,7 @@ class EmissionsEstimator:
             footprint = self._cpu.estimate(item.cpu_s)  # a model run in this process
             return Emissions(footprint.kg_co2eq, footprint.energy_kwh, footprint.water_liters)
         if not item.provider:
-            self._warn_once(item, "no EcoLogits provider for this model")
+            self._warn_once(item.provider, item.model, "no EcoLogits provider for this model")
             return None
         linear = self._footprint(item.provider, item.model)
         if linear is None:
@@ -102,7 +102,7 @@ class EmissionsEstimator:
         footprint = probed if isinstance(probed, LinearFootprint) else None
         if footprint is None:
             codes = ", ".join(error.code for error in probed.errors or []) or "no figure"
-            self._warn_once(EmissionsInput(provider, model, 0, 0.0), codes)
+            self._warn_once(provider, model, codes)
         elif footprint.warnings:
             log.info(
                 "emissions of model %s are approximate: %s", model, ", ".join(footprint.warnings)
@@ -119,13 +119,9 @@ class EmissionsEstimator:
                 result = estimate if result is None else result + estimate
         return result
 
-    def _warn_once(self, item: EmissionsInput, why: str) -> None:
-        key = (item.provider, item.model)
-        if key not in self._warned:
-            self._warned.add(key)
+    def _warn_once(self, provider: str | None, model: str, why: str) -> None:
+        if (provider, model) not in self._warned:
+            self._warned.add((provider, model))
             log.warning(
-                "no emissions figure for model %s (provider %s): %s",
-                item.model,
-                item.provider or "-",
-                why,
+                "no emissions figure for model %s (provider %s): %s", model, provider or "-", why
             )

@@ -35,15 +35,22 @@ async def test_the_first_token_goes_alone_and_the_burst_behind_it_is_joined() ->
     assert sent[-1] is DONE
 
 
-async def test_tokens_that_come_slowly_go_one_by_one() -> None:
-    async def slow() -> AsyncIterator[CompletionChunk]:
+async def test_tokens_that_come_one_at_a_time_go_one_by_one() -> None:
+    asked: asyncio.Queue[None] = asyncio.Queue()
+
+    async def paced() -> AsyncIterator[CompletionChunk]:
         for text in ("a", "b", "c"):
-            await asyncio.sleep(0.01)
+            await asked.get()  # the next token exists only once the last one was sent
             yield CompletionChunk(content=text, metadata=LABEL)
 
-    sent = await collect(coalesced(slow()))
+    stream = coalesced(paced())
+    sent = []
+    for _ in range(3):
+        asked.put_nowait(None)
+        sent.append((await asyncio.wait_for(anext(stream), 5)).content)  # never held back
+    await stream.aclose()
 
-    assert [chunk.content for chunk in sent] == ["a", "b", "c"]
+    assert sent == ["a", "b", "c"]
 
 
 async def test_text_of_another_label_is_not_joined() -> None:

@@ -16,7 +16,9 @@ _COLUMNS = (
     "request_id, owner_id, model, provider, prompt_tokens, completion_tokens, cost, currency,"
     " emissions_g, latency_s, create_time, day, audio_seconds"
 )
-_INSERT = f"INSERT INTO usage ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_VALUES = f"INTO usage ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT = f"INSERT {_VALUES}"
+_INSERT_NEW = f"INSERT OR IGNORE {_VALUES}"  # a batch skips a request id recorded already
 # Over no rows SUM() is NULL: COALESCE keeps integer sums exact, TOTAL() gives 0.0 for
 # floats (and skips unknown emissions and the audio of requests that had none).
 _SUMS = (
@@ -88,7 +90,7 @@ class SqliteUsageRepository:
     async def record_many(self, records: Sequence[UsageRecord]) -> None:
         rows = [_row(checked(record)) for record in records]
         async with self._db.write() as tx:
-            await tx.execute_many(_INSERT.replace("INSERT", "INSERT OR IGNORE", 1), rows)
+            await tx.execute_many(_INSERT_NEW, rows)
 
     async def daily(
         self, owner_id: str | None, *, first_day: date, last_day: date
