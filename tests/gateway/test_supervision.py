@@ -99,6 +99,8 @@ async def test_after_envoy_exits_it_is_restarted_and_health_shows_the_outage(
         assert component == "unhealthy"
 
         await until(lambda: _rest_answers(rest_url))
+        # Envoy may answer a moment before the supervisor has seen it ready.
+        await until(lambda: _up(running.address))
     assert supervisor.envoy.pid != old_pid
     assert supervisor.rest_url == rest_url  # same port as before
     assert await gateway_health(running.address) == (serving, "healthy")
@@ -109,6 +111,10 @@ async def test_after_envoy_exits_it_is_restarted_and_health_shows_the_outage(
 
 async def _down(address: str) -> bool:
     return (await gateway_health(address))[1] == "unhealthy"
+
+
+async def _up(address: str) -> bool:
+    return (await gateway_health(address))[1] == "healthy"
 
 
 async def _rest_answers(rest_url: str) -> bool:
