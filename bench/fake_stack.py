@@ -3,7 +3,7 @@
     .venv/bin/python bench/fake_stack.py upstream openai [--tokens N] [--delay-s S]
     .venv/bin/python bench/fake_stack.py routeur --openai-url URL [--mistral-url URL]
         [--data-dir DIR] [--max-concurrent-calls N] [--rest]
-        [--auth enabled|disabled] [--auth-cache-ttl SECONDS] [--local-stt]
+        [--auth enabled|disabled] [--auth-cache-ttl SECONDS] [--local-stt] [--workers N]
 
 Each prints one JSON line on stdout once listening ({"url": ...} or {"address": ...}, plus
 "rest_url" with `--rest`) and serves until SIGTERM. The Routeur process is the real server
@@ -11,7 +11,9 @@ Each prints one JSON line on stdout once listening ({"url": ...} or {"address": 
 model; with `--rest`, Envoy runs beside it as `serve` starts it. Its admin's API key is
 `bench_support.BENCH_ADMIN_KEY`. On SIGUSR1 the Routeur process prints one more JSON line:
 its resident memory, open file descriptors, threads and asyncio tasks (for the soak
-benchmark).
+benchmark). With `--workers N` above 1, the server runs as `serve` runs it with
+`ROUTEUR_WORKERS=N` (a redis-server from Debian holds the shared counters), and the JSON
+line adds the workers' "pids".
 """
 
 from __future__ import annotations
@@ -43,11 +45,16 @@ FAKES = {"openai": FakeOpenAI, "mistral": FakeMistral}
 
 
 async def _until_terminated() -> None:
+    await _termination().wait()
+
+
+def _termination() -> asyncio.Event:
+    """Set on SIGTERM or SIGINT."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
+    return stop
 
 
 async def serve_upstream(kind: str, tokens: int = 0, delay_s: float = 0.0) -> None:
@@ -103,6 +110,7 @@ async def serve_routeur(
     auth_cache_ttl_s: float = 5.0,
     rest: bool = False,
     local_stt: bool = False,
+    workers: int = 1,
 ) -> None:
     providers = []
     if openai_url:
@@ -132,6 +140,9 @@ async def serve_routeur(
             **extra,  # type: ignore[arg-type]
         )
         configure_logging(settings.log_level, settings.log_format)
+        if workers > 1:
+            await _serve_workers(settings, workers, rest)
+            return
         routeur, port = await build_server(settings)
         await routeur.start()
         info = {"address": f"127.0.0.1:{port}"}
@@ -148,6 +159,27 @@ async def serve_routeur(
         await routeur.stop(1)
         if gateway is not None:
             await gateway.stop()
+
+
+async def _serve_workers(settings: Settings, count: int, rest: bool) -> None:
+    from redis_server import running_redis
+
+    from routeur_grpc.workers import WorkerPool
+
+    with tempfile.TemporaryDirectory() as redis_dir, running_redis(Path(redis_dir)) as redis_url:
+        pool = WorkerPool(
+            settings.model_copy(update={"redis_url": redis_url, "gateway_enabled": rest}), count
+        )
+        stop = _termination()
+        try:
+            await pool.start()
+            info = {"address": pool.address, "pids": pool.pids}
+            if pool.rest_url:
+                info["rest_url"] = pool.rest_url
+            print(json.dumps(info), flush=True)
+            await pool.supervise(stop)
+        finally:
+            await pool.stop()
 
 
 def main() -> None:
@@ -167,6 +199,7 @@ def main() -> None:
     routeur.add_argument("--rest", action="store_true", help="start Envoy beside the server")
     routeur.add_argument("--local-stt", action="store_true",
                          help="load the local speech-to-text model (off: ~300 MB less)")
+    routeur.add_argument("--workers", type=int, default=1, help="server processes")
     args = parser.parse_args()
     if args.command == "upstream":
         asyncio.run(serve_upstream(args.kind, args.tokens, args.delay_s))
@@ -174,7 +207,7 @@ def main() -> None:
         # The server's default loop (uvloop), as `routeur-grpc serve` runs it.
         event_loop.run(serve_routeur(
             args.openai_url, args.mistral_url, args.data_dir, args.max_concurrent_calls,
-            args.auth, args.auth_cache_ttl, args.rest, args.local_stt,
+            args.auth, args.auth_cache_ttl, args.rest, args.local_stt, args.workers,
         ), os.environ.get("ROUTEUR_EVENT_LOOP", "uvloop"))
 
 

@@ -2,4 +2,5 @@
 
 from routeur_grpc.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # not when a worker process is spawned from this module
+    raise SystemExit(main())

@@ -101,6 +101,19 @@ class Application:
         await self.store.close()
 
 
+async def prepare_data(settings: Settings) -> None:
+    """What must happen once before several processes share the data: the store's
+    migrations, the generated secrets and the first administrator. `build_application` does
+    the same (each step is idempotent); the main process of several workers calls this
+    first so that they do not race for it."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    auth.token_codec(settings)
+    secret_box(settings)
+    store = await open_store(settings)
+    await auth.first_admin(settings, store)
+    await store.close()
+
+
 async def build_application(
     settings: Settings, transcription_engines: Mapping[str, TranscriptionEngine] | None = None
 ) -> Application:

@@ -84,16 +84,19 @@ def _parser() -> argparse.ArgumentParser:
 
 def _serve(args: argparse.Namespace) -> int:
     from routeur_grpc.server import StartupError, serve
+    from routeur_grpc.workers import WorkersError, serve_workers, worker_count
 
     try:
         settings = load_settings()
-    except SettingsError as error:
+        workers = worker_count(settings)
+    except (SettingsError, WorkersError) as error:
         print(f"routeur-grpc: {error}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_format)
+    running = serve(settings) if workers == 1 else serve_workers(settings, workers)
     try:
-        event_loop.run(serve(settings), settings.event_loop)
-    except StartupError as error:
+        event_loop.run(running, settings.event_loop)
+    except (StartupError, WorkersError) as error:
         print(f"routeur-grpc: {error}", file=sys.stderr)
         return 1
     return 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -172,11 +172,13 @@ class RouteurServer:
         """The port of the realtime WebSocket endpoint, once started."""
         return self.websocket.port
 
-    async def start(self) -> None:
+    async def start(self, *, reuse_port: bool = False) -> None:
+        """Serve. `reuse_port`: the realtime WebSocket port is shared with the process that
+        reserved it (a worker of `routeur_grpc.workers`); gRPC always allows it."""
         await self.grpc_server.start()
         settings = self.app.settings
         try:
-            await self.websocket.start(settings.realtime_websocket_address)
+            await self.websocket.start(settings.realtime_websocket_address, reuse_port=reuse_port)
         except OSError as error:
             await self.grpc_server.stop(0)
             await self.app.aclose()
@@ -232,11 +234,13 @@ async def build_server(
     transcription_engines: Mapping[str, TranscriptionEngine] | None = None,
     *,
     span_exporter: SpanExporter | None = None,
+    more_addresses: Sequence[str] = (),
 ) -> tuple[RouteurServer, int]:
     """Wire every service and bind the listen address. Returns the server and its port.
 
     `transcription_engines` replaces the engines the settings describe, and `span_exporter`
-    receives the traces instead of the OTLP endpoint (tests use both).
+    receives the traces instead of the OTLP endpoint (tests use both). `more_addresses` are
+    bound as well (a worker's own port, which the gateway balances over).
     """
     try:
         app = await build_application(settings, transcription_engines)
@@ -297,6 +301,8 @@ async def build_server(
     )
     try:
         port = server.add_insecure_port(settings.grpc_address)
+        for address in more_addresses:
+            server.add_insecure_port(address)
     except RuntimeError as error:
         await app.aclose()
         raise StartupError(

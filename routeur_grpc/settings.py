@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     shutdown_grace_s: float = Field(
         10.0, ge=0, description="On SIGTERM, seconds in-flight calls get to finish."
     )
+    workers: int = Field(
+        0, ge=0, le=64,
+        description="Server processes sharing the gRPC port (0: one per core when `redis_url` "
+        "shares the rate-limit counters, else 1). More than 1 needs `redis_url`.",
+    )
 
     # --- Identity and logs -----------------------------------------------------------------
     environment: str = Field("development", description="Shown by the health endpoint.")

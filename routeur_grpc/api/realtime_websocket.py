@@ -91,8 +91,9 @@ class RealtimeWebSocketServer:
         self._server: Server | None = None
         self.port: int | None = None
 
-    async def start(self, address: str) -> int:
-        """Listen on host:port (port 0 picks one); the port bound."""
+    async def start(self, address: str, *, reuse_port: bool = False) -> int:
+        """Listen on host:port (port 0 picks one); the port bound. `reuse_port` lets it share
+        a port reserved by the process that started this one (`SO_REUSEPORT`)."""
         host, _, port = address.rpartition(":")
         self._server = await serve(
             self._serve,
@@ -102,6 +103,7 @@ class RealtimeWebSocketServer:
             select_subprotocol=_select_subprotocol,
             max_size=MAX_MESSAGE_BYTES,
             server_header=None,
+            reuse_port=reuse_port,
         )
         self.port = next(iter(self._server.sockets)).getsockname()[1]
         return self.port

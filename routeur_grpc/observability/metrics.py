@@ -11,7 +11,10 @@ Labels never carry a user id by default: one series per user would grow without 
 (`per_user_labels` turns it on for small deployments).
 
 Each server owns its `CollectorRegistry`, so several servers in one process (the tests)
-do not collide.
+do not collide. With several worker processes, each writes its figures to files that the
+main process adds up (prometheus-client's multiprocess mode); `routeur_circuit_state`,
+read from a worker's breakers at scrape time, is then not exported (each worker has its own
+breakers; the HealthService shows them).
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ class Metrics:
         )
         self.inflight_streams = Gauge(
             "routeur_inflight_streams", "Server-streaming calls in progress, by RPC.",
-            rpc, registry=r,
+            rpc, registry=r, multiprocess_mode="livesum",
         )
         genai = ["gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model"]
         if self.options.per_user_labels:

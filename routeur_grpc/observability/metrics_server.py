@@ -11,7 +11,9 @@ import threading
 from dataclasses import dataclass
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import start_http_server
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, multiprocess, start_http_server
 
 from routeur_grpc.observability.metrics import Metrics
 
@@ -36,6 +38,17 @@ class MetricsServer:
 def start_metrics_server(metrics: Metrics, host: str, port: int) -> MetricsServer:
     """Listen on host:port (0: any free port) and answer `/metrics`."""
     server, thread = start_http_server(port, addr=host, registry=metrics.registry)
+    running = MetricsServer(server, thread)
+    log.info("metrics listening", extra={"url": f"http://{host}:{running.port}/metrics"})
+    return running
+
+
+def start_multiprocess_metrics_server(directory: Path, host: str, port: int) -> MetricsServer:
+    """The same, adding up the figures every worker process writes in `directory`
+    (prometheus-client's multiprocess mode)."""
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=str(directory))
+    server, thread = start_http_server(port, addr=host, registry=registry)
     running = MetricsServer(server, thread)
     log.info("metrics listening", extra={"url": f"http://{host}:{running.port}/metrics"})
     return running
