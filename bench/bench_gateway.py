@@ -1,21 +1,25 @@
 """Routeur against the upstream alone and against LiteLLM's proxy, side by side, in one run.
 
     .venv/bin/python bench/bench_gateway.py [--quick] [--no-litellm] [--streams 100,1000]
+        [--workers 2]
 
 Processes, each on 127.0.0.1: the fake OpenAI upstream (the floor), Routeur wired to it with
-Envoy beside it (`fake_stack.py routeur --rest`), and LiteLLM's proxy (installed from PyPI
-into its own virtual environment under ~/.cache/routeur/bench, pointed at the same upstream,
-no database, no spend logs). Measured, paths interleaved in blocks so that drift on a shared
-machine hits every path alike:
+Envoy beside it (`fake_stack.py routeur --rest`), once as one process and once with
+`--workers` processes (`ROUTEUR_WORKERS`), and LiteLLM's proxy (installed from PyPI into its
+own virtual environment under ~/.cache/routeur/bench, pointed at the same upstream, no
+database, no spend logs). Routeur is called over gRPC through `Complete` (which runs the
+default agent, V2) and `CreateChatCompletion` (the model alone, as LiteLLM does), and over
+REST through `/v1/chat/completions`. Measured, paths interleaved in blocks so that drift on
+a shared machine hits every path alike:
 
 - unary latency at concurrency 1 (`--requests`, default 2,000 per path): p50/p99 and the
   latency added over the upstream alone;
 - stream time to first token at concurrency 1;
-- throughput at saturation: `wrk` (HTTP paths) and `h2load` (gRPC, a pre-encoded
-  `Complete` request), from Debian; the upstream alone is measured first to show the load
-  generator is not the bottleneck;
+- throughput at saturation: `wrk` (HTTP paths) and `h2load` (gRPC, pre-encoded requests
+  on 16 connections, which the kernel spreads over the workers), from Debian; the upstream
+  alone is measured first to show the load generator is not the bottleneck;
 - concurrent slow streams (one token a second): errors, time to first token p99 and the
-  server's peak RSS, for each level of `--streams`;
+  peak RSS of the largest server process, for each level of `--streams`;
 - per-token relay cost: one 2,000-token burst, tokens/s seen by the client and the CPU time
   the server (and Envoy) spent per 1,000 tokens, from /proc.
 
@@ -51,6 +55,8 @@ from gateway_report import Report, write
 from litellm_proxy import LITELLM_MASTER_KEY, start_litellm
 from routeur.v1 import completion_service_pb2 as pb
 from routeur.v1 import completion_service_pb2_grpc as pb_grpc
+from routeur.v1 import openai_compat_service_pb2 as openai_pb
+from routeur.v1 import openai_compat_service_pb2_grpc as openai_pb_grpc
 
 MODEL = "gpt-4o"
 MESSAGE = "Say hello."
@@ -109,7 +115,7 @@ class HttpPath:
 
 
 class GrpcPath:
-    name = "Routeur gRPC"
+    name = "Routeur gRPC Complete"
 
     def __init__(self, address: str) -> None:
         self._channel = grpc.insecure_channel(address)
@@ -132,6 +138,40 @@ class GrpcPath:
                 first = time.perf_counter() - started
         assert first is not None
         return first
+
+
+class GrpcChatPath:
+    """OpenAICompatService over gRPC: the model alone, no agent."""
+
+    name = "Routeur gRPC CreateChatCompletion"
+
+    def __init__(self, address: str) -> None:
+        self._channel = grpc.insecure_channel(address)
+        self._stub = openai_pb_grpc.OpenAICompatServiceStub(self._channel)
+
+    def unary(self) -> float:
+        started = time.perf_counter()
+        self._stub.CreateChatCompletion(chat_request(openai_pb.CreateChatCompletionRequest),
+                                        timeout=60, metadata=AUTH_METADATA)
+        return time.perf_counter() - started
+
+    def first_token(self) -> float:
+        started = time.perf_counter()
+        first = None
+        for chunk in self._stub.StreamChatCompletion(
+            chat_request(openai_pb.StreamChatCompletionRequest), timeout=60,
+            metadata=AUTH_METADATA,
+        ):
+            if first is None and any(choice.delta.content for choice in chunk.choices):
+                first = time.perf_counter() - started
+        assert first is not None
+        return first
+
+
+def chat_request(kind: Any) -> Any:
+    request = kind(model=MODEL)
+    request.messages.add(role="user").content.string_value = MESSAGE
+    return request
 
 
 # --- measurements -------------------------------------------------------------------------------
@@ -185,15 +225,26 @@ def wrk(
     return {"rps": rps, "errors": errors, "connections": connections}
 
 
-def h2load(address: str, duration_s: int, clients: int, streams: int) -> dict[str, float]:
-    message = pb.CompleteRequest(message=MESSAGE, model=MODEL).SerializeToString()
-    data = Path(tempfile.mkdtemp()) / "complete.bin"
+GRPC_METHODS = {
+    "Complete": ("routeur.v1.CompletionService/Complete",
+                 lambda: pb.CompleteRequest(message=MESSAGE, model=MODEL)),
+    "CreateChatCompletion": ("routeur.v1.OpenAICompatService/CreateChatCompletion",
+                             lambda: chat_request(openai_pb.CreateChatCompletionRequest)),
+}
+
+
+def h2load(
+    address: str, duration_s: int, clients: int, streams: int, method: str = "Complete"
+) -> dict[str, float]:
+    path, request = GRPC_METHODS[method]
+    message = request().SerializeToString()
+    data = Path(tempfile.mkdtemp()) / "request.bin"
     data.write_bytes(struct.pack(">?I", False, len(message)) + message)
     out = subprocess.run(
         ["h2load", "-D", str(duration_s), "-c", str(clients), "-m", str(streams), "-t", "1",
          "-d", str(data), "-H", "content-type: application/grpc", "-H", "te: trailers",
          "-H", f"authorization: Bearer {BENCH_ADMIN_KEY}",
-         f"http://{address}/routeur.v1.CompletionService/Complete"],
+         f"http://{address}/{path}"],
         capture_output=True, text=True, check=True,
     ).stdout
     rps = float(re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out).group(1))
@@ -202,8 +253,9 @@ def h2load(address: str, duration_s: int, clients: int, streams: int) -> dict[st
     return {"rps": rps, "errors": errors, "connections": clients, "streams_per_connection": streams}
 
 
-async def concurrent_streams(address: str, count: int, pid: int) -> dict[str, float]:
-    """`count` streams at once against an upstream sending one token a second."""
+async def concurrent_streams(address: str, count: int, pids: list[int]) -> dict[str, float]:
+    """`count` streams at once against an upstream sending one token a second; the peak RSS
+    of the largest of `pids`."""
     channel = grpc.aio.insecure_channel(address, options=[("grpc.max_concurrent_streams", 0)])
     stub = pb_grpc.CompletionServiceStub(channel)
     ttft: list[float] = []
@@ -230,7 +282,7 @@ async def concurrent_streams(address: str, count: int, pid: int) -> dict[str, fl
     await channel.close()
     return {"streams": count, "errors": errors,
             "ttft_p99_ms": round(percentile(ttft, 99) * 1000, 1) if ttft else -1,
-            "peak_rss_mb": round(proc_peak_rss_mb(pid), 1)}
+            "peak_rss_mb": round(max(proc_peak_rss_mb(pid) for pid in pids), 1)}
 
 
 def relay_cost(path: Any, pids: list[int]) -> dict[str, float]:
@@ -268,12 +320,14 @@ def relay_cost(path: Any, pids: list[int]) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--duration", type=int, default=10, help="seconds per throughput run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--streams", default="100,1000", help="concurrent stream levels")
+    parser.add_argument("--workers", type=int, default=2, help="server processes of the "
+                        "second Routeur (ROUTEUR_WORKERS; 1: no second Routeur)")
     parser.add_argument("--no-litellm", action="store_true")
     parser.add_argument("--quick", action="store_true", help="300 requests, 5 s runs")
     args = parser.parse_args()
@@ -287,17 +341,16 @@ def main() -> None:
         upstream_url = info["url"]
         routeur, rinfo = start_stack("routeur", "--openai-url", upstream_url, "--rest")
         stack.append(routeur)
-        envoy_pids = children(routeur.pid)
         litellm = None if args.no_litellm else start_litellm(upstream_url)
         if litellm is not None:
             stack.append(litellm[0])
 
-        grpc_path = GrpcPath(rinfo["address"])
         http_paths = [HttpPath("upstream", upstream_url),
                       HttpPath("Routeur REST", rinfo["rest_url"])]
         if litellm is not None:
             http_paths.append(HttpPath("LiteLLM", litellm[1], LITELLM_MASTER_KEY))
-        paths: list[Any] = [http_paths[0], grpc_path, *http_paths[1:]]
+        paths: list[Any] = [http_paths[0], GrpcPath(rinfo["address"]),
+                            GrpcChatPath(rinfo["address"]), *http_paths[1:]]
 
         print("unary latency, concurrency 1 …", flush=True)
         report.latency_ms = summarise(
@@ -308,14 +361,26 @@ def main() -> None:
 
         print("throughput at saturation …", flush=True)
         report.throughput_rps["upstream"] = wrk(upstream_url, args.duration, args.connections)
-        report.throughput_rps["Routeur gRPC"] = h2load(
-            rinfo["address"], args.duration, 4, max(1, args.connections // 4))
-        report.throughput_rps["Routeur REST"] = wrk(
-            rinfo["rest_url"], args.duration, args.connections)
+        stacks = [("", rinfo)]
+        if args.workers > 1:
+            multi, minfo = start_stack("routeur", "--openai-url", upstream_url, "--rest",
+                                       "--workers", str(args.workers))
+            stack.append(multi)
+            stacks.append((f", {args.workers} workers", minfo))
+        for suffix, served in stacks:
+            for method in GRPC_METHODS:
+                report.throughput_rps[f"Routeur gRPC {method}{suffix}"] = h2load(
+                    served["address"], args.duration, 16, max(1, args.connections // 16), method)
+            report.throughput_rps[f"Routeur REST{suffix}"] = wrk(
+                served["rest_url"], args.duration, args.connections)
         if litellm is not None:
             report.throughput_rps["LiteLLM"] = wrk(
                 litellm[1], args.duration, args.connections, LITELLM_MASTER_KEY
             )
+        if args.workers > 1:
+            stack.remove(multi)
+            multi.terminate()
+            multi.wait(timeout=60)
 
         print("per-token relay cost …", flush=True)
         for process in stack[:1]:
@@ -328,7 +393,7 @@ def main() -> None:
         benvoy = children(burst_routeur.pid)
         relays = {
             "upstream": (HttpPath("upstream", binfo["url"]), []),
-            "Routeur gRPC": (GrpcPath(brinfo["address"]), [burst_routeur.pid]),
+            "Routeur gRPC Complete": (GrpcPath(brinfo["address"]), [burst_routeur.pid]),
             "Routeur REST": (HttpPath("REST", brinfo["rest_url"]), [burst_routeur.pid, *benvoy]),
         }
         for name, (path, pids) in relays.items():
@@ -339,12 +404,16 @@ def main() -> None:
         slow, sinfo = start_stack("upstream", "openai", "--tokens", "3",
                                   "--delay-s", "1.0")
         stack.append(slow)
-        slow_routeur, srinfo = start_stack("routeur", "--openai-url", sinfo["url"])
-        stack.append(slow_routeur)
-        for level in [int(n) for n in args.streams.split(",") if n]:
-            report.streams[str(level)] = asyncio.run(
-                concurrent_streams(srinfo["address"], level, slow_routeur.pid))
-        del envoy_pids
+        for workers in sorted({1, args.workers}):
+            slow_routeur, srinfo = start_stack("routeur", "--openai-url", sinfo["url"],
+                                               "--workers", str(workers))
+            pids = srinfo.get("pids") or [slow_routeur.pid]
+            label = "" if workers == 1 else f", {workers} workers"
+            for level in [int(n) for n in args.streams.split(",") if n]:
+                report.streams[f"{level}{label}"] = asyncio.run(
+                    concurrent_streams(srinfo["address"], level, pids))
+            slow_routeur.terminate()
+            slow_routeur.wait(timeout=60)
     finally:
         for process in reversed(stack):
             process.terminate()

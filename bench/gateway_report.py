@@ -52,6 +52,10 @@ def markdown(report: Report) -> str:
             f"{tput.get('rps', float('nan')):,.0f} ({tput.get('errors', '-')}) | "
             f"{relay.get('tokens_per_s', '-')} | {relay.get('cpu_ms_per_1000_tokens', '-')} |"
         )
+    if report.throughput_rps:
+        lines += ["", "| requests/s at saturation | requests/s | errors |", "|---|---|---|"]
+        for name, row in report.throughput_rps.items():
+            lines.append(f"| {name} | {row['rps']:,.0f} | {row['errors']} |")
     if report.streams:
         lines += ["", "| concurrent slow streams (gRPC) | errors | TTFT p99 ms | peak RSS MB |",
                   "|---|---|---|---|"]
@@ -68,17 +72,16 @@ def chart(report: Report, target: Path) -> None:
     import matplotlib.pyplot as plt
 
     names = list(report.latency_ms)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(14, 5))
     axes[0].bar(names, [report.latency_ms[n]["added_p50"] for n in names], label="p50")
     axes[0].bar(names, [report.latency_ms[n]["added_p99"] for n in names], alpha=0.4,
                 label="p99")
     axes[0].set_ylabel("added latency, ms (concurrency 1)")
     axes[0].legend()
     rps_names = list(report.throughput_rps)
-    axes[1].bar(rps_names, [report.throughput_rps[n]["rps"] for n in rps_names])
-    axes[1].set_ylabel("completions/s at saturation")
-    for axis in axes:
-        axis.tick_params(axis="x", rotation=20)
+    axes[1].barh(rps_names, [report.throughput_rps[n]["rps"] for n in rps_names])
+    axes[1].set_xlabel("completions/s at saturation")
+    axes[0].tick_params(axis="x", rotation=20)
     fig.suptitle(f"Routeur vs LiteLLM, fake OpenAI upstream, {report.cores} cores, "
                  f"{report.date}")
     fig.tight_layout()
