@@ -253,16 +253,20 @@ def h2load(
     return {"rps": rps, "errors": errors, "connections": clients, "streams_per_connection": streams}
 
 
-async def concurrent_streams(address: str, count: int, pids: list[int]) -> dict[str, float]:
-    """`count` streams at once against an upstream sending one token a second; the peak RSS
-    of the largest of `pids`."""
-    channel = grpc.aio.insecure_channel(address, options=[("grpc.max_concurrent_streams", 0)])
-    stub = pb_grpc.CompletionServiceStub(channel)
+async def concurrent_streams(
+    address: str, count: int, pids: list[int], channels: int = 8
+) -> dict[str, Any]:
+    """`count` streams at once against an upstream sending one token a second, spread over
+    `channels` connections (the kernel spreads connections, not calls, over workers); the
+    peak RSS of the largest of `pids`, and the errors by status."""
+    opened = [grpc.aio.insecure_channel(address, options=[
+        ("grpc.max_concurrent_streams", 0), ("grpc.use_local_subchannel_pool", 1),
+    ]) for _ in range(channels)]
+    stubs = [pb_grpc.CompletionServiceStub(channel) for channel in opened]
     ttft: list[float] = []
-    errors = 0
+    errors: dict[str, int] = {}
 
-    async def one() -> None:
-        nonlocal errors
+    async def one(stub: pb_grpc.CompletionServiceStub) -> None:
         started = time.perf_counter()
         first = True
         try:
@@ -274,13 +278,14 @@ async def concurrent_streams(address: str, count: int, pids: list[int]) -> dict[
                     ttft.append(time.perf_counter() - started)
                     first = False
                 if chunk.HasField("error"):
-                    errors += 1
-        except grpc.aio.AioRpcError:
-            errors += 1
+                    errors[chunk.error.reason or "error"] = errors.get(chunk.error.reason, 0) + 1
+        except grpc.aio.AioRpcError as error:
+            errors[error.code().name] = errors.get(error.code().name, 0) + 1
 
-    await asyncio.gather(*(one() for _ in range(count)))
-    await channel.close()
-    return {"streams": count, "errors": errors,
+    await asyncio.gather(*(one(stubs[i % channels]) for i in range(count)))
+    for channel in opened:
+        await channel.close()
+    return {"streams": count, "errors": sum(errors.values()), "errors_by_status": errors,
             "ttft_p99_ms": round(percentile(ttft, 99) * 1000, 1) if ttft else -1,
             "peak_rss_mb": round(max(proc_peak_rss_mb(pid) for pid in pids), 1)}
 

@@ -9,6 +9,7 @@ from routeur_grpc.domain.model_entry import ModelEntry
 from routeur_grpc.providers.base import ChatEvent, ChatRequest, TextDelta, UsageReport
 from routeur_grpc.providers.unary import UnaryChatProvider
 from routeur_grpc.routing.deployments import Deployment
+from routeur_grpc.routing.silence_watch import SilenceWatch
 
 
 @dataclass(eq=False, slots=True)
@@ -21,6 +22,7 @@ class Attempt:
     events: AsyncIterator[ChatEvent]
     started: float
     first: ChatEvent | None
+    watch: SilenceWatch  # limits each read of `events`
     parts: list[str] = field(default_factory=list)
     usage: UsageReport | None = None
     closed: bool = False
@@ -31,6 +33,7 @@ class Attempt:
             return
         self.closed = True
         self.deployment.in_flight -= 1
+        self.watch.close()
         await self.events.aclose()  # type: ignore[attr-defined]
 
 

@@ -23,7 +23,6 @@ Time is read only from the injected clock.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -48,6 +47,7 @@ from routeur_grpc.routing.attempt import Attempt, unary_events
 from routeur_grpc.routing.deployments import Deployment, is_deployment_failure
 from routeur_grpc.routing.retry import Clock
 from routeur_grpc.routing.route_errors import CallerDeadlineExceeded, caller_deadline_exceeded
+from routeur_grpc.routing.silence_watch import SilenceWatch
 from routeur_grpc.structured_logging import describe_exception
 
 log = logging.getLogger(__name__)
@@ -113,15 +113,17 @@ class AttemptRunner:
             tools=request.tools,
         )
         events = _events(entry, deployment.provider, chat, prefer_unary)
+        watch = SilenceWatch()
         deployment.in_flight += 1
         started = self._clock.monotonic()
         limit = self.timeouts_of(deployment.provider.name).first_token_s
         try:
-            first = await self._read(events, deadline, limit, deployment, entry, "first")
+            first = await self._read(watch, events, deadline, limit, deployment, entry, "first")
             if not isinstance(first, TextDelta | ToolCallRequested):
                 raise empty_answer(deployment.provider.name)
         except BaseException as error:
             deployment.in_flight -= 1
+            watch.close()
             await events.aclose()  # type: ignore[attr-defined]
             record_verdict(deployment, error)
             if isinstance(error, RouteurError) and is_deployment_failure(error):
@@ -131,7 +133,7 @@ class AttemptRunner:
                 )
             raise
         record_verdict(deployment, None)
-        return Attempt(entry, deployment, chat, events, started, first)
+        return Attempt(entry, deployment, chat, events, started, first, watch)
 
     async def next_event(self, attempt: Attempt, deadline: float | None) -> ChatEvent | None:
         """The attempt's next event (None at its end), within the between-tokens timeout.
@@ -142,7 +144,8 @@ class AttemptRunner:
         limit = self.timeouts_of(attempt.deployment.provider.name).between_tokens_s
         try:
             return await self._read(
-                attempt.events, deadline, limit, attempt.deployment, attempt.entry, "next"
+                attempt.watch, attempt.events, deadline, limit, attempt.deployment,
+                attempt.entry, "next",
             )
         except RouteurError as error:
             if is_deployment_failure(error):
@@ -151,6 +154,7 @@ class AttemptRunner:
 
     async def _read(
         self,
+        watch: SilenceWatch,
         events: AsyncIterator[ChatEvent],
         deadline: float | None,
         limit_s: float,
@@ -165,8 +169,7 @@ class AttemptRunner:
         until = deadline if caller_first and deadline is not None else upstream_limit
         provider = deployment.provider.name
         try:
-            async with asyncio.timeout(max(0.0, until - now)):
-                return await anext(events, None)
+            return await watch.read(events, until - now)
         except TimeoutError:
             if caller_first:
                 raise caller_deadline_exceeded(entry) from None
