@@ -1,9 +1,10 @@
 """Where the server's CPU goes under load: py-spy samples, grouped by the code they are in.
 
     .venv/bin/python bench/profile_server.py [--duration 10] [--raw out.txt]
+        [--method Complete|CreateChatCompletion]
 
 Starts the fake OpenAI upstream and Routeur wired to it (`fake_stack.py`), drives gRPC
-`Complete` with `h2load` (Debian's nghttp2-client) and samples the server's event-loop
+`Complete` (or `--method`) with `h2load` (Debian's nghttp2-client) and samples the server's event-loop
 thread with py-spy (the `bench` extra). Each sample is charged to the innermost frame that
 is not the standard library (asyncio, typing, contextlib…: they run on behalf of their
 caller), grouped by package (`routeur_grpc/<sub-package>`, `openai`, `httpx2`, `pregel`
@@ -22,7 +23,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from bench_gateway import h2load
+from bench_gateway import GRPC_METHODS, h2load
 from bench_support import proc_cpu_s, start_stack
 
 STANDARD_LIBRARY = re.compile(
@@ -73,16 +74,19 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=int, default=10, help="seconds of load")
     parser.add_argument("--raw", type=Path, default=None, help="keep py-spy's raw samples")
+    parser.add_argument("--method", choices=sorted(GRPC_METHODS), default="Complete",
+                        help="the gRPC method called: Complete runs the default agent, "
+                        "CreateChatCompletion the model alone")
     args = parser.parse_args()
     upstream, up = start_stack("upstream", "openai")
-    routeur, info = start_stack("routeur", "--openai-url", f"{up['url']}/v1")
+    routeur, info = start_stack("routeur", "--openai-url", up["url"])
     raw = args.raw or Path(tempfile.mkdtemp()) / "samples.txt"
     try:
         address = info["address"]
-        h2load(address, 3, 4, 8)  # warm up: the first calls build caches and connections
+        h2load(address, 3, 4, 8, args.method)  # warm up: the first calls build caches
         result: dict[str, float] = {}
         load = threading.Thread(
-            target=lambda: result.update(h2load(address, args.duration + 2, 4, 8))
+            target=lambda: result.update(h2load(address, args.duration + 2, 4, 8, args.method))
         )
         before = proc_cpu_s(routeur.pid)
         load.start()
