@@ -71,17 +71,21 @@ def chart(report: Report, target: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = list(report.latency_ms)
     fig, axes = plt.subplots(1, 2, figsize=(14, 5))
-    axes[0].bar(names, [report.latency_ms[n]["added_p50"] for n in names], label="p50")
-    axes[0].bar(names, [report.latency_ms[n]["added_p99"] for n in names], alpha=0.4,
-                label="p99")
-    axes[0].set_ylabel("added latency, ms (concurrency 1)")
+    names = [n for n in report.latency_ms if n != "upstream"]
+    axes[0].barh(names, [report.latency_ms[n]["added_p99"] for n in names], alpha=0.4,
+                 label="p99")
+    axes[0].barh(names, [report.latency_ms[n]["added_p50"] for n in names], label="p50")
+    axes[0].set_xlabel("latency added over the upstream, ms (concurrency 1)")
     axes[0].legend()
-    rps_names = list(report.throughput_rps)
-    axes[1].barh(rps_names, [report.throughput_rps[n]["rps"] for n in rps_names])
+    # The upstream alone (the floor) is in the table: its bar would flatten the others.
+    rps_names = [n for n in report.throughput_rps if n != "upstream"]
+    rates = [report.throughput_rps[n]["rps"] for n in rps_names]
+    axes[1].barh(rps_names, rates)
+    for row, rate in enumerate(rates):
+        axes[1].annotate(f"{rate:,.0f}", (rate, row), xytext=(3, 0),
+                         textcoords="offset points", va="center")
     axes[1].set_xlabel("completions/s at saturation")
-    axes[0].tick_params(axis="x", rotation=20)
     fig.suptitle(f"Routeur vs LiteLLM, fake OpenAI upstream, {report.cores} cores, "
                  f"{report.date}")
     fig.tight_layout()
