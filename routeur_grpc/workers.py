@@ -33,7 +33,7 @@ import shutil
 import signal
 import socket
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 PRIVATE_HOST = "127.0.0.1"
 READY = "ready"
 RESTART_BACKOFF_S = (0.5, 30.0)  # first delay before a dead worker is started again, and cap
+STABLE_AFTER_S = 60.0  # a worker that ran this long starts again after the first delay
 _PR_SET_PDEATHSIG = 1
 
 
@@ -77,8 +78,8 @@ class _Worker:
     grpc_port: int  # private, for the gateway
     websocket_port: int
     process: BaseProcess | None = None
-    restarts: int = 0
-    stopping: bool = field(default=False)
+    restarts: int = 0  # since it last ran for STABLE_AFTER_S
+    started_at: float = 0.0
 
 
 def reserve_port(host: str, port: int = 0) -> socket.socket:
@@ -135,15 +136,19 @@ class WorkerPool:
     async def start(self) -> None:
         """Prepare the data, start the workers, then the metrics endpoint and the gateway;
         return once all serve. StartupError or WorkersError when one cannot."""
-        from routeur_grpc.application import prepare_data
+        from routeur_grpc.application import AuthSetupError, prepare_data
         from routeur_grpc.gateway import GatewayError, envoy_process_for
         from routeur_grpc.gateway.config import local_upstream
         from routeur_grpc.gateway.supervisor import GatewaySupervisor
         from routeur_grpc.observability.metrics_server import start_multiprocess_metrics_server
         from routeur_grpc.server import StartupError
+        from routeur_grpc.settings import SettingsError
 
         settings = self.settings
-        await prepare_data(settings)
+        try:
+            await prepare_data(settings)
+        except (AuthSetupError, SettingsError) as error:  # as `build_server` reports them
+            raise StartupError(str(error)) from None
         host, _, port = settings.grpc_address.rpartition(":")
         self._metrics_dir = Path(tempfile.mkdtemp(prefix="routeur-metrics-"))
         # Read by prometheus-client when a worker imports it: its figures go to files there.
@@ -218,6 +223,8 @@ class WorkerPool:
                     process = worker.process
                     assert process is not None
                     multiprocess.mark_process_dead(process.pid, str(self._metrics_dir))
+                    if asyncio.get_running_loop().time() - worker.started_at >= STABLE_AFTER_S:
+                        worker.restarts = 0
                     delay = min(RESTART_BACKOFF_S[0] * 2 ** worker.restarts, RESTART_BACKOFF_S[1])
                     log.error("worker exited; starting it again", extra={
                         "worker": worker.index, "pid": process.pid, "status": process.exitcode,
@@ -284,6 +291,7 @@ async def _start(worker: _Worker, shared: Settings) -> None:
     process.start()
     sender.close()
     worker.process = process
+    worker.started_at = asyncio.get_running_loop().time()
     loop = asyncio.get_running_loop()
     try:
         message = await loop.run_in_executor(None, _receive, receiver)

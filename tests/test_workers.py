@@ -216,3 +216,23 @@ def test_a_worker_that_cannot_start_stops_serve_with_its_reason(tmp_path: Path) 
     assert done.returncode == 1
     assert "did not start: transcription_engine 'local' is not a configured engine" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_settings_refused_while_preparing_the_data_stop_serve_with_their_message(
+    tmp_path: Path,
+) -> None:
+    env = {
+        **os.environ,
+        "ROUTEUR_WORKERS": "2",
+        "ROUTEUR_REDIS_URL": "redis://127.0.0.1:9/0",
+        "ROUTEUR_ENVIRONMENT": "production",  # which needs a JWT secret of its own
+        "ROUTEUR_DATA_DIR": str(tmp_path),
+    }
+    for name in ("ROUTEUR_JWT_SECRET", "ROUTEUR_JWT_PRIVATE_KEY_FILE"):
+        env.pop(name, None)
+    done = subprocess.run([sys.executable, "-m", "routeur_grpc", "serve"], check=False,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "ROUTEUR_JWT_SECRET" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -20,7 +20,7 @@ def _transcoder(config: dict) -> dict:
     return next(f for f in filters if f["name"].endswith("grpc_json_transcoder"))["typed_config"]
 
 
-def test_defaults_follow_the_issue(tmp_path):
+def test_defaults_are_the_documented_ones(tmp_path):
     config = _render(tmp_path)
     assert config["admin"]["address"]["socket_address"]["address"] == "127.0.0.1"
     listener = config["static_resources"]["listeners"][0]["address"]["socket_address"]
@@ -39,7 +39,7 @@ def test_defaults_follow_the_issue(tmp_path):
     assert "routeur.v1.CompletionService" in transcoder["services"]
     assert "routeur.v1.OpenAICompatService" in transcoder["services"]
     cluster = config["static_resources"]["clusters"][0]
-    assert cluster["lb_policy"] == "ROUND_ROBIN"
+    assert cluster["lb_policy"] == "LEAST_REQUEST"  # streams last from ms to minutes
     assert "grpc_health_check" in cluster["health_checks"][0]
 
 
