@@ -30,6 +30,16 @@ class _RequestIdFilter(logging.Filter):
         return True
 
 
+class _WorkerFilter(logging.Filter):
+    def __init__(self, worker: int) -> None:
+        super().__init__()
+        self._worker = worker
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.worker = self._worker
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """Formats a record as one JSON object: time, level, logger, message, request id, extras."""
 
@@ -62,10 +72,13 @@ class TextFormatter(logging.Formatter):
         return f"{line} {extras}" if extras else line
 
 
-def configure_logging(level: str, log_format: str) -> None:
-    """Route every logger to stderr in the chosen format."""
+def configure_logging(level: str, log_format: str, worker: int | None = None) -> None:
+    """Route every logger to stderr in the chosen format; a worker process (`workers.py`)
+    adds its index to every line."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_RequestIdFilter())
+    if worker is not None:
+        handler.addFilter(_WorkerFilter(worker))
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

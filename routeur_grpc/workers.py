@@ -331,7 +331,7 @@ def run_worker(
     from routeur_grpc import event_loop
     from routeur_grpc.structured_logging import configure_logging
 
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, worker=index)
     try:
         event_loop.run(_serve_worker(settings, private_address, ready), settings.event_loop)
     except Exception as error:  # noqa: BLE001 - told to the main process, which logs it

@@ -174,6 +174,7 @@ def test_a_worker_that_dies_is_started_again_on_the_same_port(two_workers: Serve
     _until(lambda: len(_workers_of(two_workers.process.pid) - {victim}) == 2)
     _until(lambda: "worker started again" in two_workers.messages())
     assert "worker exited; starting it again" in two_workers.messages()
+    assert {entry["worker"] for entry in list(two_workers.log) if "worker" in entry} == {0, 1}
     hosts = set(_requests_by_upstream(two_workers.admin_url))
     _until(lambda: _rest_answers(two_workers.rest_url))
     assert set(_requests_by_upstream(two_workers.admin_url)) == hosts  # the same ports
