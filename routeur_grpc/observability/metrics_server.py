@@ -9,9 +9,8 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from wsgiref.simple_server import WSGIServer
-
 from pathlib import Path
+from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, multiprocess, start_http_server
 
