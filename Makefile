@@ -123,6 +123,7 @@ breaking: proto-deps
 
 ## bench: every benchmark in bench/
 bench: install
+	$(PY) -m pip install --quiet --find-links $(WHEELHOUSE) -e '.[dev,bench]'
 	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:
