@@ -56,7 +56,7 @@ class GatewayConfig:
     """Everything the Envoy configuration depends on."""
 
     upstreams: tuple[str, ...] = ("127.0.0.1:50051",)
-    """host:port of each gRPC server; more than one are balanced round robin."""
+    """host:port of each gRPC server; more than one share the calls (least request)."""
     listen_host: str = "127.0.0.1"
     rest_port: int = 8080
     """0 lets the system pick; `EnvoyProcess.rest_port` tells which."""
