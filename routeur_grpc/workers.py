@@ -329,14 +329,20 @@ def run_worker(
     """A worker process's body: one whole server, until SIGTERM/SIGINT."""
     _die_with_parent(parent_pid)
     from routeur_grpc import event_loop
-    from routeur_grpc.structured_logging import configure_logging
+    from routeur_grpc.server import StartupError
+    from routeur_grpc.structured_logging import configure_logging, describe_exception
 
     configure_logging(settings.log_level, settings.log_format, worker=index)
     try:
         event_loop.run(_serve_worker(settings, private_address, ready), settings.event_loop)
-    except Exception as error:  # noqa: BLE001 - told to the main process, which logs it
+    except StartupError as error:  # its message says what to change: the main process shows it
         with contextlib.suppress(OSError):
             ready.send(str(error)[:1000])
+        raise SystemExit(1) from None
+    except Exception as error:  # noqa: BLE001 - an unforeseen failure: where, not what (secrets)
+        log.error("worker stopped on an unexpected error", extra=describe_exception(error))
+        with contextlib.suppress(OSError):
+            ready.send("it failed while starting (its log says where)")
         raise SystemExit(1) from None
 
 
