@@ -23,8 +23,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bench_gateway import GrpcPath, h2load, relay_cost
+from bench_gateway import relay_cost
 from bench_support import percentile, proc_cpu_s, start_stack
+from gateway_clients import GrpcPath, h2load
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -23,8 +23,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from bench_gateway import GRPC_METHODS, h2load
 from bench_support import proc_cpu_s, start_stack
+from gateway_clients import GRPC_METHODS, h2load
 
 STANDARD_LIBRARY = re.compile(
     r"\((asyncio/|typing\.py|contextlib\.py|dataclasses\.py|<frozen|uuid\.py|copy\.py|"
