@@ -42,6 +42,7 @@ from routeur_grpc.services.realtime import RealtimeService
 from routeur_grpc.services.realtime_signalling import SignallingRooms
 from routeur_grpc.services.runtime_providers import RuntimeProviders
 from routeur_grpc.services.token_exchange import TokenExchange
+from routeur_grpc.services.tokens import TokenCodec
 from routeur_grpc.services.transcription import TranscriptionService
 from routeur_grpc.services.transcription_jobs import TranscriptionJobService
 from routeur_grpc.services.transcription_workers import JobWorkerPool
@@ -106,12 +107,19 @@ async def prepare_data(settings: Settings) -> None:
     migrations, the generated secrets and the first administrator. `build_application` does
     the same (each step is idempotent); the main process of several workers calls this
     first so that they do not race for it."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    auth.token_codec(settings)
+    _, store = await _open_data(settings)
+    await store.close()
     secret_box(settings)
+
+
+async def _open_data(settings: Settings) -> tuple[TokenCodec, Store]:
+    """The first steps of every start: the data directory, the token codec (which may
+    generate its secret there), the migrated store and its first administrator."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    tokens = auth.token_codec(settings)
     store = await open_store(settings)
     await auth.first_admin(settings, store)
-    await store.close()
+    return tokens, store
 
 
 async def build_application(
@@ -121,10 +129,7 @@ async def build_application(
 
     `transcription_engines` replaces the engines the settings describe (tests use it).
     """
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    tokens = auth.token_codec(settings)
-    store = await open_store(settings)
-    await auth.first_admin(settings, store)
+    tokens, store = await _open_data(settings)
     authenticator = auth.authenticator(settings, store, tokens)
     routing = await start_routing(settings)
     router = routing.router

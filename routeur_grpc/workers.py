@@ -291,8 +291,8 @@ async def _start(worker: _Worker, shared: Settings) -> None:
     process.start()
     sender.close()
     worker.process = process
-    worker.started_at = asyncio.get_running_loop().time()
     loop = asyncio.get_running_loop()
+    worker.started_at = loop.time()
     try:
         message = await loop.run_in_executor(None, _receive, receiver)
     finally:

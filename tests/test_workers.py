@@ -3,6 +3,7 @@ metrics added up, a dead worker started again, SIGTERM draining them all."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -23,6 +24,7 @@ from routeur.v1 import completion_service_pb2 as pb
 from routeur.v1 import completion_service_pb2_grpc as pb_grpc
 from support import ADMIN_API_KEY, auth_headers, auth_metadata
 
+from routeur_grpc.gateway.envoy_process import healthy_upstreams
 from routeur_grpc.settings import Settings
 from routeur_grpc.workers import WorkersError, worker_count
 
@@ -144,11 +146,9 @@ def _until(predicate, timeout_s: float = 60.0) -> None:
         time.sleep(0.1)
 
 
-def _rest_answers(rest_url: str) -> bool:
-    try:
-        return httpx.get(f"{rest_url}/v1/models", headers=auth_headers(), timeout=5).status_code == 200
-    except httpx.HTTPError:
-        return False
+async def _healthy_upstreams(admin_url: str) -> int:
+    async with httpx.AsyncClient(timeout=5) as admin:
+        return await healthy_upstreams(admin, admin_url)
 
 
 @pytest.mark.slow
@@ -175,13 +175,19 @@ def test_a_worker_that_dies_is_started_again_on_the_same_port(two_workers: Serve
     _until(lambda: "worker started again" in two_workers.messages())
     assert "worker exited; starting it again" in two_workers.messages()
     assert {entry["worker"] for entry in list(two_workers.log) if "worker" in entry} == {0, 1}
-    hosts = set(_requests_by_upstream(two_workers.admin_url))
-    _until(lambda: _rest_answers(two_workers.rest_url))
-    assert set(_requests_by_upstream(two_workers.admin_url)) == hosts  # the same ports
+    # Envoy's upstreams are fixed at start: if the new worker listened elsewhere, one of
+    # them would stay unhealthy and get no call.
+    _until(lambda: asyncio.run(_healthy_upstreams(two_workers.admin_url)) == 2)
+    before_calls = _requests_by_upstream(two_workers.admin_url)
+    with httpx.Client(base_url=two_workers.rest_url, headers=auth_headers(), timeout=30) as rest:
+        for _ in range(40):
+            assert rest.get("/v1/models").status_code == 200
+    after_calls = _requests_by_upstream(two_workers.admin_url)
+    assert all(after_calls[host] > before_calls[host] for host in before_calls), after_calls
 
 
 @pytest.mark.slow
-def test_sigterm_lets_every_worker_drain_its_streams(two_workers: Served) -> None:
+def test_sigterm_drains_an_in_flight_stream_and_stops_every_worker(two_workers: Served) -> None:
     workers = _workers_of(two_workers.process.pid)
     with grpc.insecure_channel(two_workers.address) as channel:
         stub = pb_grpc.CompletionServiceStub(channel)
