@@ -242,13 +242,18 @@ async def build_server(
     receives the traces instead of the OTLP endpoint (tests use both). `more_addresses` are
     bound as well (a worker's own port, which the gateway balances over).
     """
-    try:
-        app = await build_application(settings, transcription_engines)
-    except (AuthSetupError, SettingsError) as error:  # settings only checkable while wiring
-        raise StartupError(str(error)) from None
+    # Before the application: the providers' HTTP clients are traced as they are built.
     tracer_provider = build_tracer_provider(
         settings.otel_service_name, settings.otlp_endpoint, span_exporter
     )
+    try:
+        app = await build_application(settings, transcription_engines)
+    except BaseException as error:
+        if tracer_provider is not None:
+            shutdown_tracing(tracer_provider)
+        if isinstance(error, (AuthSetupError, SettingsError)):  # only checkable while wiring
+            raise StartupError(str(error)) from None
+        raise
     # Outermost first. Tracing opens the call's span; metrics sit outside the error mapping
     # to see final status codes. The remaining quota goes on every answer, refusals
     # included. Authentication sits inside the error mapping, so its

@@ -4,7 +4,8 @@ Off unless an OTLP endpoint is configured (or a test hands an exporter in). When
 gRPC server interceptor opens a server span per call, continuing the caller's W3C
 `traceparent` (Envoy forwards it from REST clients as gRPC metadata), and the httpx and
 httpx2 instrumentations add a client span for every upstream HTTP request the provider
-SDKs make.
+SDKs make (the SDK clients on aiohttp are instrumented one by one as they are built, so the
+tracer provider exists before the providers).
 Every span carries the request id (`routeur.request_id`), the key of the log lines too.
 """
 
@@ -85,6 +86,18 @@ def shutdown_tracing(provider: TracerProvider) -> None:
 
 
 _instrumented: dict[str, Any] = {}
+
+
+def trace_upstream_client(client: Any) -> None:
+    """Client spans for one SDK client whose transport is not httpx2's own (the SDKs'
+    aiohttp transport, which the class-wide instrumentation does not reach), sent to the
+    tracer provider of the server being built. Nothing when tracing is off."""
+    provider = _instrumented.get("HTTPX2ClientInstrumentor")
+    if provider is None:
+        return
+    from opentelemetry.instrumentation.httpx import HTTPX2ClientInstrumentor
+
+    HTTPX2ClientInstrumentor.instrument_client(client, tracer_provider=provider)
 
 
 def _instrument_httpx(provider: TracerProvider) -> None:

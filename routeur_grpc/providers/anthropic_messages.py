@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 import anthropic
 import httpx2
-from anthropic import AsyncAnthropic
+from anthropic import AsyncAnthropic, DefaultAioHttpClient
 
 from routeur_grpc.providers.base import (
     ChatEvent,
@@ -22,9 +22,10 @@ from routeur_grpc.providers.base import (
     TextDelta,
     ToolCallRequested,
 )
+from routeur_grpc.providers.http_clients import aiohttp_client
 from routeur_grpc.providers.streamed_tool_calls import StreamedToolCalls
-from routeur_grpc.providers.tool_formats import anthropic_messages, anthropic_tools
 from routeur_grpc.providers.token_count import TokenCounter
+from routeur_grpc.providers.tool_formats import anthropic_messages, anthropic_tools
 from routeur_grpc.providers.unary import ChatCompletion, counted_usage
 from routeur_grpc.providers.upstream_errors import (
     ErrorTable,
@@ -103,11 +104,13 @@ class AnthropicMessagesProvider:
         self._name = name
         self._default_max_tokens = default_max_tokens
         self._counter = token_counter or TokenCounter()
+        timeout = httpx2.Timeout(timeout_s, connect=connect_timeout_s or timeout_s)
         self._client = AsyncAnthropic(
             api_key=api_key,
             base_url=base_url,
-            timeout=httpx2.Timeout(timeout_s, connect=connect_timeout_s or timeout_s),
+            timeout=timeout,
             max_retries=0,
+            http_client=aiohttp_client(DefaultAioHttpClient, timeout),
         )
 
     @property

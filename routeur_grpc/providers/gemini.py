@@ -36,8 +36,8 @@ from routeur_grpc.providers.base import (
     TextDelta,
     ToolCallRequested,
 )
-from routeur_grpc.providers.tool_formats import arguments_object, result_object
 from routeur_grpc.providers.token_count import TokenCounter
+from routeur_grpc.providers.tool_formats import arguments_object, result_object
 from routeur_grpc.providers.unary import ChatCompletion, counted_usage
 from routeur_grpc.providers.upstream_errors import (
     ErrorTable,

@@ -27,8 +27,8 @@ from routeur_grpc.providers.base import (
     ToolCallRequested,
 )
 from routeur_grpc.providers.streamed_tool_calls import StreamedToolCalls
-from routeur_grpc.providers.tool_formats import openai_message, openai_tools
 from routeur_grpc.providers.token_count import TokenCounter
+from routeur_grpc.providers.tool_formats import openai_message, openai_tools
 from routeur_grpc.providers.unary import ChatCompletion, counted_usage
 from routeur_grpc.providers.upstream_errors import (
     ErrorTable,

@@ -17,7 +17,7 @@ from typing import Any, Literal, NoReturn
 
 import httpx2
 import openai
-from openai import AsyncOpenAI, AsyncStream
+from openai import AsyncOpenAI, AsyncStream, DefaultAioHttpClient
 
 from routeur_grpc.errors import RouteurError
 from routeur_grpc.providers.base import (
@@ -27,6 +27,7 @@ from routeur_grpc.providers.base import (
     TextDelta,
     ToolCallRequested,
 )
+from routeur_grpc.providers.http_clients import aiohttp_client
 from routeur_grpc.providers.streamed_tool_calls import StreamedToolCalls
 from routeur_grpc.providers.token_count import TokenCounter
 from routeur_grpc.providers.tool_formats import openai_message, openai_tools
@@ -113,13 +114,15 @@ class OpenAIChatProvider:
         self._max_tokens_field = max_tokens_field
         self._stream_usage = stream_usage
         self._counter = token_counter or TokenCounter()
+        timeout = httpx2.Timeout(timeout_s, connect=connect_timeout_s or timeout_s)
         self._client = AsyncOpenAI(
             api_key=api_key or NO_KEY,
             base_url=base_url,
             organization=organization,
-            timeout=httpx2.Timeout(timeout_s, connect=connect_timeout_s or timeout_s),
+            timeout=timeout,
             max_retries=0,
             default_headers=default_headers,
+            http_client=aiohttp_client(DefaultAioHttpClient, timeout),
         )
 
     @property

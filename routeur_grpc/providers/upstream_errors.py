@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
+
 from routeur_grpc.errors import (
     DeadlineExceeded,
     FailedPrecondition,
@@ -205,6 +207,27 @@ def _short(detail: object) -> str:
     return text
 
 
+def connection_failure(error: BaseException, provider: str) -> RouteurError | None:
+    """What an aiohttp failure behind an SDK's exception says happened, or None.
+
+    The OpenAI and Anthropic SDKs' aiohttp transport reports a dropped connection as a
+    connect timeout; the aiohttp exception it wraps tells a timeout from a connection
+    refused or lost, so a reset is never blamed on slowness.
+    """
+    seen = 0
+    cause: BaseException | None = error
+    while cause is not None and seen < 8:
+        if isinstance(cause, aiohttp.ClientError):
+            if isinstance(cause, TimeoutError):
+                return timed_out(provider)
+            if isinstance(cause, aiohttp.ClientConnectorError):
+                return unavailable(provider, what="connection failed")
+            return unavailable(provider, what="connection lost")
+        cause = cause.__cause__ or cause.__context__
+        seen += 1
+    return None
+
+
 Builder = Callable[[Any, str, str], RouteurError]
 """Builds a Routeur error from (the SDK exception, the provider name, the model)."""
 
@@ -219,6 +242,9 @@ class ErrorTable:
         """The Routeur error for `error`, or None when the table does not know its type."""
         if isinstance(error, RouteurError):
             return error
+        failure = connection_failure(error, provider)
+        if failure is not None:
+            return failure
         for types, build in self.rows:
             if isinstance(error, types):
                 return build(error, provider, model)

@@ -9,6 +9,8 @@ was asked for.
 from __future__ import annotations
 
 import json
+import socket
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -207,3 +209,22 @@ async def test_a_tool_call_alone_is_an_answer_not_an_empty_one(
     assert [call.name for piece in pieces for call in piece.tool_calls] == ["calculator"]
     assert last.done and last.error is None
     assert records[-1].outcome == "completed"
+
+
+async def test_an_upstream_that_refuses_the_connection_is_unreachable_not_slow(
+    case: ProviderCase, token_counter: TokenCounter
+) -> None:
+    with socket.socket() as bound:  # bound, never listening: every connection is refused
+        bound.bind(("127.0.0.1", 0))
+        closed = SimpleNamespace(url=f"http://127.0.0.1:{bound.getsockname()[1]}")
+        provider = case.build(closed, token_counter)
+        records: list[CompletionRecord] = []
+        try:
+            with pytest.raises(Unavailable) as caught:
+                await answer(router_for(case, provider, records), case.model)
+        finally:
+            await provider.aclose()
+    assert caught.value.reason == "UPSTREAM_UNAVAILABLE"
+    assert "could not be reached" in caught.value.message
+    (record,) = records
+    assert record.outcome == "failed"
