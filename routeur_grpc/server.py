@@ -94,6 +94,8 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # audio chunks and long histories
 # grpc.health.v1 name of the REST gateway: NOT_SERVING while Envoy is down. The whole
 # server's status ("") is left alone: gRPC still serves, and Envoy health-checks "".
 GATEWAY_HEALTH_SERVICE = "routeur.gateway"
+#: How often a worker of several publishes its circuit states for the metrics.
+CIRCUIT_PUBLISH_INTERVAL_S = 1.0
 
 
 class StartupError(Exception):
@@ -163,6 +165,7 @@ class RouteurServer:
         self._health = health_servicer
         self.tracer_provider = tracer_provider
         self.metrics_server: MetricsServer | None = None
+        self._circuit_publisher: asyncio.Task[None] | None = None
         self.websocket = RealtimeWebSocketServer(
             app.realtime, app.signalling, app.authenticator if app.auth_enabled else None
         )
@@ -191,12 +194,17 @@ class RouteurServer:
             self.metrics_server = start_metrics_server(
                 self.app.metrics, settings.metrics_host, settings.metrics_port
             )
+        self._circuit_publisher = asyncio.create_task(
+            self.app.metrics.publish_circuits_every(CIRCUIT_PUBLISH_INTERVAL_S)
+        )
 
     async def stop(self, grace: float | None) -> None:
         """Refuse new calls, give in-flight ones `grace` seconds, then release everything."""
         await self._health.enter_graceful_shutdown()
         await self.websocket.stop()
         await self.grpc_server.stop(grace)
+        if self._circuit_publisher is not None:
+            self._circuit_publisher.cancel()
         await self.app.aclose()
         if self.metrics_server is not None:
             self.metrics_server.stop()

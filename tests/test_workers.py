@@ -152,7 +152,7 @@ async def _healthy_upstreams(admin_url: str) -> int:
 
 
 @pytest.mark.slow
-def test_the_gateway_balances_over_both_workers_and_metrics_add_up(two_workers: Served) -> None:
+def test_the_gateway_balances_over_both_workers_and_serves_their_metrics_together(two_workers: Served) -> None:
     assert len(_workers_of(two_workers.process.pid)) == 2
     with httpx.Client(base_url=two_workers.rest_url, headers=auth_headers(), timeout=30) as rest:
         for _ in range(40):
@@ -164,6 +164,10 @@ def test_the_gateway_balances_over_both_workers_and_metrics_add_up(two_workers: 
     listed = re.search(r'^routeur_rpc_requests_total\{[^}]*rpc_method="ListOpenAIModels"[^}]*\} '
                        r"([\d.]+)$", metrics, re.MULTILINE)
     assert listed and float(listed.group(1)) == 40.0
+    # Each worker publishes its breakers; the embedded model's circuit is closed in both.
+    _until(lambda: re.search(r'^routeur_circuit_state\{[^}]*gen_ai_provider_name="local"[^}]*\} 0\.0$',
+                             httpx.get(two_workers.metrics_url, timeout=10).text, re.MULTILINE),
+           timeout_s=10)
 
 
 @pytest.mark.slow

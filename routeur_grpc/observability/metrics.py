@@ -12,24 +12,28 @@ Labels never carry a user id by default: one series per user would grow without 
 
 Each server owns its `CollectorRegistry`, so several servers in one process (the tests)
 do not collide. With several worker processes, each writes its figures to files that the
-main process adds up (prometheus-client's multiprocess mode); `routeur_circuit_state`,
-read from a worker's breakers at scrape time, is then not exported (each worker has its own
-breakers; the HealthService shows them).
+main process adds up (prometheus-client's multiprocess mode). Each worker has its own
+circuit breakers: `routeur_circuit_state` is then the most open state among the live
+workers, which each publish every second (in one process it is read at each scrape).
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
 
 from routeur_grpc.domain.completion import CompletionMetadata
 
 SEMCONV_VERSION = "1.37.0"
+#: Set by the main process of several workers (prometheus-client reads it too).
+MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 
 # Buckets for request durations: LLM calls run from milliseconds (a cache hit) to minutes.
 DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
@@ -51,6 +55,8 @@ class Metrics:
     def __init__(self, options: MetricsOptions | None = None) -> None:
         self.options = options or MetricsOptions()
         self.registry = CollectorRegistry()
+        self._circuit_states: Callable[[], Mapping[str, Mapping[str, str]]] | None = None
+        self._circuit_gauge: Gauge | None = None
         r = self.registry
         rpc = ["rpc_service", "rpc_method"]
         self.rpc_requests = Counter(
@@ -132,8 +138,30 @@ class Metrics:
         )
 
     def watch_circuits(self, states: Callable[[], Mapping[str, Mapping[str, str]]]) -> None:
-        """Expose `routeur_circuit_state`, read from `states()` at each scrape."""
-        self.registry.register(_CircuitCollector(states))
+        """Expose `routeur_circuit_state` from `states()`: read at each scrape in one
+        process; with several workers, published by `publish_circuits_every`."""
+        if not os.environ.get(MULTIPROCESS_DIRECTORY):
+            self.registry.register(_CircuitCollector(states))
+            return
+        self._circuit_states = states
+        self._circuit_gauge = Gauge(
+            "routeur_circuit_state", _CircuitCollector.HELP,
+            _CircuitCollector.LABELS, registry=self.registry, multiprocess_mode="livemax",
+        )
+
+    async def publish_circuits_every(self, interval_s: float) -> None:
+        """With several workers, write this worker's circuit states for the main process
+        every `interval_s` (a breaker turns half-open with time alone). Runs until cancelled;
+        returns at once in one process."""
+        if self._circuit_gauge is None or self._circuit_states is None:
+            return
+        while True:
+            for provider, models in self._circuit_states().items():
+                for model, state in models.items():
+                    self._circuit_gauge.labels(provider, model).set(
+                        _CircuitCollector.VALUES.get(state, -1.0)
+                    )
+            await asyncio.sleep(interval_s)
 
     # --- Limits and jobs ------------------------------------------------------------------------
     def rate_limit_decision(self, decision: str, limit: str) -> None:
@@ -203,16 +231,14 @@ class _CircuitCollector(Collector):
     """One gauge per provider instance and model: 0 closed, 1 half-open, 2 open."""
 
     VALUES = {"closed": 0.0, "half_open": 1.0, "open": 2.0}
+    HELP = "Circuit breaker of each provider instance and model (0 closed, 1 half-open, 2 open)."
+    LABELS = ("gen_ai_provider_name", "gen_ai_request_model")
 
     def __init__(self, states: Callable[[], Mapping[str, Mapping[str, str]]]) -> None:
         self._states = states
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily(
-            "routeur_circuit_state",
-            "Circuit breaker of each provider instance and model (0 closed, 1 half-open, 2 open).",
-            labels=["gen_ai_provider_name", "gen_ai_request_model"],
-        )
+        family = GaugeMetricFamily("routeur_circuit_state", self.HELP, labels=self.LABELS)
         for provider, models in self._states().items():
             for model, state in models.items():
                 family.add_metric([provider, model], self.VALUES.get(state, -1.0))
