@@ -43,6 +43,7 @@ from routeur_grpc.providers.base import (
 )
 from routeur_grpc.providers.unary import UnaryChatProvider
 from routeur_grpc.providers.upstream_errors import empty_answer, malformed, timed_out
+from routeur_grpc.read_ahead import joined_when_ready
 from routeur_grpc.routing.attempt import Attempt, unary_events
 from routeur_grpc.routing.deployments import Deployment, is_deployment_failure
 from routeur_grpc.routing.retry import Clock
@@ -202,4 +203,13 @@ def _events(
     unary = (prefer_unary or not entry.supports_streaming) and not chat.tools
     if unary and isinstance(provider, UnaryChatProvider):
         return unary_events(provider, chat)
-    return provider.stream_chat(chat)
+    # Read ahead: text that arrived together crosses the layers above as one event.
+    return joined_when_ready(provider.stream_chat(chat), _is_text, _joined_text)
+
+
+def _is_text(event: ChatEvent) -> bool:
+    return isinstance(event, TextDelta)
+
+
+def _joined_text(run: list[ChatEvent]) -> ChatEvent:
+    return TextDelta("".join(event.text for event in run))  # type: ignore[union-attr]

@@ -6,6 +6,8 @@ for no SDK or server (those are tested against real HTTP fakes in tests/provider
 
 from __future__ import annotations
 
+import asyncio
+
 import time
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
@@ -38,9 +40,12 @@ CALLER = Caller(owner_id="alice", request_id="r1")
 class ScriptedProvider:
     name = "scripted"
 
-    def __init__(self, pieces: list[str], fail_after: int | None = None) -> None:
+    def __init__(
+        self, pieces: list[str], fail_after: int | None = None, still_writing_after: int | None = None
+    ) -> None:
         self.pieces = pieces
         self.fail_after = fail_after
+        self.still_writing_after = still_writing_after  # then the upstream writes no more, yet
         self.closed_early = False
 
     async def list_models(self) -> list[ProviderModel]:
@@ -52,6 +57,8 @@ class ScriptedProvider:
             for index, piece in enumerate(self.pieces):
                 if index == self.fail_after:
                     raise Unavailable("The upstream went away.")
+                if index == self.still_writing_after:
+                    await asyncio.Event().wait()
                 yield TextDelta(piece)
             yield UsageReport(prompt_tokens=7, completion_tokens=len(self.pieces))
             finished = True
@@ -143,7 +150,7 @@ async def test_a_whole_completion_joins_the_pieces(service_over):
 
 
 async def test_closing_the_stream_early_closes_the_provider_stream(service_over):
-    provider = ScriptedProvider(["a", "b", "c"])
+    provider = ScriptedProvider(["a", "b", "c"], still_writing_after=1)
     service = await service_over(provider)
     chunks = service.stream(request(), CALLER)
     await anext(chunks)

@@ -1,0 +1,99 @@
+"""A stream read ahead by a task of its own, with the pieces that are ready together joined.
+
+A model streams one token per event, and every layer an event crosses (the provider's
+parsing, the attempt's timeouts, the agent, the servicer, the gRPC write) costs a little per
+event. Here the source is read by its own task into a small queue while the consumer is
+busy with the previous item: whatever joinable items arrived meanwhile are joined into one.
+The first joinable item is never held back nor joined (it goes on as soon as it arrives),
+items that come one at a time go on one at a time, and only a burst, or a consumer slower
+than the source, gets fewer, longer items. Items that cannot be joined (the end of an answer,
+errors, tool calls) go on as they are, in order.
+
+An exception of the source is raised to the consumer in its turn, after the items read
+before it. Closing the joined stream (the caller went away) cancels the reading task, which
+closes the source at once: a cancellation still reaches the upstream without delay.
+
+Used twice: on the provider's events, inside an attempt (`routing.attempt_runner`), and on
+the chunks a servicer writes (`services.coalescing`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import suppress
+from typing import TypeVar
+
+T = TypeVar("T")
+
+#: Items read ahead of the consumer at most; beyond, the reader waits (bounded memory).
+READ_AHEAD = 256
+
+_END = object()
+
+
+async def joined_when_ready(
+    items: AsyncIterator[T],
+    joinable: Callable[[T], bool],
+    join: Callable[[list[T]], T],
+    same_run: Callable[[T, T], bool] = lambda first, following: True,
+) -> AsyncIterator[T]:
+    """`items`, with consecutive joinable items that are ready together joined by `join`.
+
+    `same_run(first, following)`: whether `following` may be joined to a run that begins
+    with `first` (both joinable).
+    """
+    queue: asyncio.Queue[object] = asyncio.Queue(READ_AHEAD)
+
+    async def read() -> None:
+        first = True
+        try:
+            async for item in items:
+                await queue.put(item)
+                if first and joinable(item):
+                    first = False
+                    await asyncio.sleep(0)  # let the consumer take it before reading on
+        except asyncio.CancelledError:
+            raise  # the consumer closed the stream: nobody is left to tell
+        except Exception as error:  # noqa: BLE001 - handed to the consumer, which raises it
+            await queue.put(error)
+            return
+        await queue.put(_END)
+
+    reader = asyncio.get_running_loop().create_task(read())
+    held: object = None
+    joinable_sent = False
+    try:
+        while True:
+            item = await queue.get() if held is None else held
+            held = None
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            if joinable(item) and not joinable_sent:
+                joinable_sent = True  # the first goes alone, as soon as it is there
+            elif joinable(item):
+                run = [item]
+                while not queue.empty():
+                    following = queue.get_nowait()
+                    if (
+                        following is not _END
+                        and not isinstance(following, BaseException)
+                        and joinable(following)
+                        and same_run(item, following)
+                    ):
+                        run.append(following)
+                        continue
+                    held = following  # not joinable here: the next item on its own
+                    break
+                if len(run) > 1:
+                    item = join(run)
+            yield item
+    finally:
+        reader.cancel()
+        with suppress(asyncio.CancelledError):
+            await reader
+        aclose = getattr(items, "aclose", None)
+        if aclose is not None:
+            await aclose()
