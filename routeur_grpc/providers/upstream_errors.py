@@ -211,20 +211,21 @@ def connection_failure(error: BaseException, provider: str) -> RouteurError | No
     """What an aiohttp failure behind an SDK's exception says happened, or None.
 
     The OpenAI and Anthropic SDKs' aiohttp transport reports a dropped connection as a
-    connect timeout; the aiohttp exception it wraps tells a timeout from a connection
-    refused or lost, so a reset is never blamed on slowness.
+    connect timeout; the aiohttp exception it wraps (`raise … from`, as the SDK's own
+    wrapping) tells a timeout from a connection refused or lost, so a reset is never
+    blamed on slowness.
     """
-    seen = 0
     cause: BaseException | None = error
-    while cause is not None and seen < 8:
+    for _ in range(8):  # the SDK's error, the transport's, aiohttp's
+        if cause is None:
+            return None
         if isinstance(cause, aiohttp.ClientError):
             if isinstance(cause, TimeoutError):
                 return timed_out(provider)
             if isinstance(cause, aiohttp.ClientConnectorError):
                 return unavailable(provider, what="connection failed")
             return unavailable(provider, what="connection lost")
-        cause = cause.__cause__ or cause.__context__
-        seen += 1
+        cause = cause.__cause__
     return None
 
 
