@@ -26,6 +26,7 @@ from routeur.v1 import (
 )
 
 from routeur_grpc import cli_transcribe, event_loop
+from routeur_grpc.open_files import raise_open_files_limit
 from routeur_grpc.settings import SettingsError, load_settings
 from routeur_grpc.structured_logging import configure_logging
 
@@ -93,6 +94,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"routeur-grpc: {error}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_format)
+    raise_open_files_limit()
     running = serve(settings) if workers == 1 else serve_workers(settings, workers)
     try:
         event_loop.run(running, settings.event_loop)

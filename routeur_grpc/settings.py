@@ -396,9 +396,9 @@ class Settings(BaseSettings):
         "after each exit that follows a start closely, up to 30 s.",
     )
     max_concurrent_calls: int = Field(
-        1024, ge=1, description="Calls served at once by the gRPC server; beyond, UNAVAILABLE "
-        "with RetryInfo. Envoy's circuit breaker allows as many REST requests (then 503 with "
-        "Retry-After).",
+        10_000, ge=1, description="Calls served at once by the gRPC server (each worker); "
+        "beyond, UNAVAILABLE with RetryInfo. Envoy's circuit breaker allows as many REST "
+        "requests (then 503 with Retry-After). A slow stream costs its server about 40 KB.",
     )
     max_request_headers_kb: int = Field(
         32, ge=1, le=8192, description="Largest request headers (gRPC metadata), in KB; beyond, "

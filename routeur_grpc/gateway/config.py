@@ -87,7 +87,7 @@ class GatewayConfig:
     max_response_body_bytes: int = 64 * 1024 * 1024
     max_request_headers_kb: int = 32
     """Larger request headers are refused by Envoy with HTTP 431 (the gRPC server's limit)."""
-    max_concurrent_requests: int = 1024
+    max_concurrent_requests: int = 10_000
     """Envoy's circuit breaker towards the gRPC servers; beyond, 503 with Retry-After."""
     overload_retry_after_s: int = 1
     descriptor_set: Path = DESCRIPTOR_SET

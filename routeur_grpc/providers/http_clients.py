@@ -9,6 +9,11 @@ CPU per request, and about half per streamed event, than httpx2's own transport.
 Two things the default transport did for free are restored here: client spans for each
 upstream request when tracing is on, and the honest reading of a dropped connection
 (`upstream_errors.connection_failure`).
+
+Connections: the SDKs cap each client at 1,000, and a call beyond waits for a free one.
+The server already caps its calls in flight (`ROUTEUR_MAX_CONCURRENT_CALLS`, 10,000 by
+default), so each provider client may open as many: below that cap, a call never waits
+for a connection.
 """
 
 from __future__ import annotations
@@ -17,9 +22,15 @@ import httpx2
 
 from routeur_grpc.observability.tracing import trace_upstream_client
 
+#: Connections to one provider instance at most (idle ones are kept for 5 s).
+MAX_CONNECTIONS = 10_000
+
 
 def aiohttp_client(client_class: type[httpx2.AsyncClient], timeout: httpx2.Timeout) -> httpx2.AsyncClient:
     """An SDK's `DefaultAioHttpClient` (`client_class`), traced when tracing is on."""
-    client = client_class(timeout=timeout)
+    client = client_class(
+        timeout=timeout,
+        limits=httpx2.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=100),
+    )
     trace_upstream_client(client)
     return client
