@@ -10,7 +10,7 @@ CPU) affects both alike:
 
 - gRPC `Complete` at concurrency 1 (400 calls): p50 latency and the server's CPU per call;
 - throughput at saturation (`h2load`, 4 connections × 8 streams, 6 s) and CPU per call;
-- one 2,000-token burst streamed: tokens/s at the client and server CPU per 1,000 tokens.
+- five 2,000-token bursts streamed: tokens/s at the client and server CPU per 1,000 tokens.
 
 Prints one line per revision and round, then the medians. Asserts nothing.
 """
