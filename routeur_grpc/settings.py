@@ -398,7 +398,7 @@ class Settings(BaseSettings):
     max_concurrent_calls: int = Field(
         10_000, ge=1, description="Calls served at once by the gRPC server (each worker); "
         "beyond, UNAVAILABLE with RetryInfo. Envoy's circuit breaker allows as many REST "
-        "requests (then 503 with Retry-After). A slow stream costs its server about 40 KB.",
+        "requests (then 503 with Retry-After). A slow stream costs its server about 50 KB.",
     )
     max_request_headers_kb: int = Field(
         32, ge=1, le=8192, description="Largest request headers (gRPC metadata), in KB; beyond, "
