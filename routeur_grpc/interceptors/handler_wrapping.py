@@ -11,8 +11,8 @@ the unary and streaming paths cannot drift apart.
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, aclosing
 from typing import Any
 
 import grpc
@@ -63,8 +63,8 @@ def wrap_around(handler: grpc.RpcMethodHandler, around: Around) -> grpc.RpcMetho
 
     def stream(behaviour: Behaviour) -> Callable[..., AsyncIterator[Any]]:
         async def handle(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            async with around(context) as observe:
-                async for response in iterate_responses(behaviour, request, context):
+            async with around(context) as observe, responses(behaviour, request, context) as sent:
+                async for response in sent:
                     if observe is not None:
                         observe(response)
                     yield response
@@ -74,16 +74,21 @@ def wrap_around(handler: grpc.RpcMethodHandler, around: Around) -> grpc.RpcMetho
     return wrap_handler(handler, unary, stream)
 
 
-async def iterate_responses(
+def responses(
     behaviour: Behaviour, request: Any, context: grpc.aio.ServicerContext
-) -> AsyncIterator[Any]:
-    """Run a streaming behaviour, whether an async generator or a context.write coroutine."""
+) -> aclosing[AsyncGenerator[Any, None]]:
+    """Run a streaming behaviour, whether an async generator or a context.write coroutine:
+    its responses, closed on leaving the `async with`.
+
+    An async generator is iterated as it is, with no generator of ours around it: every
+    interceptor would otherwise add a frame to each stream and a hop to each message.
+    """
     result = behaviour(request, context)
-    if inspect.isasyncgen(result):
-        try:
-            async for response in result:
-                yield response
-        finally:
-            await result.aclose()
-    else:
-        await result
+    return aclosing(result if inspect.isasyncgen(result) else _written(result))
+
+
+async def _written(writing: Awaitable[Any]) -> AsyncGenerator[Any, None]:
+    """A behaviour that writes with `context.write`: no response of its own to yield."""
+    await writing
+    return
+    yield  # an async generator

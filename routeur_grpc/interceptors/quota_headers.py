@@ -19,7 +19,7 @@ import grpc
 
 from routeur_grpc.interceptors.handler_wrapping import (
     Behaviour,
-    iterate_responses,
+    responses,
     wrap_handler,
 )
 from routeur_grpc.limits.report import QuotaReport, begin_report
@@ -55,11 +55,12 @@ class QuotaHeadersInterceptor(grpc.aio.ServerInterceptor):
                 report = begin_report()
                 sent = False
                 try:
-                    async for response in iterate_responses(behaviour, request, context):
-                        if not sent:
-                            sent = True
-                            await _send_initial(context, report)
-                        yield response
+                    async with responses(behaviour, request, context) as answers:
+                        async for response in answers:
+                            if not sent:
+                                sent = True
+                                await _send_initial(context, report)
+                            yield response
                 except BaseException:
                     if not sent:
                         _add_trailing(context, report)

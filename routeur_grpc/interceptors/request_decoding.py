@@ -32,7 +32,7 @@ from google.protobuf.message import DecodeError
 from routeur_grpc.errors import InvalidArgument
 from routeur_grpc.interceptors.handler_wrapping import (
     Behaviour,
-    iterate_responses,
+    responses,
     wrap_handler,
 )
 
@@ -142,8 +142,9 @@ class RequestDecodingInterceptor(grpc.aio.ServerInterceptor):
 
         def stream(behaviour: Behaviour) -> Callable[..., AsyncIterator[Any]]:
             async def handle(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-                async for response in iterate_responses(behaviour, arguments(request), context):
-                    yield response
+                async with responses(behaviour, arguments(request), context) as sent:
+                    async for response in sent:
+                        yield response
 
             return handle
 
@@ -174,8 +175,9 @@ def reading_its_request(handler: grpc.RpcMethodHandler, message_type: str) -> gr
             requests: AsyncIterator[Any], context: grpc.aio.ServicerContext
         ) -> AsyncIterator[Any]:
             request = await _one_message(requests, message_type)
-            async for response in iterate_responses(streaming, request, context):
-                yield response
+            async with responses(streaming, request, context) as sent:
+                async for response in sent:
+                    yield response
 
         return grpc.stream_stream_rpc_method_handler(answers, **codec)
     return handler
