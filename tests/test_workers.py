@@ -152,7 +152,9 @@ async def _healthy_upstreams(admin_url: str) -> int:
 
 
 @pytest.mark.slow
-def test_the_gateway_balances_over_both_workers_and_serves_their_metrics_together(two_workers: Served) -> None:
+def test_the_gateway_balances_over_both_workers_and_serves_their_metrics_together(
+    two_workers: Served,
+) -> None:
     assert len(_workers_of(two_workers.process.pid)) == 2
     with httpx.Client(base_url=two_workers.rest_url, headers=auth_headers(), timeout=30) as rest:
         for _ in range(40):
@@ -165,8 +167,9 @@ def test_the_gateway_balances_over_both_workers_and_serves_their_metrics_togethe
                        r"([\d.]+)$", metrics, re.MULTILINE)
     assert listed and float(listed.group(1)) == 40.0
     # Each worker publishes its breakers; the embedded model's circuit is closed in both.
-    _until(lambda: re.search(r'^routeur_circuit_state\{[^}]*gen_ai_provider_name="local"[^}]*\} 0\.0$',
-                             httpx.get(two_workers.metrics_url, timeout=10).text, re.MULTILINE),
+    closed = re.compile(r'^routeur_circuit_state\{[^}]*gen_ai_provider_name="local"[^}]*\} 0\.0$',
+                        re.MULTILINE)
+    _until(lambda: closed.search(httpx.get(two_workers.metrics_url, timeout=10).text),
            timeout_s=10)
 
 

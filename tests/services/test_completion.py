@@ -7,7 +7,6 @@ for no SDK or server (those are tested against real HTTP fakes in tests/provider
 from __future__ import annotations
 
 import asyncio
-
 import time
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
@@ -45,7 +44,7 @@ class ScriptedProvider:
     ) -> None:
         self.pieces = pieces
         self.fail_after = fail_after
-        self.still_writing_after = still_writing_after  # then the upstream writes no more, yet
+        self.still_writing_after = still_writing_after  # from that piece on: nothing comes, yet
         self.closed_early = False
 
     async def list_models(self) -> list[ProviderModel]:
