@@ -9,8 +9,8 @@ items that come one at a time go on one at a time, and only a burst, or a consum
 than the source, gets fewer, longer items. Items that cannot be joined (the end of an answer,
 errors, tool calls) go on as they are, in order.
 
-An exception of the source is raised to the consumer in its turn, after the items read
-before it. Closing the joined stream (the caller went away) cancels the reading task, which
+An exception of the source (a cancellation from inside it included) is raised to the
+consumer in its turn, after the items read before it. Closing the joined stream (the caller went away) cancels the reading task, which
 closes the source at once: a cancellation still reaches the upstream without delay.
 
 Used twice: on the provider's events, inside an attempt (`routing.attempt_runner`), and on
@@ -44,6 +44,7 @@ async def joined_when_ready(
     with `first` (both joinable).
     """
     queue: asyncio.Queue[object] = asyncio.Queue(READ_AHEAD)
+    closing = False
 
     async def read() -> None:
         first = True
@@ -53,8 +54,11 @@ async def joined_when_ready(
                 if first and joinable(item):
                     first = False
                     await asyncio.sleep(0)  # let the consumer take it before reading on
-        except asyncio.CancelledError:
-            raise  # the consumer closed the stream: nobody is left to tell
+        except asyncio.CancelledError as cancelled:
+            if closing:
+                raise  # the consumer closed the stream: nobody is left to tell
+            await queue.put(cancelled)  # cancelled inside the source: the consumer's, as before
+            raise
         except Exception as error:  # noqa: BLE001 - handed to the consumer, which raises it
             await queue.put(error)
             return
@@ -91,6 +95,7 @@ async def joined_when_ready(
                     item = join(run)
             yield item
     finally:
+        closing = True
         reader.cancel()
         with suppress(asyncio.CancelledError):
             await reader
