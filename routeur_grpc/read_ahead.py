@@ -66,6 +66,25 @@ async def joined_when_ready(
 
     reader = asyncio.get_running_loop().create_task(read())
     held: object = None
+
+    def with_ready_followers(item: T) -> T:
+        """`item` joined with the joinable items of its run already waiting."""
+        nonlocal held
+        run = [item]
+        while not queue.empty():
+            following = queue.get_nowait()
+            if (
+                following is not _END
+                and not isinstance(following, BaseException)
+                and joinable(following)
+                and same_run(item, following)
+            ):
+                run.append(following)
+                continue
+            held = following  # not joinable here: the next item on its own
+            break
+        return join(run) if len(run) > 1 else item
+
     joinable_sent = False
     try:
         while True:
@@ -75,24 +94,10 @@ async def joined_when_ready(
                 return
             if isinstance(item, BaseException):
                 raise item
-            if joinable(item) and not joinable_sent:
-                joinable_sent = True  # the first goes alone, as soon as it is there
-            elif joinable(item):
-                run = [item]
-                while not queue.empty():
-                    following = queue.get_nowait()
-                    if (
-                        following is not _END
-                        and not isinstance(following, BaseException)
-                        and joinable(following)
-                        and same_run(item, following)
-                    ):
-                        run.append(following)
-                        continue
-                    held = following  # not joinable here: the next item on its own
-                    break
-                if len(run) > 1:
-                    item = join(run)
+            if joinable(item):
+                if joinable_sent:  # the first goes alone, as soon as it is there
+                    item = with_ready_followers(item)
+                joinable_sent = True
             yield item
     finally:
         closing = True
