@@ -2,7 +2,7 @@
 
 A model streams one token per event, and every layer an event crosses (the provider's
 parsing, the attempt's timeouts, the agent, the servicer, the gRPC write) costs a little per
-event. Here the source is read by its own task into a small queue while the consumer is
+event. Here the source is read by its own task into a small buffer while the consumer is
 busy with the previous item: whatever joinable items arrived meanwhile are joined into one.
 The first joinable item is never held back nor joined (it goes on as soon as it arrives),
 items that come one at a time go on one at a time, and only a burst, or a consumer slower
@@ -32,6 +32,57 @@ READ_AHEAD = 256
 _END = object()
 
 
+class _Ahead:
+    """What the reader has read and the consumer not yet taken, with at most one waiter on
+    each side. An `asyncio.Queue` would do, but it holds four deques (about 2.5 KB), and a
+    server holds two of these per stream in flight."""
+
+    __slots__ = ("_items", "_next", "_taker", "_room")
+
+    def __init__(self) -> None:
+        self._items: list[object] = []
+        self._next = 0  # index of the first item not taken yet
+        self._taker: asyncio.Future[None] | None = None
+        self._room: asyncio.Future[None] | None = None
+
+    def __len__(self) -> int:
+        return len(self._items) - self._next
+
+    async def put(self, item: object) -> None:
+        while len(self) >= READ_AHEAD:
+            self._room = asyncio.get_running_loop().create_future()
+            try:
+                await self._room
+            finally:
+                self._room = None
+        self._items.append(item)
+        _wake(self._taker)
+
+    def take_nowait(self) -> object:
+        """The next item; there must be one."""
+        item, self._items[self._next] = self._items[self._next], None
+        self._next += 1
+        if self._next == len(self._items) or self._next >= READ_AHEAD:
+            del self._items[: self._next]  # taken items go, the list stays small
+            self._next = 0
+        _wake(self._room)
+        return item
+
+    async def take(self) -> object:
+        while not len(self):
+            self._taker = asyncio.get_running_loop().create_future()
+            try:
+                await self._taker
+            finally:
+                self._taker = None
+        return self.take_nowait()
+
+
+def _wake(waiter: asyncio.Future[None] | None) -> None:
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)
+
+
 async def joined_when_ready(
     items: AsyncIterator[T],
     joinable: Callable[[T], bool],
@@ -43,26 +94,26 @@ async def joined_when_ready(
     `same_run(first, following)`: whether `following` may be joined to a run that begins
     with `first` (both joinable).
     """
-    queue: asyncio.Queue[object] = asyncio.Queue(READ_AHEAD)
+    ahead = _Ahead()
     closing = False
 
     async def read() -> None:
         first = True
         try:
             async for item in items:
-                await queue.put(item)
+                await ahead.put(item)
                 if first and joinable(item):
                     first = False
                     await asyncio.sleep(0)  # let the consumer take it before reading on
         except asyncio.CancelledError as cancelled:
             if closing:
                 raise  # the consumer closed the stream: nobody is left to tell
-            await queue.put(cancelled)  # cancelled inside the source: the consumer's, as before
+            await ahead.put(cancelled)  # cancelled inside the source: the consumer's, as before
             raise
         except Exception as error:  # noqa: BLE001 - handed to the consumer, which raises it
-            await queue.put(error)
+            await ahead.put(error)
             return
-        await queue.put(_END)
+        await ahead.put(_END)
 
     reader = asyncio.get_running_loop().create_task(read())
     held: object = None
@@ -71,8 +122,8 @@ async def joined_when_ready(
         """`item` joined with the joinable items of its run already waiting."""
         nonlocal held
         run = [item]
-        while not queue.empty():
-            following = queue.get_nowait()
+        while ahead:
+            following = ahead.take_nowait()
             if (
                 following is not _END
                 and not isinstance(following, BaseException)
@@ -88,7 +139,7 @@ async def joined_when_ready(
     joinable_sent = False
     try:
         while True:
-            item = await queue.get() if held is None else held
+            item = await ahead.take() if held is None else held
             held = None
             if item is _END:
                 return
