@@ -37,7 +37,7 @@ class _Ahead:
     each side. An `asyncio.Queue` would do, but it holds four deques (about 2.5 KB), and a
     server holds two of these per stream in flight."""
 
-    __slots__ = ("_items", "_next", "_taker", "_room")
+    __slots__ = ("_items", "_next", "_room", "_taker")
 
     def __init__(self) -> None:
         self._items: list[object] = []

@@ -181,7 +181,9 @@ class AnthropicMessagesProvider:
             raise cut_short(self._name)  # no `message_stop`: the stream was cut upstream
         for call in calls.finished():
             yield ToolCallRequested(call)
-        yield counted_usage(self._counter, request, "".join(parts), input_tokens, output_tokens)
+        yield await counted_usage(
+            self._counter, request, "".join(parts), input_tokens, output_tokens
+        )
 
     async def complete_chat(self, request: ChatRequest) -> ChatCompletion:
         try:
@@ -191,7 +193,7 @@ class AnthropicMessagesProvider:
         text = "".join(block.text for block in message.content if block.type == "text")
         return ChatCompletion(
             text,
-            counted_usage(
+            await counted_usage(
                 self._counter,
                 request,
                 text,

@@ -231,7 +231,7 @@ class GeminiProvider:
             raise cut_short(self._name)  # no `finishReason`: the stream was cut upstream
         for call in calls:  # reported once the answer is known to be whole
             yield ToolCallRequested(call)
-        yield counted_usage(
+        yield await counted_usage(
             self._counter,
             request,
             "".join(parts),
@@ -248,7 +248,7 @@ class GeminiProvider:
         usage = response.usage_metadata
         return ChatCompletion(
             text,
-            counted_usage(
+            await counted_usage(
                 self._counter,
                 request,
                 text,

@@ -177,7 +177,7 @@ class MistralProvider:
             raise cut_short(self._name)  # no `finish_reason`: the stream was cut upstream
         for call in calls.finished():
             yield ToolCallRequested(call)
-        yield counted_usage(
+        yield await counted_usage(
             self._counter,
             request,
             "".join(parts),
@@ -194,7 +194,7 @@ class MistralProvider:
         usage = response.usage
         return ChatCompletion(
             text,
-            counted_usage(
+            await counted_usage(
                 self._counter,
                 request,
                 text,

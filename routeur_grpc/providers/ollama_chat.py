@@ -147,7 +147,9 @@ class OllamaProvider:
             await stream.aclose()  # leaves the client's `stream()` block: the response closes
         if parts and not finished:
             raise cut_short(self._name)  # no `done: true` line: the stream was cut upstream
-        yield counted_usage(self._counter, request, "".join(parts), prompt_tokens, output_tokens)
+        yield await counted_usage(
+            self._counter, request, "".join(parts), prompt_tokens, output_tokens
+        )
 
     async def complete_chat(self, request: ChatRequest) -> ChatCompletion:
         _RATE_LIMIT_HEADERS.set(None)
@@ -158,7 +160,7 @@ class OllamaProvider:
         text = response.message.content or ""
         return ChatCompletion(
             text,
-            counted_usage(
+            await counted_usage(
                 self._counter, request, text, response.prompt_eval_count, response.eval_count
             ),
         )

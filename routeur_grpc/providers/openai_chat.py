@@ -210,7 +210,7 @@ class OpenAIChatProvider:
             raise cut_short(self._name)
         for finished_call in calls.finished():
             yield ToolCallRequested(finished_call)
-        yield counted_usage(
+        yield await counted_usage(
             self._counter,
             request,
             "".join(parts),
@@ -239,7 +239,7 @@ class OpenAIChatProvider:
         usage = self._object(usage, "a usage that is not an object") if usage is not None else None
         return ChatCompletion(
             text,
-            counted_usage(
+            await counted_usage(
                 self._counter,
                 request,
                 text,

@@ -22,11 +22,13 @@ message for the role and separators, plus 3 that prime the assistant's reply.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import functools
 import gzip
 import hashlib
 import importlib.util
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -100,10 +102,18 @@ def _bpe_file(name: str) -> Path:
     return path
 
 
-@functools.cache
+_loading = threading.Lock()  # two threads asking at once build it once
+
+
 def load_encoding(name: str) -> tiktoken.Encoding:
-    """tiktoken's encoding `name`, built from the files bpe-openai ships (never downloads)."""
-    name = _SAME_VOCABULARY.get(name, name)
+    """tiktoken's encoding `name`, built from the files bpe-openai ships (never downloads).
+    Blocks while it is built: in a coroutine, `await TokenCounter.encoding(...)`."""
+    with _loading:
+        return _built(_SAME_VOCABULARY.get(name, name))
+
+
+@functools.cache
+def _built(name: str) -> tiktoken.Encoding:
     if name not in _SHIPPED_ENCODINGS:
         raise TokenizerUnavailable(f"no offline BPE file for encoding {name}")
     pattern, special_tokens, sha256 = _SHIPPED_ENCODINGS[name]
@@ -131,23 +141,38 @@ def openai_encoding_name(model: str) -> str | None:
 
 
 class TokenCounter:
-    """Counts tokens for a model: exactly for OpenAI models, approximately for the others."""
+    """Counts tokens for a model: exactly for OpenAI models, approximately for the others.
+
+    An encoding is built the first time a count needs it, in a thread, off the event loop
+    (o200k_base: about 0.4 s, and 70 MB that stay). A server whose upstreams report usage
+    and that enforces no token limit may never need one.
+    """
+
+    def __init__(self) -> None:
+        self._ready: dict[str, tiktoken.Encoding] = {}
 
     def is_exact(self, model: str) -> bool:
         return openai_encoding_name(model) is not None
 
-    def encoding(self, model: str) -> tiktoken.Encoding:
-        return load_encoding(openai_encoding_name(model) or APPROXIMATION_ENCODING)
+    def encoding_name(self, model: str) -> str:
+        return openai_encoding_name(model) or APPROXIMATION_ENCODING
 
-    def count_text(self, model: str, text: str) -> int:
+    async def encoding(self, model: str) -> tiktoken.Encoding:
+        name = self.encoding_name(model)
+        encoding = self._ready.get(name)
+        if encoding is None:
+            encoding = self._ready[name] = await asyncio.to_thread(load_encoding, name)
+        return encoding
+
+    async def count_text(self, model: str, text: str) -> int:
         if not text:
             return 0
         # encode_ordinary: a user may well type "<|endoftext|>"; count it as plain text.
-        return len(self.encoding(model).encode_ordinary(text))
+        return len((await self.encoding(model)).encode_ordinary(text))
 
-    def count_messages(self, model: str, messages: Iterable[ChatMessage]) -> int:
+    async def count_messages(self, model: str, messages: Iterable[ChatMessage]) -> int:
         """Prompt tokens of a chat, with the per-message overhead of OpenAI's chat format."""
-        encoding = self.encoding(model)
+        encoding = await self.encoding(model)
         total = TOKENS_REPLY_PRIMING
         for message in messages:
             total += TOKENS_PER_MESSAGE

@@ -32,7 +32,7 @@ class UnaryChatProvider(ChatProvider, Protocol):
         ...
 
 
-def counted_usage(
+async def counted_usage(
     counter: TokenCounter,
     request: ChatRequest,
     text: str,
@@ -41,7 +41,7 @@ def counted_usage(
 ) -> UsageReport:
     """Usage as reported by the upstream, each missing half counted locally."""
     if prompt_tokens is None:
-        prompt_tokens = counter.count_messages(request.model, request.messages)
+        prompt_tokens = await counter.count_messages(request.model, request.messages)
     if completion_tokens is None:
-        completion_tokens = counter.count_text(request.model, text)
+        completion_tokens = await counter.count_text(request.model, text)
     return UsageReport(prompt_tokens, completion_tokens)

@@ -150,23 +150,23 @@ class CompletionFlow:
             except RouteurError as error:
                 failure = error
             await attempt.close()
-            self._settle(attempt, ledger)
+            await self._settle(attempt, ledger)
             metadata = account("failed" if failure else "completed", failure)
             yield CompletionChunk(done=True, error=failure, metadata=metadata)
         finally:
             if attempt is not None and not attempt.closed:
                 await attempt.close()  # cancelled: the upstream request closes first
-                self._settle(attempt, ledger)
+                await self._settle(attempt, ledger)
             if not accounted:
                 account("cancelled", None)
 
-    def _settle(self, attempt: Attempt, ledger: UsageLedger) -> None:
+    async def _settle(self, attempt: Attempt, ledger: UsageLedger) -> None:
         """Book the attempt's tokens: as reported, or counted from what came through."""
         usage = attempt.usage
         if usage is None:
             usage = UsageReport(
-                self._counter.count_messages(attempt.chat.model, attempt.chat.messages),
-                self._counter.count_text(attempt.chat.model, "".join(attempt.parts)),
+                await self._counter.count_messages(attempt.chat.model, attempt.chat.messages),
+                await self._counter.count_text(attempt.chat.model, "".join(attempt.parts)),
             )
         ledger.add(
             attempt.entry,

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from routeur_grpc.accounting.pricing import DEFAULT_USD_TO_EUR, CurrencyConverte
 from routeur_grpc.domain.completion import CompletionChunk, CompletionRequest
 from routeur_grpc.domain.models import ModelInfo
 from routeur_grpc.providers.base import ChatProvider
-from routeur_grpc.providers.token_count import APPROXIMATION_ENCODING, TokenCounter, load_encoding
+from routeur_grpc.providers.token_count import TokenCounter
 from routeur_grpc.routing.attempt_runner import AttemptRunner, UpstreamTimeouts
 from routeur_grpc.routing.catalog import ModelCatalog
 from routeur_grpc.routing.chain_walk import ChainWalker
@@ -123,7 +122,6 @@ class ModelRouter:
                 ],
             )
         self._directory.rebuild()
-        await asyncio.to_thread(load_encoding, APPROXIMATION_ENCODING)
 
     def add_providers(
         self,

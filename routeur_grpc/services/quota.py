@@ -142,7 +142,7 @@ class CompletionQuota:
             return UNLIMITED
         info = await self._models.get_model(request.model)
         await self._seed_budgets(caller, counters, now)
-        prompt = self.token_counter.count_messages(info.name, request.messages())
+        prompt = await self.token_counter.count_messages(info.name, request.messages())
         answer = request.max_tokens or self.config.reserve_tokens
         estimate = _Estimate(info, prompt)
         hold = QuotaHold(self, counters, uuid.uuid4().hex, estimate)
@@ -272,7 +272,7 @@ class QuotaHold:
                         final = chunk
                         yield chunk
                         continue
-                    tokens = self._quota.token_counter.count_text(estimate.model, chunk.content)
+                    tokens = await self._quota.token_counter.count_text(estimate.model, chunk.content)
                     refusal = await self._make_room(estimate.prompt_tokens + delivered + tokens)
                     if refusal is not None:
                         await chunks.aclose()  # closes the upstream request at once

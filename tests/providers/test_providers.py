@@ -221,8 +221,8 @@ async def test_usage_is_counted_exactly_when_an_openai_compatible_server_reports
     finally:
         await provider.aclose()
     expected = UsageReport(
-        token_counter.count_messages("gpt-4o", MESSAGES),
-        token_counter.count_text("gpt-4o", fake_openai.reply_text),
+        await token_counter.count_messages("gpt-4o", MESSAGES),
+        await token_counter.count_text("gpt-4o", fake_openai.reply_text),
     )
     assert streamed.usage == expected == unary.usage
     assert "authorization" in fake_openai.requests[0].headers  # the SDK needs a placeholder

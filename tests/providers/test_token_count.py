@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from routeur_grpc.domain.completion import ChatMessage
@@ -56,19 +58,27 @@ def test_openai_models_are_recognised(model: str, encoding: str | None) -> None:
     assert openai_encoding_name(model) == encoding
 
 
-def test_exact_for_openai_approximate_for_the_rest(token_counter: TokenCounter) -> None:
+async def test_exact_for_openai_approximate_for_the_rest(token_counter: TokenCounter) -> None:
     assert token_counter.is_exact("gpt-4o")
     assert not token_counter.is_exact("mistral-large-latest")
-    assert token_counter.encoding("mistral-large-latest").name == APPROXIMATION_ENCODING
-    assert token_counter.count_text("gpt-4", "hello world") == 2
-    assert token_counter.count_text("gpt-4o", "") == 0
+    assert (await token_counter.encoding("mistral-large-latest")).name == APPROXIMATION_ENCODING
+    assert await token_counter.count_text("gpt-4", "hello world") == 2
+    assert await token_counter.count_text("gpt-4o", "") == 0
 
 
-def test_chat_overhead_follows_the_cookbook(token_counter: TokenCounter) -> None:
+async def test_chat_overhead_follows_the_cookbook(token_counter: TokenCounter) -> None:
     messages = [ChatMessage("system", "Be brief."), ChatMessage("user", "hello world")]
-    encoding = token_counter.encoding("gpt-4o")
+    encoding = await token_counter.encoding("gpt-4o")
     content = sum(
         len(encoding.encode(m.role)) + len(encoding.encode(m.content)) for m in messages
     )
     expected = content + len(messages) * TOKENS_PER_MESSAGE + TOKENS_REPLY_PRIMING
-    assert token_counter.count_messages("gpt-4o", messages) == expected
+    assert await token_counter.count_messages("gpt-4o", messages) == expected
+
+
+async def test_counts_asked_at_once_before_any_encoding_is_built_agree() -> None:
+    counter = TokenCounter()  # a fresh counter: nothing built for it yet
+    counts = await asyncio.gather(
+        *(counter.count_text("gpt-4o", "hello world") for _ in range(4))
+    )
+    assert counts == [2, 2, 2, 2]
