@@ -144,8 +144,8 @@ class TokenCounter:
     """Counts tokens for a model: exactly for OpenAI models, approximately for the others.
 
     An encoding is built the first time a count needs it, in a thread, off the event loop
-    (o200k_base: about 0.4 s, and 70 MB that stay). A server whose upstreams report usage
-    and that enforces no token limit may never need one.
+    (o200k_base: about 0.5 s, and 73 MB that stay). A server whose upstreams report usage
+    and that enforces no rate limit or budget may never need one.
     """
 
     def __init__(self) -> None:
