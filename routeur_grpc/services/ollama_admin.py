@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import aclosing
+from typing import TYPE_CHECKING
 
 from routeur_grpc.domain.provider_admin import InstalledModel, PullStep
 from routeur_grpc.errors import FailedPrecondition, InvalidArgument
-from routeur_grpc.providers.ollama_chat import OllamaProvider
 from routeur_grpc.services.provider_admin import ProviderAdmin
+
+if TYPE_CHECKING:
+    from routeur_grpc.providers.ollama_chat import OllamaProvider
 
 
 class OllamaAdmin:
@@ -36,6 +39,9 @@ class OllamaAdmin:
             await ollama.delete(model)
 
     async def _ollama(self, provider_id: str) -> OllamaProvider:
+        # Imported when asked: a server without an Ollama provider never loads its SDK.
+        from routeur_grpc.providers.ollama_chat import OllamaProvider
+
         if not provider_id.strip():
             raise InvalidArgument("`provider_id` is empty: name an Ollama provider.")
         _, kind, client = await self._providers.client_for(provider_id)

@@ -215,13 +215,8 @@ def local_engine_config(settings: Settings) -> LocalWhisperConfig:
 def remote_engine(
     spec: ProviderSpec, settings: Settings, max_retries: int | None = None
 ) -> TranscriptionEngine:
-    """The transcription engine of a provider entry of type openai, mistral or openai_compatible."""
-    from routeur_grpc.transcription.mistral_engine import (
-        MISTRAL_SERVER_URL,
-        MistralTranscriptionEngine,
-    )
-    from routeur_grpc.transcription.openai_engine import OPENAI_BASE_URL, OpenAITranscriptionEngine
-
+    """The transcription engine of a provider entry of type openai, mistral or openai_compatible.
+    Each SDK is imported only for an entry of its type (the Mistral SDK alone weighs tens of MB)."""
     key = spec.api_key.get_secret_value() if spec.api_key is not None else None
     models = tuple(
         settings.transcription_models.get(spec.name) or _DEFAULT_MODELS_BY_TYPE[spec.type]
@@ -232,10 +227,17 @@ def remote_engine(
     )
     retries = max(0, settings.retry_max_attempts - 1) if max_retries is None else max_retries
     if spec.type == "mistral":
+        from routeur_grpc.transcription.mistral_engine import (
+            MISTRAL_SERVER_URL,
+            MistralTranscriptionEngine,
+        )
+
         return MistralTranscriptionEngine(
             spec.name, api_key=key, server_url=spec.base_url or MISTRAL_SERVER_URL,
             models=models, limits=limits, timeout_s=spec.timeout_s, max_retries=retries,
         )
+    from routeur_grpc.transcription.openai_engine import OPENAI_BASE_URL, OpenAITranscriptionEngine
+
     return OpenAITranscriptionEngine(
         spec.name, api_key=key, base_url=spec.base_url or OPENAI_BASE_URL, models=models,
         limits=limits, timeout_s=spec.timeout_s, max_retries=retries,
