@@ -1,6 +1,6 @@
-"""A server loads what its settings use: no SDK of an unconfigured provider (each weighs tens
-of MB in every server process). The tokenizer it may need for a stream cut short is built
-before it serves."""
+"""A server loads what its settings use: no SDK of an unconfigured provider (the Mistral and
+Ollama SDKs alone added 9 MB to a server with one OpenAI provider). The tokenizer it may
+need for a stream cut short is built before it serves."""
 
 from __future__ import annotations
 
