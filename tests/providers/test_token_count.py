@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from routeur_grpc.domain.completion import ChatMessage
+from routeur_grpc.providers import token_count
 from routeur_grpc.providers.token_count import (
     APPROXIMATION_ENCODING,
     TOKENS_PER_MESSAGE,
@@ -76,9 +77,11 @@ async def test_chat_overhead_follows_the_cookbook(token_counter: TokenCounter) -
     assert await token_counter.count_messages("gpt-4o", messages) == expected
 
 
-async def test_counts_asked_at_once_before_any_encoding_is_built_agree() -> None:
-    counter = TokenCounter()  # a fresh counter: nothing built for it yet
+async def test_counts_asked_at_once_before_the_encoding_is_built_build_it_once() -> None:
+    token_count._built.cache_clear()  # as in a fresh process: nothing built yet
+    counter = TokenCounter()
     counts = await asyncio.gather(
         *(counter.count_text("gpt-4o", "hello world") for _ in range(4))
     )
     assert counts == [2, 2, 2, 2]
+    assert token_count._built.cache_info().misses == 1  # four threads asked, one built
