@@ -125,9 +125,26 @@ def _built(name: str) -> tiktoken.Encoding:
         if line:
             token, rank = line.split()
             ranks[base64.b64decode(token)] = int(rank)
-    return tiktoken.Encoding(
+    encoding = ShippedEncoding(
         name, pat_str=pattern, mergeable_ranks=ranks, special_tokens=special_tokens
     )
+    # tiktoken's tables are now in Rust; the Encoding keeps this dictionary only to pickle
+    # itself, which ShippedEncoding does by name. Emptied, it frees 28 MB (o200k_base) of
+    # the 75 MB an encoding costs, in every process.
+    ranks.clear()
+    return encoding
+
+
+class ShippedEncoding(tiktoken.Encoding):
+    """A tiktoken encoding built from bpe-openai's files, without a Python copy of its
+    vocabulary. It pickles by name, as tiktoken pickles the encodings it registers, and
+    is built again from the files when unpickled."""
+
+    def __getstate__(self) -> object:
+        return self.name
+
+    def __setstate__(self, value: object) -> None:
+        self.__dict__ = load_encoding(str(value)).__dict__
 
 
 def openai_encoding_name(model: str) -> str | None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import pickle
+import tracemalloc
 
 import pytest
 
@@ -85,3 +87,26 @@ async def test_counts_asked_at_once_before_the_encoding_is_built_build_it_once()
     )
     assert counts == [2, 2, 2, 2]
     assert token_count._built.cache_info().misses == 1  # four threads asked, one built
+
+
+def test_a_built_encoding_keeps_no_python_copy_of_its_vocabulary() -> None:
+    token_count._built.cache_clear()
+    tracemalloc.start()
+    try:
+        encoding = load_encoding("cl100k_base")
+        kept, _peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # The vocabulary, as a Python dictionary, is about 14 MB (100,256 entries): it was
+    # read, handed to tiktoken's Rust tables, and let go.
+    assert kept < 2_000_000
+    assert encoding.encode("hello world") == [15339, 1917]
+
+
+def test_an_encoding_pickles_by_name_and_counts_alike_once_unpickled() -> None:
+    encoding = load_encoding("o200k_base")
+    data = pickle.dumps(encoding)
+    assert len(data) < 200  # its name, not its vocabulary
+    again = pickle.loads(data)
+    for text in SAMPLES:
+        assert again.encode_ordinary(text) == encoding.encode_ordinary(text)
