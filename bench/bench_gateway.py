@@ -1,7 +1,7 @@
 """Routeur against the upstream alone and against LiteLLM's proxy, side by side, in one run.
 
     .venv/bin/python bench/bench_gateway.py [--quick] [--no-litellm] [--streams 100,1000]
-        [--workers 2]
+        [--workers 2] [--rounds 3]
 
 Processes, each on 127.0.0.1: the fake OpenAI upstream (the floor), Routeur wired to it with
 Envoy beside it (`fake_stack.py routeur --rest`), once as one process and once with
@@ -17,7 +17,8 @@ a shared machine hits every path alike:
 - stream time to first token at concurrency 1;
 - throughput at saturation: `wrk` (HTTP paths) and `h2load` (gRPC, pre-encoded requests
   on 16 connections, which the kernel spreads over the workers), from Debian; the upstream
-  alone is measured first to show the load generator is not the bottleneck;
+  alone is measured first to show the load generator is not the bottleneck. `--rounds`
+  runs of every path, interleaved (default 3): the median is reported, every run is kept;
 - concurrent slow streams (one token a second): errors, time to first token p99 and the
   peak RSS of the largest server process, for each level of `--streams`;
 - per-token relay cost: five 2,000-token bursts, tokens/s seen by the client and the CPU time
@@ -130,6 +131,15 @@ async def concurrent_streams(
             "peak_rss_mb": round(max(proc_peak_rss_mb(pid) for pid in pids), 1)}
 
 
+def median_run(rounds: list[dict[str, float]]) -> dict[str, Any]:
+    """The run with the median requests/s, every run's requests/s beside it, and the errors
+    of all runs."""
+    ordered = sorted(rounds, key=lambda run: run["rps"])
+    return {**ordered[(len(ordered) - 1) // 2],
+            "rps_runs": [run["rps"] for run in rounds],
+            "errors": sum(int(run["errors"]) for run in rounds)}
+
+
 def relay_cost(path: Any, pids: list[int], bursts: int = 5) -> dict[str, float]:
     """`bursts` burst streams one after the other: tokens/s at the client, CPU ms per 1,000
     tokens in `pids` (/proc counts CPU in 10 ms ticks: several bursts make them few)."""
@@ -177,6 +187,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--duration", type=int, default=10, help="seconds per throughput run")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="throughput runs of each path, "
+                        "interleaved; the median is reported, with every run's figure")
     parser.add_argument("--streams", default="100,1000", help="concurrent stream levels")
     parser.add_argument("--workers", type=int, default=2, help="server processes of the "
                         "second Routeur (ROUTEUR_WORKERS; 1: no second Routeur)")
@@ -185,6 +197,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.requests, args.warmup, args.duration, args.streams = 300, 30, 5, "100"
+        args.rounds = 1
     report = Report()
     stack: list[subprocess.Popen[Any]] = []
     try:
@@ -212,23 +225,28 @@ def main() -> None:
             interleaved(paths, "first_token", max(200, args.requests // 10), 10), "upstream")
 
         print("throughput at saturation …", flush=True)
-        report.throughput_rps["upstream"] = wrk(upstream_url, args.duration, args.connections)
         stacks = [("", rinfo)]
         if args.workers > 1:
             multi, minfo = start_stack("routeur", "--openai-url", upstream_url, "--rest",
                                        "--workers", str(args.workers))
             stack.append(multi)
             stacks.append((f", {args.workers} workers", minfo))
-        for suffix, served in stacks:
-            for method in GRPC_METHODS:
-                report.throughput_rps[f"Routeur gRPC {method}{suffix}"] = h2load(
-                    served["address"], args.duration, 16, max(1, args.connections // 16), method)
-            report.throughput_rps[f"Routeur REST{suffix}"] = wrk(
-                served["rest_url"], args.duration, args.connections)
-        if litellm is not None:
-            report.throughput_rps["LiteLLM"] = wrk(
-                litellm[1], args.duration, args.connections, LITELLM_MASTER_KEY
-            )
+        runs: dict[str, list[dict[str, float]]] = {}
+        for _ in range(args.rounds):
+            # Every path once per round: a slow spell of the machine hits each alike.
+            runs.setdefault("upstream", []).append(
+                wrk(upstream_url, args.duration, args.connections))
+            for suffix, served in stacks:
+                for method in GRPC_METHODS:
+                    runs.setdefault(f"Routeur gRPC {method}{suffix}", []).append(h2load(
+                        served["address"], args.duration, 16, max(1, args.connections // 16),
+                        method))
+                runs.setdefault(f"Routeur REST{suffix}", []).append(
+                    wrk(served["rest_url"], args.duration, args.connections))
+            if litellm is not None:
+                runs.setdefault("LiteLLM", []).append(
+                    wrk(litellm[1], args.duration, args.connections, LITELLM_MASTER_KEY))
+        report.throughput_rps = {name: median_run(rounds) for name, rounds in runs.items()}
         if args.workers > 1:
             stack.remove(multi)
             multi.terminate()

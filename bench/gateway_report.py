@@ -53,9 +53,11 @@ def markdown(report: Report) -> str:
             f"{relay.get('tokens_per_s', '-')} | {relay.get('cpu_ms_per_1000_tokens', '-')} |"
         )
     if report.throughput_rps:
-        lines += ["", "| requests/s at saturation | requests/s | errors |", "|---|---|---|"]
+        lines += ["", "| requests/s at saturation | median requests/s | each run | errors |",
+                  "|---|---|---|---|"]
         for name, row in report.throughput_rps.items():
-            lines.append(f"| {name} | {row['rps']:,.0f} | {row['errors']} |")
+            runs = ", ".join(f"{rps:,.0f}" for rps in row.get("rps_runs", [row["rps"]]))
+            lines.append(f"| {name} | {row['rps']:,.0f} | {runs} | {row['errors']} |")
     if report.streams:
         lines += ["", "| concurrent slow streams (gRPC) | errors | TTFT p99 ms | peak RSS MB |",
                   "|---|---|---|---|"]
