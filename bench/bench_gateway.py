@@ -18,7 +18,8 @@ a shared machine hits every path alike:
 - throughput at saturation: `wrk` (HTTP paths) and `h2load` (gRPC, pre-encoded requests
   on 16 connections, which the kernel spreads over the workers), from Debian; the upstream
   alone is measured first to show the load generator is not the bottleneck. `--rounds`
-  runs of every path, interleaved (default 3): the median is reported, every run is kept;
+  runs of every path, interleaved (default 3): the median is reported, every run is kept,
+  with the CPU Routeur's servers and its Envoy spent per call during each run (/proc);
 - concurrent slow streams (one token a second): errors, time to first token p99 and the
   peak RSS of the largest server process, for each level of `--streams`;
 - per-token relay cost: five 2,000-token bursts, tokens/s seen by the client and the CPU time
@@ -37,6 +38,9 @@ import json
 import re
 import subprocess
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -129,6 +133,35 @@ async def concurrent_streams(
     return {"streams": count, "errors": sum(errors.values()), "errors_by_status": errors,
             "ttft_p99_ms": round(percentile(ttft, 99) * 1000, 1) if ttft else -1,
             "peak_rss_mb": round(max(proc_peak_rss_mb(pid) for pid in pids), 1)}
+
+
+@dataclass(frozen=True)
+class ServerProcesses:
+    """A Routeur stack's server processes (one, or its workers) and its Envoy."""
+
+    servers: list[int]
+    envoy: list[int]
+
+    @classmethod
+    def of(cls, pid: int, info: dict[str, Any]) -> ServerProcesses:
+        envoy = [child for child in children(pid)
+                 if Path(f"/proc/{child}/comm").read_text().strip() == "envoy"]
+        return cls(info.get("pids") or [pid], envoy)
+
+    def measure(self, run: Callable[..., dict[str, float]], *args: Any) -> dict[str, float]:
+        """`run(*args)`'s figures, plus the CPU the servers and Envoy spent per call
+        meanwhile."""
+        servers = sum(proc_cpu_s(pid) for pid in self.servers)
+        envoy = sum(proc_cpu_s(pid) for pid in self.envoy)
+        started = time.perf_counter()
+        result = run(*args)
+        calls = result["rps"] * (time.perf_counter() - started)
+        if not calls:
+            return result
+        servers = sum(proc_cpu_s(pid) for pid in self.servers) - servers
+        envoy = sum(proc_cpu_s(pid) for pid in self.envoy) - envoy
+        return {**result, "server_cpu_ms_per_call": round(servers * 1000 / calls, 2),
+                "envoy_cpu_ms_per_call": round(envoy * 1000 / calls, 2)}
 
 
 def median_run(rounds: list[dict[str, float]]) -> dict[str, Any]:
@@ -225,24 +258,25 @@ def main() -> None:
             interleaved(paths, "first_token", max(200, args.requests // 10), 10), "upstream")
 
         print("throughput at saturation …", flush=True)
-        stacks = [("", rinfo)]
+        stacks = [("", rinfo, ServerProcesses.of(routeur.pid, rinfo))]
         if args.workers > 1:
             multi, minfo = start_stack("routeur", "--openai-url", upstream_url, "--rest",
                                        "--workers", str(args.workers))
             stack.append(multi)
-            stacks.append((f", {args.workers} workers", minfo))
+            stacks.append((f", {args.workers} workers", minfo,
+                           ServerProcesses.of(multi.pid, minfo)))
         runs: dict[str, list[dict[str, float]]] = {}
         for _ in range(args.rounds):
             # Every path once per round: a slow spell of the machine hits each alike.
             runs.setdefault("upstream", []).append(
                 wrk(upstream_url, args.duration, args.connections))
-            for suffix, served in stacks:
+            for suffix, served, processes in stacks:
                 for method in GRPC_METHODS:
-                    runs.setdefault(f"Routeur gRPC {method}{suffix}", []).append(h2load(
-                        served["address"], args.duration, 16, max(1, args.connections // 16),
-                        method))
-                runs.setdefault(f"Routeur REST{suffix}", []).append(
-                    wrk(served["rest_url"], args.duration, args.connections))
+                    runs.setdefault(f"Routeur gRPC {method}{suffix}", []).append(
+                        processes.measure(h2load, served["address"], args.duration, 16,
+                                          max(1, args.connections // 16), method))
+                runs.setdefault(f"Routeur REST{suffix}", []).append(processes.measure(
+                    wrk, served["rest_url"], args.duration, args.connections))
             if litellm is not None:
                 runs.setdefault("LiteLLM", []).append(
                     wrk(litellm[1], args.duration, args.connections, LITELLM_MASTER_KEY))

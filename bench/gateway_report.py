@@ -53,11 +53,13 @@ def markdown(report: Report) -> str:
             f"{relay.get('tokens_per_s', '-')} | {relay.get('cpu_ms_per_1000_tokens', '-')} |"
         )
     if report.throughput_rps:
-        lines += ["", "| requests/s at saturation | median requests/s | each run | errors |",
-                  "|---|---|---|---|"]
+        lines += ["", "| requests/s at saturation | median requests/s | each run | errors "
+                  "| CPU ms per call: servers / Envoy |", "|---|---|---|---|---|"]
         for name, row in report.throughput_rps.items():
             runs = ", ".join(f"{rps:,.0f}" for rps in row.get("rps_runs", [row["rps"]]))
-            lines.append(f"| {name} | {row['rps']:,.0f} | {runs} | {row['errors']} |")
+            cpu = (f"{row['server_cpu_ms_per_call']:.2f} / {row['envoy_cpu_ms_per_call']:.2f}"
+                   if "server_cpu_ms_per_call" in row else "-")
+            lines.append(f"| {name} | {row['rps']:,.0f} | {runs} | {row['errors']} | {cpu} |")
     if report.streams:
         lines += ["", "| concurrent slow streams (gRPC) | errors | TTFT p99 ms | peak RSS MB |",
                   "|---|---|---|---|"]
