@@ -1,7 +1,7 @@
 """Routeur against the upstream alone and against LiteLLM's proxy, side by side, in one run.
 
     .venv/bin/python bench/bench_gateway.py [--quick] [--no-litellm] [--streams 100,1000]
-        [--workers 2] [--rounds 3]
+        [--workers 2] [--rounds 3] [--stream-seconds 60]
 
 Processes, each on 127.0.0.1: the fake OpenAI upstream (the floor), Routeur wired to it with
 Envoy beside it (`fake_stack.py routeur --rest`), once as one process and once with
@@ -20,8 +20,9 @@ a shared machine hits every path alike:
   alone is measured first to show the load generator is not the bottleneck. `--rounds`
   runs of every path, interleaved (default 3): the median is reported, every run is kept,
   with the CPU Routeur's servers and its Envoy spent per call during each run (/proc);
-- concurrent slow streams (one token a second): errors, time to first token p99 and the
-  peak RSS of the largest server process, for each level of `--streams`;
+- concurrent slow streams (one token a second for `--stream-seconds`, default 60): errors,
+  time to first token p99, how many were open at once at most, and the peak RSS of the
+  largest server process, for each level of `--streams`;
 - per-token relay cost: five 2,000-token bursts, tokens/s seen by the client and the CPU time
   the server (and Envoy) spent per 1,000 tokens, from /proc.
 
@@ -99,39 +100,49 @@ def summarise(samples: dict[str, list[float]], floor: str) -> dict[str, dict[str
 
 
 async def concurrent_streams(
-    address: str, count: int, pids: list[int], channels: int = 8
+    address: str, count: int, pids: list[int], seconds: int, channels: int = 8
 ) -> dict[str, Any]:
-    """`count` streams at once against an upstream sending one token a second, spread over
-    `channels` connections (the kernel spreads connections, not calls, over workers); the
-    peak RSS of the largest of `pids`, and the errors by status."""
+    """`count` streams at once against an upstream sending one token a second for about
+    `seconds`, spread over `channels` connections (the kernel spreads connections, not
+    calls, over workers): the errors by status, the time to first token, how many streams
+    were open at once at most (first token received, last not yet), and the peak RSS of the
+    largest of `pids`."""
     opened = [grpc.aio.insecure_channel(address, options=[
         ("grpc.max_concurrent_streams", 0), ("grpc.use_local_subchannel_pool", 1),
     ]) for _ in range(channels)]
     stubs = [pb_grpc.CompletionServiceStub(channel) for channel in opened]
     ttft: list[float] = []
     errors: dict[str, int] = {}
+    open_now = max_open = 0
 
     async def one(stub: pb_grpc.CompletionServiceStub) -> None:
+        nonlocal open_now, max_open
         started = time.perf_counter()
         first = True
         try:
             async for chunk in stub.StreamCompletion(
-                pb.StreamCompletionRequest(message=MESSAGE, model=MODEL, max_tokens=3),
-                timeout=120, metadata=AUTH_METADATA,
+                pb.StreamCompletionRequest(message=MESSAGE, model=MODEL, max_tokens=seconds),
+                timeout=seconds + 180, metadata=AUTH_METADATA,
             ):
                 if first and chunk.content:
                     ttft.append(time.perf_counter() - started)
                     first = False
+                    open_now += 1
+                    max_open = max(max_open, open_now)
                 if chunk.HasField("error"):
                     errors[chunk.error.reason or "error"] = errors.get(chunk.error.reason, 0) + 1
         except grpc.aio.AioRpcError as error:
             errors[error.code().name] = errors.get(error.code().name, 0) + 1
+        finally:
+            if not first:
+                open_now -= 1
 
     await asyncio.gather(*(one(stubs[i % channels]) for i in range(count)))
     for channel in opened:
         await channel.close()
     return {"streams": count, "errors": sum(errors.values()), "errors_by_status": errors,
             "ttft_p99_ms": round(percentile(ttft, 99) * 1000, 1) if ttft else -1,
+            "max_open": max_open,
             "peak_rss_mb": round(max(proc_peak_rss_mb(pid) for pid in pids), 1)}
 
 
@@ -223,6 +234,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="throughput runs of each path, "
                         "interleaved; the median is reported, with every run's figure")
     parser.add_argument("--streams", default="100,1000", help="concurrent stream levels")
+    parser.add_argument("--stream-seconds", type=int, default=60, help="how long each slow "
+                        "stream lasts (one token a second): long enough for every stream of a "
+                        "level to be open at once")
     parser.add_argument("--workers", type=int, default=2, help="server processes of the "
                         "second Routeur (ROUTEUR_WORKERS; 1: no second Routeur)")
     parser.add_argument("--no-litellm", action="store_true")
@@ -230,7 +244,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.requests, args.warmup, args.duration, args.streams = 300, 30, 5, "100"
-        args.rounds = 1
+        args.rounds, args.stream_seconds = 1, 5
     report = Report()
     stack: list[subprocess.Popen[Any]] = []
     try:
@@ -305,7 +319,7 @@ def main() -> None:
             report.relay[name] = relay_cost(path, pids)
 
         print("concurrent slow streams …", flush=True)
-        slow, sinfo = start_stack("upstream", "openai", "--tokens", "3",
+        slow, sinfo = start_stack("upstream", "openai", "--tokens", str(args.stream_seconds),
                                   "--delay-s", "1.0")
         stack.append(slow)
         for workers in sorted({1, args.workers}):
@@ -315,7 +329,7 @@ def main() -> None:
             label = "" if workers == 1 else f", {workers} workers"
             for level in [int(n) for n in args.streams.split(",") if n]:
                 report.streams[f"{level}{label}"] = asyncio.run(
-                    concurrent_streams(srinfo["address"], level, pids))
+                    concurrent_streams(srinfo["address"], level, pids, args.stream_seconds))
             slow_routeur.terminate()
             slow_routeur.wait(timeout=60)
     finally:

@@ -61,11 +61,11 @@ def markdown(report: Report) -> str:
                    if "server_cpu_ms_per_call" in row else "-")
             lines.append(f"| {name} | {row['rps']:,.0f} | {runs} | {row['errors']} | {cpu} |")
     if report.streams:
-        lines += ["", "| concurrent slow streams (gRPC) | errors | TTFT p99 ms | peak RSS MB |",
-                  "|---|---|---|---|"]
+        lines += ["", "| concurrent slow streams (gRPC) | errors | TTFT p99 ms | open at once, "
+                  "at most | peak RSS MB |", "|---|---|---|---|---|"]
         for level, row in report.streams.items():
             lines.append(f"| {level} | {row['errors']} | {row['ttft_p99_ms']} | "
-                         f"{row['peak_rss_mb']} |")
+                         f"{row.get('max_open', '-')} | {row['peak_rss_mb']} |")
     return "\n".join(lines)
 
 
