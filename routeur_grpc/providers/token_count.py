@@ -136,9 +136,9 @@ def _built(name: str) -> tiktoken.Encoding:
 
 
 class ShippedEncoding(tiktoken.Encoding):
-    """A tiktoken encoding built from bpe-openai's files, without a Python copy of its
-    vocabulary. It pickles by name, as tiktoken pickles the encodings it registers, and
-    is built again from the files when unpickled."""
+    """A tiktoken encoding built from bpe-openai's files (by `load_encoding`, which lets
+    the Python copy of its vocabulary go). It pickles by name, as tiktoken pickles the
+    encodings it registers, and is built again from the files when unpickled."""
 
     def __getstate__(self) -> object:
         return self.name
