@@ -272,7 +272,8 @@ class QuotaHold:
                         final = chunk
                         yield chunk
                         continue
-                    tokens = await self._quota.token_counter.count_text(estimate.model, chunk.content)
+                    counter = self._quota.token_counter
+                    tokens = await counter.count_text(estimate.model, chunk.content)
                     refusal = await self._make_room(estimate.prompt_tokens + delivered + tokens)
                     if refusal is not None:
                         await chunks.aclose()  # closes the upstream request at once
