@@ -1,6 +1,6 @@
 """What the parts Routeur stands on cost by themselves, before any code of Routeur runs.
 
-    .venv/bin/python bench/bench_floors.py [--streams 2500] [--calls 600]
+    .venv/bin/python bench/bench_floors.py [--streams 2500] [--stream-seconds 20] [--calls 600]
 
 Three floors, each measured on this machine, so that the gateway benchmark's figures can be
 read against them:
@@ -9,10 +9,14 @@ read against them:
   sent at once, in its own process) from the synchronous Python client, at concurrency 1:
   the part of a stream's time to first token that any grpc.aio server pays;
 - memory per stream held by a bare grpc.aio server: `--streams` calls at once, each sending
-  three messages one second apart (peak RSS over the server at rest, per stream);
+  a message a second for `--stream-seconds` (peak RSS over the server at rest, per stream
+  open at the same time);
 - memory per stream held by the OpenAI SDK on its aiohttp transport, as the providers call
   it: `--streams` streamed completions at once against the fake upstream sending one token a
-  second.
+  second for `--stream-seconds`.
+
+Streams last long enough for all of them to be open together; each floor also reports how
+many were open at once at most (first message received, last not yet).
 
 Writes bench/results/floors-<date>.json; prints a Markdown table. Asserts nothing.
 """
@@ -37,37 +41,38 @@ from routeur.v1 import completion_service_pb2 as pb
 from routeur.v1 import completion_service_pb2_grpc as pb_grpc
 
 RESULTS = Path(__file__).with_name("results")
-SLOW_MESSAGES = 3
 
 
 # --- the bare server, in its own process --------------------------------------------------------
 
 
 class _Bare(pb_grpc.CompletionServiceServicer):
-    def __init__(self, delay_s: float) -> None:
+    def __init__(self, delay_s: float, messages: int) -> None:
         self._delay_s = delay_s
+        self._messages = messages
 
     async def StreamCompletion(self, request: Any, context: Any) -> Any:  # noqa: N802
-        for _ in range(SLOW_MESSAGES if self._delay_s else 1):
+        for _ in range(self._messages):
             if self._delay_s:
                 await asyncio.sleep(self._delay_s)
             yield pb.StreamCompletionResponse(content="token ")
         yield pb.StreamCompletionResponse(done=True)
 
 
-async def _serve_bare(delay_s: float) -> None:
+async def _serve_bare(delay_s: float, messages: int) -> None:
     limit = 1_000_000  # every call reaches the handler: the floor, not an admission policy
     server = grpc.aio.server(options=[("grpc.server.max_pending_requests", limit),
                                       ("grpc.server.max_pending_requests_hard_limit", limit)])
-    pb_grpc.add_CompletionServiceServicer_to_server(_Bare(delay_s), server)
+    pb_grpc.add_CompletionServiceServicer_to_server(_Bare(delay_s, messages), server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     print(json.dumps({"address": f"127.0.0.1:{port}"}), flush=True)
     await server.wait_for_termination()
 
 
-def _bare_server(delay_s: float) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen([sys.executable, __file__, "--serve-bare", str(delay_s)],
+def _bare_server(delay_s: float, messages: int) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen([sys.executable, __file__, "--serve-bare", str(delay_s),
+                                "--bare-messages", str(messages)],
                                stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     return process, json.loads(process.stdout.readline())["address"]
@@ -77,7 +82,7 @@ def _bare_server(delay_s: float) -> tuple[subprocess.Popen[str], str]:
 
 
 def stream_ttft(calls: int) -> dict[str, float]:
-    process, address = _bare_server(0.0)
+    process, address = _bare_server(0.0, 1)
     try:
         with grpc.insecure_channel(address) as channel:
             stub = pb_grpc.CompletionServiceStub(channel)
@@ -95,16 +100,35 @@ def stream_ttft(calls: int) -> dict[str, float]:
             "p99_ms": round(percentile(times, 99) * 1000, 3), "calls": len(times)}
 
 
-async def _hold_grpc_streams(address: str, count: int, pid: int) -> float:
+class _OpenAtOnce:
+    """How many streams have had their first piece and not yet their last, at most."""
+
+    def __init__(self) -> None:
+        self.now = self.most = 0
+
+    async def read(self, pieces: Any) -> None:
+        opened = False
+        try:
+            async for _piece in pieces:
+                if not opened:
+                    opened = True
+                    self.now += 1
+                    self.most = max(self.most, self.now)
+        finally:
+            if opened:
+                self.now -= 1
+
+
+async def _hold_grpc_streams(address: str, count: int, pid: int) -> tuple[float, int]:
     channels = [grpc.aio.insecure_channel(address, options=[
         ("grpc.max_concurrent_streams", 0), ("grpc.use_local_subchannel_pool", 1),
     ]) for _ in range(8)]
     peak = 0.0
+    open_at_once = _OpenAtOnce()
 
     async def one(channel: grpc.aio.Channel) -> None:
         stub = pb_grpc.CompletionServiceStub(channel)
-        async for _chunk in stub.StreamCompletion(pb.StreamCompletionRequest(message="x")):
-            pass
+        await open_at_once.read(stub.StreamCompletion(pb.StreamCompletionRequest(message="x")))
 
     async def watch() -> None:
         nonlocal peak
@@ -117,23 +141,28 @@ async def _hold_grpc_streams(address: str, count: int, pid: int) -> float:
     watcher.cancel()
     for channel in channels:
         await channel.close()
-    return peak
+    return peak, open_at_once.most
 
 
-def grpc_stream_memory(count: int) -> dict[str, float]:
-    process, address = _bare_server(1.0)
+def _held(count: int, at_rest: float, peak: float, most_open: int) -> dict[str, float]:
+    return {"streams": count, "open_at_once": most_open, "rest_mb": round(at_rest, 1),
+            "peak_mb": round(peak, 1),
+            "kb_per_stream": round((peak - at_rest) * 1024 / max(1, most_open), 1)}
+
+
+def grpc_stream_memory(count: int, seconds: int) -> dict[str, float]:
+    process, address = _bare_server(1.0, seconds)
     try:
         time.sleep(0.5)
         at_rest = proc_rss_mb(process.pid)
-        peak = asyncio.run(_hold_grpc_streams(address, count, process.pid))
+        peak, most_open = asyncio.run(_hold_grpc_streams(address, count, process.pid))
     finally:
         process.terminate()
         process.wait(timeout=30)
-    return {"streams": count, "rest_mb": round(at_rest, 1), "peak_mb": round(peak, 1),
-            "kb_per_stream": round((peak - at_rest) * 1024 / count, 1)}
+    return _held(count, at_rest, peak, most_open)
 
 
-async def _hold_sdk_streams(upstream_url: str, count: int) -> tuple[float, float]:
+async def _hold_sdk_streams(upstream_url: str, count: int) -> tuple[float, float, int]:
     import httpx2
     from openai import AsyncOpenAI, DefaultAioHttpClient
 
@@ -143,15 +172,17 @@ async def _hold_sdk_streams(upstream_url: str, count: int) -> tuple[float, float
     client = AsyncOpenAI(api_key="sk-bench", base_url=f"{upstream_url}/v1", http_client=http,
                          max_retries=0)
 
+    open_at_once = _OpenAtOnce()
+
     async def one() -> None:
         stream = await client.chat.completions.create(
             model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], stream=True,
             stream_options={"include_usage": True},
         )
-        async for _chunk in stream:
-            pass
+        await open_at_once.read(stream)
 
     await one()  # the client's lazy parts are built before the baseline
+    open_at_once.most = 0
     at_rest = _own_rss_mb()
     peak = at_rest
 
@@ -165,7 +196,7 @@ async def _hold_sdk_streams(upstream_url: str, count: int) -> tuple[float, float
     await asyncio.gather(*(one() for _ in range(count)))
     watcher.cancel()
     await client.close()
-    return at_rest, peak
+    return at_rest, peak, open_at_once.most
 
 
 def _own_rss_mb() -> float:
@@ -173,35 +204,38 @@ def _own_rss_mb() -> float:
     return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024  # type: ignore[union-attr]
 
 
-def sdk_stream_memory(count: int) -> dict[str, float]:
+def sdk_stream_memory(count: int, seconds: int) -> dict[str, float]:
     import uvloop
 
-    upstream, info = start_stack("upstream", "openai", "--tokens", "3", "--delay-s", "1.0")
+    upstream, info = start_stack("upstream", "openai", "--tokens", str(seconds),
+                                 "--delay-s", "1.0")
     try:
-        at_rest, peak = uvloop.run(_hold_sdk_streams(info["url"], count))
+        at_rest, peak, most_open = uvloop.run(_hold_sdk_streams(info["url"], count))
     finally:
         upstream.terminate()
         upstream.wait(timeout=30)
-    return {"streams": count, "rest_mb": round(at_rest, 1), "peak_mb": round(peak, 1),
-            "kb_per_stream": round((peak - at_rest) * 1024 / count, 1)}
+    return _held(count, at_rest, peak, most_open)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--streams", type=int, default=2500, help="streams held at once")
+    parser.add_argument("--stream-seconds", type=int, default=20,
+                        help="how long each held stream lasts (a message a second)")
     parser.add_argument("--calls", type=int, default=600, help="calls timed for the TTFT")
     parser.add_argument("--serve-bare", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--bare-messages", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare is not None:
         import uvloop
 
-        uvloop.run(_serve_bare(args.serve_bare))
+        uvloop.run(_serve_bare(args.serve_bare, args.bare_messages))
         return
     results = {
         "date": datetime.date.today().isoformat(),
         "grpc_stream_ttft": stream_ttft(args.calls),
-        "grpc_stream_memory": grpc_stream_memory(args.streams),
-        "sdk_stream_memory": sdk_stream_memory(args.streams),
+        "grpc_stream_memory": grpc_stream_memory(args.streams, args.stream_seconds),
+        "sdk_stream_memory": sdk_stream_memory(args.streams, args.stream_seconds),
     }
     RESULTS.mkdir(exist_ok=True)
     target = RESULTS / f"floors-{results['date']}.json"
@@ -212,9 +246,9 @@ def main() -> None:
     print("| floor | measured |\n|---|---|")
     print(f"| bare grpc.aio stream, time to first message | p50 {ttft['p50_ms']} ms, "
           f"p99 {ttft['p99_ms']} ms |")
-    print(f"| bare grpc.aio server, {grpc_memory['streams']:,} streams held | "
+    print(f"| bare grpc.aio server, {grpc_memory['open_at_once']:,} streams open at once | "
           f"{grpc_memory['kb_per_stream']} KB per stream ({grpc_memory['rest_mb']} MB at rest) |")
-    print(f"| OpenAI SDK on aiohttp, {sdk_memory['streams']:,} streams held | "
+    print(f"| OpenAI SDK on aiohttp, {sdk_memory['open_at_once']:,} streams open at once | "
           f"{sdk_memory['kb_per_stream']} KB per stream |")
     print(f"\nresults: {target}")
 
