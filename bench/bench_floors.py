@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from bench_support import percentile, proc_rss_mb, start_stack
+from bench_support import OpenAtOnce, percentile, proc_rss_mb, start_stack
 from routeur.v1 import completion_service_pb2 as pb
 from routeur.v1 import completion_service_pb2_grpc as pb_grpc
 
@@ -100,23 +100,16 @@ def stream_ttft(calls: int) -> dict[str, float]:
             "p99_ms": round(percentile(times, 99) * 1000, 3), "calls": len(times)}
 
 
-class _OpenAtOnce:
-    """How many streams have had their first piece and not yet their last, at most."""
-
-    def __init__(self) -> None:
-        self.now = self.most = 0
-
-    async def read(self, pieces: Any) -> None:
-        opened = False
-        try:
-            async for _piece in pieces:
-                if not opened:
-                    opened = True
-                    self.now += 1
-                    self.most = max(self.most, self.now)
-        finally:
-            if opened:
-                self.now -= 1
+async def _read(pieces: Any, open_at_once: OpenAtOnce) -> None:
+    opened = False
+    try:
+        async for _piece in pieces:
+            if not opened:
+                opened = True
+                open_at_once.opened()
+    finally:
+        if opened:
+            open_at_once.closed()
 
 
 async def _hold_grpc_streams(address: str, count: int, pid: int) -> tuple[float, int]:
@@ -124,11 +117,11 @@ async def _hold_grpc_streams(address: str, count: int, pid: int) -> tuple[float,
         ("grpc.max_concurrent_streams", 0), ("grpc.use_local_subchannel_pool", 1),
     ]) for _ in range(8)]
     peak = 0.0
-    open_at_once = _OpenAtOnce()
+    open_at_once = OpenAtOnce()
 
     async def one(channel: grpc.aio.Channel) -> None:
         stub = pb_grpc.CompletionServiceStub(channel)
-        await open_at_once.read(stub.StreamCompletion(pb.StreamCompletionRequest(message="x")))
+        await _read(stub.StreamCompletion(pb.StreamCompletionRequest(message="x")), open_at_once)
 
     async def watch() -> None:
         nonlocal peak
@@ -172,14 +165,14 @@ async def _hold_sdk_streams(upstream_url: str, count: int) -> tuple[float, float
     client = AsyncOpenAI(api_key="sk-bench", base_url=f"{upstream_url}/v1", http_client=http,
                          max_retries=0)
 
-    open_at_once = _OpenAtOnce()
+    open_at_once = OpenAtOnce()
 
     async def one() -> None:
         stream = await client.chat.completions.create(
             model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], stream=True,
             stream_options={"include_usage": True},
         )
-        await open_at_once.read(stream)
+        await _read(stream, open_at_once)
 
     await one()  # the client's lazy parts are built before the baseline
     open_at_once.most = 0

@@ -48,6 +48,7 @@ import grpc
 from bench_support import (
     AUTH_METADATA,
     BENCH_ADMIN_KEY,
+    OpenAtOnce,
     children,
     percentile,
     proc_cpu_s,
@@ -113,10 +114,9 @@ async def concurrent_streams(
     stubs = [pb_grpc.CompletionServiceStub(channel) for channel in opened]
     ttft: list[float] = []
     errors: dict[str, int] = {}
-    open_now = max_open = 0
+    open_at_once = OpenAtOnce()
 
     async def one(stub: pb_grpc.CompletionServiceStub) -> None:
-        nonlocal open_now, max_open
         started = time.perf_counter()
         first = True
         try:
@@ -127,22 +127,21 @@ async def concurrent_streams(
                 if first and chunk.content:
                     ttft.append(time.perf_counter() - started)
                     first = False
-                    open_now += 1
-                    max_open = max(max_open, open_now)
+                    open_at_once.opened()
                 if chunk.HasField("error"):
                     errors[chunk.error.reason or "error"] = errors.get(chunk.error.reason, 0) + 1
         except grpc.aio.AioRpcError as error:
             errors[error.code().name] = errors.get(error.code().name, 0) + 1
         finally:
             if not first:
-                open_now -= 1
+                open_at_once.closed()
 
     await asyncio.gather(*(one(stubs[i % channels]) for i in range(count)))
     for channel in opened:
         await channel.close()
     return {"streams": count, "errors": sum(errors.values()), "errors_by_status": errors,
             "ttft_p99_ms": round(percentile(ttft, 99) * 1000, 1) if ttft else -1,
-            "max_open": max_open,
+            "max_open": open_at_once.most,
             "peak_rss_mb": round(max(proc_peak_rss_mb(pid) for pid in pids), 1)}
 
 

@@ -66,3 +66,17 @@ def children(pid: int) -> list[int]:
         text = (task / "children").read_text().split()
         found += [int(child) for child in text]
     return found
+
+
+class OpenAtOnce:
+    """How many streams have had their first piece and not yet their last, at most."""
+
+    def __init__(self) -> None:
+        self.now = self.most = 0
+
+    def opened(self) -> None:
+        self.now += 1
+        self.most = max(self.most, self.now)
+
+    def closed(self) -> None:
+        self.now -= 1
