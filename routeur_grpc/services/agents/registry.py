@@ -3,7 +3,9 @@
 An agent is an `AgentDefinition` (type, name, description, a graph builder, and whether it
 can be used here); `catalog.AGENTS` lists them. Graphs are compiled once, when the registry
 is built, and shared by every run (a run's own data travels in the LangGraph runtime
-context, never in the graph).
+context, never in the graph). Every node and every branch of a graph is a coroutine
+function: LangGraph runs a plain function in the event loop's thread pool, a hop to another
+thread and back on every request.
 """
 
 from __future__ import annotations

@@ -74,7 +74,8 @@ async def model(state: ToolState, runtime: Runtime[AgentRun]) -> ToolState:
     return {"messages": messages, "answer": reply.text, "pending": pending}
 
 
-def after_model(state: ToolState) -> Literal["tools", "__end__"]:
+async def after_model(state: ToolState) -> Literal["tools", "__end__"]:
+    # A coroutine, as every step of an agent (see `registry`).
     return "tools" if state.get("pending") else END
 
 

@@ -52,7 +52,8 @@ async def answer(state: AgentState, runtime: Runtime[AgentRun]) -> AgentState:
     return {"answer": reply.text, "problem": problem}
 
 
-def after_answer(state: AgentState) -> Literal["revise", "__end__"]:
+async def after_answer(state: AgentState) -> Literal["revise", "__end__"]:
+    # A coroutine, as every step of an agent (see `registry`).
     return "revise" if state.get("problem") else END
 
 

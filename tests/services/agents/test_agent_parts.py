@@ -1,4 +1,4 @@
-"""The agents' parts without the transport: V2's checks and the registry.
+"""The agents' parts without the transport: V2's checks, the registry and the graphs' steps.
 
 (An agent's several model calls share the router's usage ledger; their sum is asserted end
 to end, in test_agents_end_to_end.py.)"""
@@ -10,7 +10,7 @@ import pytest
 from routeur_grpc.errors import InvalidArgument, NotFound
 from routeur_grpc.services.agents.catalog import AGENTS
 from routeur_grpc.services.agents.checks import check_answer, detect_language
-from routeur_grpc.services.agents.registry import AgentEnvironment, AgentRegistry
+from routeur_grpc.services.agents.registry import AgentDefinition, AgentEnvironment, AgentRegistry
 
 
 @pytest.mark.parametrize(
@@ -53,3 +53,17 @@ def test_the_registry_resolves_types_case_insensitively_and_defaults_to_v2() -> 
     with pytest.raises(NotFound):
         registry.get_agent("nope")
     assert [a.type for a in registry.list_agents()][:2] == ["V1", "V2"]
+
+
+@pytest.mark.parametrize("agent", AGENTS, ids=lambda agent: agent.type)
+def test_every_step_of_an_agent_runs_on_the_event_loop(agent: AgentDefinition) -> None:
+    # LangGraph runs a node or a branch written as a plain function in a thread pool.
+    graph = agent.build_graph().builder
+    steps = {name: spec.runnable for name, spec in graph.nodes.items()}
+    steps |= {
+        f"{source} → {name}": branch.path
+        for source, branches in graph.branches.items()
+        for name, branch in branches.items()
+    }
+    in_threads = [name for name, step in steps.items() if step.func is not None]
+    assert in_threads == []
