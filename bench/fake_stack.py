@@ -36,6 +36,7 @@ from bench_support import BENCH_ADMIN_KEY
 from fakes import FakeMistral, FakeOpenAI
 
 from routeur_grpc import event_loop
+from routeur_grpc.garbage_collection import freeze_startup_objects
 from routeur_grpc.gateway import start_gateway
 from routeur_grpc.server import build_server
 from routeur_grpc.settings import Settings
@@ -145,6 +146,7 @@ async def serve_routeur(
             return
         routeur, port = await build_server(settings)
         await routeur.start()
+        freeze_startup_objects()
         info = {"address": f"127.0.0.1:{port}"}
         gateway = None
         if rest:

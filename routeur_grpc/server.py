@@ -68,6 +68,7 @@ from routeur_grpc.api.realtime_websocket import RealtimeWebSocketServer
 from routeur_grpc.api.transcription import TranscriptionServicer
 from routeur_grpc.api.users import UserServicer
 from routeur_grpc.application import Application, AuthSetupError, build_application
+from routeur_grpc.garbage_collection import freeze_startup_objects
 from routeur_grpc.gateway import GatewayError, envoy_process_for
 from routeur_grpc.gateway.supervisor import GatewayState, GatewaySupervisor
 from routeur_grpc.interceptors.admission import AdmissionInterceptor, grpc_metadata_limit_bytes
@@ -335,6 +336,7 @@ async def serve(
     """
     routeur, port = await build_server(settings, transcription_engines)
     await routeur.start()
+    freeze_startup_objects()
     host = settings.grpc_address.rpartition(":")[0]
     log.info("gRPC server listening", extra={"address": f"{host}:{port}"})
     gateway = None

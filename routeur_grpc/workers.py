@@ -347,10 +347,12 @@ def run_worker(
 
 
 async def _serve_worker(settings: Settings, private_address: str, ready: Connection) -> None:
+    from routeur_grpc.garbage_collection import freeze_startup_objects
     from routeur_grpc.server import build_server
 
     routeur, _ = await build_server(settings, more_addresses=(private_address,))
     await routeur.start(reuse_port=True)
+    freeze_startup_objects()
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -1,0 +1,35 @@
+"""The cyclic garbage collector, set for a long-running server.
+
+Python's collector looks for reference cycles by traversing the container objects it tracks.
+Two settings of the standard library's defaults cost a server much more than a script:
+
+- Once started, a server holds about 200,000 tracked objects that live as long as the
+  process: modules, classes, the agents' compiled graphs, the SDKs' pydantic schemas. A full
+  collection traverses all of them. `gc.freeze()` takes them out of the collector's sight;
+  they are still freed by reference counting, as before.
+- A young collection runs every 700 tracked objects allocated and not yet freed, which a
+  single completion reaches several times over. Every 10,000 (Python 3.13 raised its own
+  default to 2,000 for the same reason), with the older generations' thresholds unchanged.
+
+While a collection runs, the event loop serves no stream. One server opening 1,000 slow
+streams and relaying them for about a minute spent 4.0 s collecting, in pauses of up to
+655 ms; with these settings, 0.8 s, in pauses of up to 105 ms (one run each, alternated,
+the collector's own callbacks timing it).
+"""
+
+from __future__ import annotations
+
+import gc
+
+#: Tracked objects allocated (and not freed) between two young collections.
+YOUNG_COLLECTION_THRESHOLD = 10_000
+
+
+def freeze_startup_objects() -> None:
+    """Collect the garbage of the start, leave every object alive now out of later
+    collections, and collect the young generation less often. Called once the server is
+    ready to serve."""
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, middle, old)
