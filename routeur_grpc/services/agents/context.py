@@ -8,7 +8,7 @@ system prompt and noted in the trace, so the metadata names them.
 
 from __future__ import annotations
 
-from routeur_grpc.domain.completion import ChatMessage, SourceChunk
+from routeur_grpc.domain.completion import AgentStep, ChatMessage, SourceChunk
 from routeur_grpc.domain.documents import ScoredChunk
 from routeur_grpc.services.agents.checks import LANGUAGE_NAMES, detect_language
 from routeur_grpc.services.agents.run import AgentRun
@@ -71,3 +71,21 @@ def with_system_prompt(run: AgentRun, prompt: str) -> list[ChatMessage]:
         merged = ChatMessage("system", f"{history[0].content}\n\n{prompt}")
         return [merged, *history[1:], user]
     return [ChatMessage("system", prompt), *history, user]
+
+
+async def prepared_messages(
+    run: AgentRun, instructions: str, *, note_language: bool = False
+) -> list[ChatMessage]:
+    """What the answering model is sent: `instructions` as the system prompt, with the
+    project's chunks. Noted in the trace as the `prepare` step (with the question's language
+    when `note_language`), although it runs within the answering step: a LangGraph step
+    costs about 0.7 ms of the server's CPU under load, more than the preparation."""
+    chunks = await retrieve(run)
+    details = []
+    if note_language:
+        language = detect_language(run.request.message)
+        details.append(f"language={language}" if language else "language=unknown")
+    if run.request.project_id:
+        details.append(f"{len(chunks)} chunks")
+    run.trace.steps.append(AgentStep("prepare", detail="; ".join(details)))
+    return with_system_prompt(run, system_prompt(run, instructions, chunks))

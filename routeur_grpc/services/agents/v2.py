@@ -1,10 +1,11 @@
-"""Agent V2 (the default): prepare → answer and self-check → revise once if the check fails.
+"""Agent V2 (the default): prepare, answer and self-check → revise once if the check fails.
 
-The self-check is deterministic (`checks.check_answer`: empty, looping, or wrong-language
-answers), run at the end of the answer step (one LangGraph step less per request, about a
-tenth of the server's CPU for a short answer), so that a passing answer costs exactly one
-model call, like V1; only a failing one
-costs a second call, the revision, which is told what was wrong. A stream has already shown
+The preparation (`context.prepared_messages`: system prompt, language, project chunks) and
+the self-check (deterministic, `checks.check_answer`: empty, looping, or wrong-language
+answers) run within the answering step, as a LangGraph step costs more than either of them.
+So a passing answer costs one step and one model call, like V1; only a failing one costs a
+second step and a second call, the revision, which is told what was wrong. The metadata's
+`steps` still lists the preparation, the answer and the check. A stream has already shown
 the first answer, so the revision follows it (after a blank line); a whole answer is the
 revision alone.
 """
@@ -18,7 +19,7 @@ from langgraph.runtime import Runtime
 
 from routeur_grpc.domain.completion import AgentStep, ChatMessage
 from routeur_grpc.services.agents.checks import LANGUAGE_NAMES, check_answer, detect_language
-from routeur_grpc.services.agents.context import retrieve, system_prompt, with_system_prompt
+from routeur_grpc.services.agents.context import prepared_messages
 from routeur_grpc.services.agents.events import AnswerRestarted
 from routeur_grpc.services.agents.registry import AgentDefinition
 from routeur_grpc.services.agents.run import AgentRun, AgentState
@@ -29,27 +30,16 @@ INSTRUCTIONS = (
 )
 
 
-async def prepare(state: AgentState, runtime: Runtime[AgentRun]) -> AgentState:
-    run = runtime.context
-    chunks = await retrieve(run)
-    language = detect_language(run.request.message)
-    details = [f"language={language}" if language else "language=unknown"]
-    if run.request.project_id:
-        details.append(f"{len(chunks)} chunks")
-    run.trace.steps.append(AgentStep("prepare", detail="; ".join(details)))
-    return {"messages": with_system_prompt(run, system_prompt(run, INSTRUCTIONS, chunks))}
-
-
 async def answer(state: AgentState, runtime: Runtime[AgentRun]) -> AgentState:
-    """The model's answer, and its self-check (in the same step: the check is a quick
-    deterministic test, not worth a step of its own)."""
+    """The prepared prompt, the model's answer, and its self-check, in one step."""
     run = runtime.context
-    reply = await run.models.call(state["messages"], writer=runtime.stream_writer)
+    messages = await prepared_messages(run, INSTRUCTIONS, note_language=True)
+    reply = await run.models.call(messages, writer=runtime.stream_writer)
     run.trace.steps.append(AgentStep("answer", model=reply.model))
     run.trace.answer_model = reply.model
     problem = check_answer(run.request.message, reply.text) or ""
     run.trace.steps.append(AgentStep("check", detail=problem or "passed"))
-    return {"answer": reply.text, "problem": problem}
+    return {"messages": messages, "answer": reply.text, "problem": problem}
 
 
 async def after_answer(state: AgentState) -> Literal["revise", "__end__"]:
@@ -78,11 +68,9 @@ async def revise(state: AgentState, runtime: Runtime[AgentRun]) -> AgentState:
 
 def build_graph() -> object:
     graph = StateGraph(AgentState, context_schema=AgentRun)
-    graph.add_node("prepare", prepare)
     graph.add_node("answer", answer)
     graph.add_node("revise", revise)
-    graph.add_edge(START, "prepare")
-    graph.add_edge("prepare", "answer")
+    graph.add_edge(START, "answer")
     graph.add_conditional_edges("answer", after_answer)
     graph.add_edge("revise", END)
     return graph.compile(name="V2")
