@@ -1,7 +1,7 @@
 """The cyclic garbage collector, set for a long-running server.
 
 Python's collector looks for reference cycles by traversing the container objects it tracks.
-Two settings of the standard library's defaults cost a server much more than a script:
+Two of its defaults, harmless in a short script, cost a server much more:
 
 - Once started, a server holds about 200,000 tracked objects that live as long as the
   process: modules, classes, the agents' compiled graphs, the SDKs' pydantic schemas. A full
@@ -13,8 +13,10 @@ Two settings of the standard library's defaults cost a server much more than a s
 
 While a collection runs, the event loop serves no stream. One server opening 1,000 slow
 streams and relaying them for about a minute spent 4.0 s collecting, in pauses of up to
-655 ms; with these settings, 0.8 s, in pauses of up to 105 ms (one run each, alternated,
-the collector's own callbacks timing it).
+655 ms; with these settings, 0.8 s, in pauses of up to 105 ms (one run each, the
+collector's own callbacks timing it). Opening 3,000 such streams, the last first token came
+after 17–18 s at p99 instead of 55–59 s (two runs each, alternated), for the same memory
+per open stream.
 """
 
 from __future__ import annotations
