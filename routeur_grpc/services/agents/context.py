@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from routeur_grpc.domain.completion import AgentStep, ChatMessage, SourceChunk
 from routeur_grpc.domain.documents import ScoredChunk
-from routeur_grpc.services.agents.checks import LANGUAGE_NAMES, detect_language
+from routeur_grpc.services.agents.checks import LANGUAGE_NAMES
 from routeur_grpc.services.agents.run import AgentRun
 
 #: Chunks put in the prompt for a project completion.
@@ -48,9 +48,8 @@ def excerpts_block(chunks: list[ScoredChunk]) -> str:
 
 def system_prompt(run: AgentRun, instructions: str, chunks: list[ScoredChunk]) -> str:
     lines = [instructions, f"Today is {run.now.date().isoformat()}."]
-    language = detect_language(run.request.message)
-    if language is not None:
-        lines.append(f"Answer in {LANGUAGE_NAMES[language]}.")
+    if run.language is not None:
+        lines.append(f"Answer in {LANGUAGE_NAMES[run.language]}.")
     if chunks:
         lines.append(
             "Ground your answer in these excerpts of the user's project documents and cite "
@@ -83,8 +82,7 @@ async def prepared_messages(
     chunks = await retrieve(run)
     details = []
     if note_language:
-        language = detect_language(run.request.message)
-        details.append(f"language={language}" if language else "language=unknown")
+        details.append(f"language={run.language or 'unknown'}")
     if run.request.project_id:
         details.append(f"{len(chunks)} chunks")
     run.trace.steps.append(AgentStep("prepare", detail="; ".join(details)))

@@ -20,6 +20,7 @@ from routeur_grpc.domain.completion import (
     ToolStep,
 )
 from routeur_grpc.domain.documents import ScoredChunk
+from routeur_grpc.services.agents.checks import detect_language
 from routeur_grpc.services.agents.model_calls import ModelCalls
 
 
@@ -61,6 +62,12 @@ class AgentRun:
     # know what the model can do.
     provider_of: Callable[[str], Awaitable[str]] | None = None
     trace: AgentTrace = field(default_factory=AgentTrace)
+    #: The language of the request's message when it is clear (`fr`, `en`, …), detected
+    #: once for the run's prompt, trace and revision.
+    language: str | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.language = detect_language(self.request.message)
 
 
 class AgentState(TypedDict, total=False):

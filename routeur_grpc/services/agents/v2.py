@@ -18,7 +18,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from routeur_grpc.domain.completion import AgentStep, ChatMessage
-from routeur_grpc.services.agents.checks import LANGUAGE_NAMES, check_answer, detect_language
+from routeur_grpc.services.agents.checks import LANGUAGE_NAMES, check_answer
 from routeur_grpc.services.agents.context import prepared_messages
 from routeur_grpc.services.agents.events import AnswerRestarted
 from routeur_grpc.services.agents.registry import AgentDefinition
@@ -53,8 +53,7 @@ async def revise(state: AgentState, runtime: Runtime[AgentRun]) -> AgentState:
     request = (
         f"Your previous answer was {state['problem']}. Answer my question again, directly"
     )
-    language = detect_language(run.request.message)
-    request += f", in {LANGUAGE_NAMES[language]}." if language else "."
+    request += f", in {LANGUAGE_NAMES[run.language]}." if run.language else "."
     messages = [
         *state["messages"],
         ChatMessage("assistant", state["answer"]),
