@@ -9,7 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from routeur_grpc.garbage_collection import YOUNG_COLLECTION_THRESHOLD, freeze_startup_objects
+from routeur_grpc.garbage_collection import (
+    MIDDLE_COLLECTION_THRESHOLD,
+    YOUNG_COLLECTION_THRESHOLD,
+    freeze_startup_objects,
+)
 
 
 @pytest.fixture
@@ -31,7 +35,8 @@ def test_objects_alive_at_start_are_left_out_and_later_cycles_are_still_collecte
     freeze_startup_objects()
     assert gc.get_freeze_count() > 0
     assert not any(o is started_with for o in gc.get_objects())
-    assert gc.get_threshold()[0] == YOUNG_COLLECTION_THRESHOLD
+    young, middle, _ = gc.get_threshold()
+    assert (young, middle) == (YOUNG_COLLECTION_THRESHOLD, MIDDLE_COLLECTION_THRESHOLD)
 
     first, second = Node(), Node()
     first.other, second.other = second, first  # a cycle: reference counting cannot free it
