@@ -1,8 +1,9 @@
 """What the parts Routeur stands on cost by themselves, before any code of Routeur runs.
 
     .venv/bin/python bench/bench_floors.py [--streams 2500] [--stream-seconds 20] [--calls 600]
+        [--unary-seconds 8]
 
-Three floors, each measured on this machine, so that the gateway benchmark's figures can be
+Five floors, each measured on this machine, so that the gateway benchmark's figures can be
 read against them:
 
 - time to first message of a bare grpc.aio server-streaming call (uvloop, one message
@@ -13,7 +14,13 @@ read against them:
   open at the same time);
 - memory per stream held by the OpenAI SDK on its aiohttp transport, as the providers call
   it: `--streams` streamed completions at once against the fake upstream sending one token a
-  second for `--stream-seconds`.
+  second for `--stream-seconds`;
+- CPU per unary call of a bare grpc.aio server (uvloop, in its own process, answering at
+  once) at saturation, driven by `h2load` for `--unary-seconds`, read from /proc: what any
+  grpc.aio server spends per call;
+- CPU per non-streamed completion of the OpenAI SDK on its aiohttp transport, called as the
+  provider calls it (`post(..., cast_to=object)`), 16 at a time, against the fake upstream:
+  what a call through the SDK costs its caller.
 
 Streams last long enough for all of them to be open together; each floor also reports how
 many were open at once at most (first message received, last not yet).
@@ -36,7 +43,9 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from bench_support import OpenAtOnce, percentile, proc_rss_mb, start_stack
+from bench_sdk_transport import unary as sdk_unary
+from bench_support import OpenAtOnce, percentile, proc_cpu_s, proc_rss_mb, start_stack
+from gateway_clients import h2load
 from routeur.v1 import completion_service_pb2 as pb
 from routeur.v1 import completion_service_pb2_grpc as pb_grpc
 
@@ -51,12 +60,15 @@ class _Bare(pb_grpc.CompletionServiceServicer):
         self._delay_s = delay_s
         self._messages = messages
 
-    async def StreamCompletion(self, request: Any, context: Any) -> Any:  # noqa: N802
+    async def StreamCompletion(self, request: Any, context: Any) -> Any:
         for _ in range(self._messages):
             if self._delay_s:
                 await asyncio.sleep(self._delay_s)
             yield pb.StreamCompletionResponse(content="token ")
         yield pb.StreamCompletionResponse(done=True)
+
+    async def Complete(self, request: Any, context: Any) -> Any:
+        return pb.CompleteResponse(content="Hello! How can I help you today?")
 
 
 async def _serve_bare(delay_s: float, messages: int) -> None:
@@ -98,6 +110,36 @@ def stream_ttft(calls: int) -> dict[str, float]:
     times = times[100:]
     return {"p50_ms": round(statistics.median(times) * 1000, 3),
             "p99_ms": round(percentile(times, 99) * 1000, 3), "calls": len(times)}
+
+
+def grpc_unary_cpu(seconds: int) -> dict[str, float]:
+    process, address = _bare_server(0.0, 1)
+    try:
+        h2load(address, 2, 4, 8)  # warm up
+        cpu = proc_cpu_s(process.pid)
+        load = h2load(address, seconds, 4, 8)
+        cpu = proc_cpu_s(process.pid) - cpu
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    calls = load["rps"] * seconds
+    return {"calls_per_s": round(load["rps"]), "errors": load["errors"],
+            "cpu_ms_per_call": round(1000 * cpu / max(1.0, calls), 3)}
+
+
+def sdk_unary_cpu(requests: int) -> dict[str, float]:
+    import uvloop
+
+    upstream, info = start_stack("upstream", "openai")
+    try:
+        cpu_ms, per_s = uvloop.run(
+            sdk_unary(info["url"], "aiohttp (DefaultAioHttpClient)", 16, requests)
+        )
+    finally:
+        upstream.terminate()
+        upstream.wait(timeout=30)
+    return {"requests": requests, "cpu_ms_per_call": round(cpu_ms, 3),
+            "calls_per_s": round(per_s)}
 
 
 async def _read(pieces: Any, open_at_once: OpenAtOnce) -> None:
@@ -216,6 +258,8 @@ def main() -> None:
     parser.add_argument("--stream-seconds", type=int, default=20,
                         help="how long each held stream lasts (a message a second)")
     parser.add_argument("--calls", type=int, default=600, help="calls timed for the TTFT")
+    parser.add_argument("--unary-seconds", type=int, default=8,
+                        help="seconds of load for the unary CPU floors")
     parser.add_argument("--serve-bare", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--bare-messages", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -229,6 +273,8 @@ def main() -> None:
         "grpc_stream_ttft": stream_ttft(args.calls),
         "grpc_stream_memory": grpc_stream_memory(args.streams, args.stream_seconds),
         "sdk_stream_memory": sdk_stream_memory(args.streams, args.stream_seconds),
+        "grpc_unary_cpu": grpc_unary_cpu(args.unary_seconds),
+        "sdk_unary_cpu": sdk_unary_cpu(2000),
     }
     RESULTS.mkdir(exist_ok=True)
     target = RESULTS / f"floors-{results['date']}.json"
@@ -243,6 +289,11 @@ def main() -> None:
           f"{grpc_memory['kb_per_stream']} KB per stream ({grpc_memory['rest_mb']} MB at rest) |")
     print(f"| OpenAI SDK on aiohttp, {sdk_memory['open_at_once']:,} streams open at once | "
           f"{sdk_memory['kb_per_stream']} KB per stream |")
+    grpc_unary, sdk_call = results["grpc_unary_cpu"], results["sdk_unary_cpu"]
+    print(f"| bare grpc.aio server, unary calls at saturation | {grpc_unary['cpu_ms_per_call']} ms "
+          f"of CPU per call ({grpc_unary['calls_per_s']:,} calls/s) |")
+    print(f"| OpenAI SDK on aiohttp, non-streamed completions, 16 at a time | "
+          f"{sdk_call['cpu_ms_per_call']} ms of CPU per call |")
     print(f"\nresults: {target}")
 
 
