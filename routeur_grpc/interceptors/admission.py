@@ -21,7 +21,7 @@ from typing import Any
 import grpc
 
 from routeur_grpc.errors import InvalidArgument, Unavailable
-from routeur_grpc.interceptors.handler_wrapping import wrap_around
+from routeur_grpc.interceptors.handler_wrapping import BuiltOnce, wrap_around
 
 # HPACK counts each header as name + value + 32 bytes; so do we.
 HEADER_OVERHEAD_BYTES = 32
@@ -50,6 +50,7 @@ class AdmissionInterceptor(grpc.aio.ServerInterceptor):
         self._max_calls = max_concurrent_calls
         self._max_header_bytes = max_request_headers_kb * 1024
         self._in_flight = 0
+        self._handlers = BuiltOnce()
 
     @property
     def in_flight(self) -> int:
@@ -66,31 +67,30 @@ class AdmissionInterceptor(grpc.aio.ServerInterceptor):
         method = handler_call_details.method
         if method.startswith(ALWAYS_ADMITTED_PREFIXES):
             return handler
-        header_bytes = metadata_bytes(handler_call_details.invocation_metadata)
+        return self._handlers.get(method, handler, lambda h: wrap_around(h, self._admitted))
 
-        def admit() -> None:
-            if header_bytes > self._max_header_bytes:
-                raise InvalidArgument(
-                    f"The request's headers (gRPC metadata) take {header_bytes / 1024:.1f} KB; "
-                    f"at most {self._max_header_bytes // 1024} KB are accepted. Send long "
-                    "values in the request body, and check the size of the credential.",
-                    reason="REQUEST_HEADERS_TOO_LARGE",
-                )
-            if self._in_flight >= self._max_calls:
-                raise Unavailable(
-                    f"Routeur is at capacity ({self._max_calls} calls in progress). Retry "
-                    "after the delay given.",
-                    reason="OVERLOADED",
-                    retry_after_s=OVERLOAD_RETRY_AFTER_S,
-                )
-            self._in_flight += 1
+    def _admit(self, context: grpc.aio.ServicerContext) -> None:
+        header_bytes = metadata_bytes(context.invocation_metadata())
+        if header_bytes > self._max_header_bytes:
+            raise InvalidArgument(
+                f"The request's headers (gRPC metadata) take {header_bytes / 1024:.1f} KB; "
+                f"at most {self._max_header_bytes // 1024} KB are accepted. Send long "
+                "values in the request body, and check the size of the credential.",
+                reason="REQUEST_HEADERS_TOO_LARGE",
+            )
+        if self._in_flight >= self._max_calls:
+            raise Unavailable(
+                f"Routeur is at capacity ({self._max_calls} calls in progress). Retry "
+                "after the delay given.",
+                reason="OVERLOADED",
+                retry_after_s=OVERLOAD_RETRY_AFTER_S,
+            )
+        self._in_flight += 1
 
-        @asynccontextmanager
-        async def admitted(context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
-            admit()
-            try:
-                yield None
-            finally:
-                self._in_flight -= 1
-
-        return wrap_around(handler, admitted)
+    @asynccontextmanager
+    async def _admitted(self, context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
+        self._admit(context)
+        try:
+            yield None
+        finally:
+            self._in_flight -= 1

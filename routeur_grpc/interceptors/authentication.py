@@ -22,12 +22,16 @@ from routeur_grpc.domain.caller import (
     Identity,
 )
 from routeur_grpc.errors import PermissionDenied
-from routeur_grpc.interceptors.handler_wrapping import wrap_around
+from routeur_grpc.interceptors.handler_wrapping import (
+    Around,
+    BuiltOnce,
+    call_metadata,
+    wrap_around,
+)
 from routeur_grpc.method_access import Access, access_of
 from routeur_grpc.request_context import set_identity
 
 AUTHORIZATION_METADATA_KEY = "authorization"
-
 
 
 class CredentialChecker(Protocol):
@@ -43,6 +47,7 @@ class AuthenticationInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, checker: CredentialChecker | None) -> None:
         """`checker=None` means authentication is disabled."""
         self._checker = checker
+        self._handlers = BuiltOnce()
 
     async def intercept_service(
         self,
@@ -53,9 +58,12 @@ class AuthenticationInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return None
         method = handler_call_details.method
+        return self._handlers.get(
+            method, handler, lambda h: wrap_around(h, self._authenticated(method))
+        )
+
+    def _authenticated(self, method: str) -> Around:
         access = access_of(method)
-        metadata = dict(handler_call_details.invocation_metadata or ())
-        authorization = metadata.get(AUTHORIZATION_METADATA_KEY)
         checker = self._checker
 
         @asynccontextmanager
@@ -65,6 +73,7 @@ class AuthenticationInterceptor(grpc.aio.ServerInterceptor):
             elif access is Access.PUBLIC:
                 identity = ANONYMOUS
             else:
+                authorization = call_metadata(context).get(AUTHORIZATION_METADATA_KEY)
                 identity = await checker.authenticate(
                     authorization if isinstance(authorization, str) else None
                 )
@@ -77,4 +86,4 @@ class AuthenticationInterceptor(grpc.aio.ServerInterceptor):
             set_identity(identity)
             yield
 
-        return wrap_around(handler, authenticated)
+        return authenticated

@@ -21,7 +21,7 @@ from grpc_status import rpc_status
 
 from routeur_grpc.api.rpc_status import to_rpc_status
 from routeur_grpc.errors import Internal, RouteurError
-from routeur_grpc.interceptors.handler_wrapping import wrap_around
+from routeur_grpc.interceptors.handler_wrapping import Around, BuiltOnce, wrap_around
 from routeur_grpc.request_context import REQUEST_ID_METADATA_KEY, current_request_id
 from routeur_grpc.structured_logging import describe_exception
 
@@ -33,6 +33,9 @@ RETRY_AFTER_METADATA_KEY = "retry-after"
 class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
     """Turns exceptions raised by servicers into status codes with details."""
 
+    def __init__(self) -> None:
+        self._handlers = BuiltOnce()
+
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
@@ -42,15 +45,18 @@ class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return None
         method = handler_call_details.method
+        return self._handlers.get(method, handler, lambda h: wrap_around(h, _mapping(method)))
 
-        @asynccontextmanager
-        async def mapping(context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
-            try:
-                yield
-            except Exception as error:  # noqa: BLE001 - this is the one place that maps
-                await _abort(context, method, error)
 
-        return wrap_around(handler, mapping)
+def _mapping(method: str) -> Around:
+    @asynccontextmanager
+    async def mapping(context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
+        try:
+            yield
+        except Exception as error:  # noqa: BLE001 - this is the one place that maps
+            await _abort(context, method, error)
+
+    return mapping
 
 
 async def _abort(context: grpc.aio.ServicerContext, method: str, error: Exception) -> NoReturn:

@@ -6,6 +6,11 @@ generators (or coroutines that write with `context.write`). `wrap_around` rebuil
 handler so that one async context manager surrounds the whole call, whichever the kind:
 an interceptor writes its logic once (set up before, clean up or map errors after), and
 the unary and streaming paths cannot drift apart.
+
+grpc.aio asks every interceptor for a handler on every call. Each interceptor builds its
+wrapped handler once per method (`BuiltOnce`) and reads what differs from call to call (the
+caller's metadata) from the call's context: a handler built per call cost each call its
+closures and each open stream the objects that hold them.
 """
 
 from __future__ import annotations
@@ -30,6 +35,31 @@ UnaryWrapper = Callable[[Behaviour], Callable[[Any, grpc.aio.ServicerContext], A
 StreamWrapper = Callable[
     [Behaviour], Callable[[Any, grpc.aio.ServicerContext], AsyncIterator[Any]]
 ]
+
+
+class BuiltOnce:
+    """An interceptor's wrapped handlers, one per method, built at the method's first call."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+
+    def get(
+        self,
+        method: str,
+        handler: grpc.RpcMethodHandler,
+        build: Callable[[grpc.RpcMethodHandler], grpc.RpcMethodHandler],
+    ) -> grpc.RpcMethodHandler:
+        """`build(handler)`, built again only if `method`'s inner handler changed."""
+        built = self._built.get(method)
+        if built is None or built[0] is not handler:
+            built = (handler, build(handler))
+            self._built[method] = built
+        return built[1]
+
+
+def call_metadata(context: grpc.aio.ServicerContext) -> dict[str, Any]:
+    """The caller's metadata, by key (the last value of a repeated key)."""
+    return dict(context.invocation_metadata() or ())
 
 
 def wrap_handler(

@@ -19,6 +19,7 @@ import grpc
 
 from routeur_grpc.interceptors.handler_wrapping import (
     Behaviour,
+    BuiltOnce,
     responses,
     wrap_handler,
 )
@@ -28,6 +29,9 @@ from routeur_grpc.limits.report import QuotaReport, begin_report
 class QuotaHeadersInterceptor(grpc.aio.ServerInterceptor):
     """Sends each call's `QuotaReport` as response metadata."""
 
+    def __init__(self) -> None:
+        self._handlers = BuiltOnce()
+
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
@@ -36,39 +40,44 @@ class QuotaHeadersInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None:
             return None
+        return self._handlers.get(handler_call_details.method, handler, _reporting)
 
-        def unary(behaviour: Behaviour) -> Callable[..., Awaitable[Any]]:
-            async def handle(request: Any, context: grpc.aio.ServicerContext) -> Any:
-                report = begin_report()
-                try:
-                    response = await behaviour(request, context)
-                except BaseException:
-                    _add_trailing(context, report)
-                    raise
-                await _send_initial(context, report)
-                return response
 
-            return handle
+def _reporting(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    return wrap_handler(handler, _reporting_unary, _reporting_stream)
 
-        def stream(behaviour: Behaviour) -> Callable[..., AsyncIterator[Any]]:
-            async def handle(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-                report = begin_report()
-                sent = False
-                try:
-                    async with responses(behaviour, request, context) as answers:
-                        async for response in answers:
-                            if not sent:
-                                sent = True
-                                await _send_initial(context, report)
-                            yield response
-                except BaseException:
+
+def _reporting_unary(behaviour: Behaviour) -> Callable[..., Awaitable[Any]]:
+    async def handle(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        report = begin_report()
+        try:
+            response = await behaviour(request, context)
+        except BaseException:
+            _add_trailing(context, report)
+            raise
+        await _send_initial(context, report)
+        return response
+
+    return handle
+
+
+def _reporting_stream(behaviour: Behaviour) -> Callable[..., AsyncIterator[Any]]:
+    async def handle(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        report = begin_report()
+        sent = False
+        try:
+            async with responses(behaviour, request, context) as answers:
+                async for response in answers:
                     if not sent:
-                        _add_trailing(context, report)
-                    raise
+                        sent = True
+                        await _send_initial(context, report)
+                    yield response
+        except BaseException:
+            if not sent:
+                _add_trailing(context, report)
+            raise
 
-            return handle
-
-        return wrap_handler(handler, unary, stream)
+    return handle
 
 
 async def _send_initial(context: grpc.aio.ServicerContext, report: QuotaReport) -> None:

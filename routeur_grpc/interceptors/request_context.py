@@ -15,7 +15,12 @@ from contextlib import asynccontextmanager
 
 import grpc
 
-from routeur_grpc.interceptors.handler_wrapping import wrap_around
+from routeur_grpc.interceptors.handler_wrapping import (
+    Around,
+    BuiltOnce,
+    call_metadata,
+    wrap_around,
+)
 from routeur_grpc.request_context import (
     REQUEST_ID_METADATA_KEY,
     accept_request_id,
@@ -29,6 +34,9 @@ log = logging.getLogger("routeur.access")
 class RequestContextInterceptor(grpc.aio.ServerInterceptor):
     """Outermost interceptor: sets up the request's context and logs its outcome."""
 
+    def __init__(self) -> None:
+        self._handlers = BuiltOnce()
+
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
@@ -38,21 +46,23 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return None
         method = handler_call_details.method
-        metadata = dict(handler_call_details.invocation_metadata or ())
-        incoming_id = metadata.get(REQUEST_ID_METADATA_KEY)
+        return self._handlers.get(method, handler, lambda h: wrap_around(h, _call_context(method)))
 
-        @asynccontextmanager
-        async def call_context(context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
-            request_id = accept_request_id(incoming_id if isinstance(incoming_id, str) else None)
-            set_request_id(request_id)
-            context.set_trailing_metadata(((REQUEST_ID_METADATA_KEY, request_id),))
-            started = time.perf_counter()
-            try:
-                yield
-            finally:
-                _log_outcome(method, context, started)
 
-        return wrap_around(handler, call_context)
+def _call_context(method: str) -> Around:
+    @asynccontextmanager
+    async def call_context(context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
+        incoming_id = call_metadata(context).get(REQUEST_ID_METADATA_KEY)
+        request_id = accept_request_id(incoming_id if isinstance(incoming_id, str) else None)
+        set_request_id(request_id)
+        context.set_trailing_metadata(((REQUEST_ID_METADATA_KEY, request_id),))
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            _log_outcome(method, context, started)
+
+    return call_context
 
 
 HEALTH_PROBE_PREFIX = "/grpc.health.v1.Health/"

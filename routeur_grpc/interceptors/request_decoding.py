@@ -32,6 +32,7 @@ from google.protobuf.message import DecodeError
 from routeur_grpc.errors import InvalidArgument
 from routeur_grpc.interceptors.handler_wrapping import (
     Behaviour,
+    BuiltOnce,
     responses,
     wrap_handler,
 )
@@ -108,6 +109,7 @@ class RequestDecodingInterceptor(grpc.aio.ServerInterceptor):
 
     def __init__(self, log_interval_s: float = LOG_INTERVAL_S) -> None:
         self._log = _ThrottledLog(log_interval_s)
+        self._handlers = BuiltOnce()
 
     async def intercept_service(
         self,
@@ -118,6 +120,9 @@ class RequestDecodingInterceptor(grpc.aio.ServerInterceptor):
         if handler is None or handler.request_deserializer is None:
             return handler
         method = handler_call_details.method
+        return self._handlers.get(method, handler, lambda h: self._checking(method, h))
+
+    def _checking(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         message_type = _message_type(handler.request_deserializer)
         streaming_requests = bool(handler.stream_unary or handler.stream_stream)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import grpc
 
-from routeur_grpc.interceptors.handler_wrapping import ResponseObserver, wrap_around
+from routeur_grpc.interceptors.handler_wrapping import BuiltOnce, ResponseObserver, wrap_around
 from routeur_grpc.observability.metrics import Metrics
 from routeur_grpc.observability.tracing import annotate_current_span
 from routeur_grpc.request_context import current_request_id
@@ -25,6 +25,7 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):
 
     def __init__(self, metrics: Metrics) -> None:
         self._metrics = metrics
+        self._handlers = BuiltOnce()
 
     async def intercept_service(
         self,
@@ -35,6 +36,9 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return None
         method = handler_call_details.method
+        return self._handlers.get(method, handler, lambda h: self._measuring(method, h))
+
+    def _measuring(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         metrics = self._metrics
         streaming = bool(handler.unary_stream or handler.stream_stream)
 
