@@ -1,12 +1,13 @@
 """Before/after of a change: two revisions of Routeur measured alternately, on one machine.
 
-    .venv/bin/python bench/compare_revisions.py BEFORE [AFTER] [--rounds 2]
+    .venv/bin/python bench/compare_revisions.py BEFORE [AFTER] [--rounds 4]
 
 Each revision (AFTER defaults to the working tree) is checked out into a temporary git
 worktree and run from it with this checkout's virtualenv, through its own
 `bench/fake_stack.py`, against the same fake OpenAI upstreams. In each round each revision
-is measured in turn, so that a machine that slows down or speeds up (a shared or throttled
-CPU) affects both alike:
+is measured in turn, the first one in odd rounds and the other in even ones, so that a
+machine that slows down or speeds up (a shared or throttled CPU) affects both alike; use an
+even number of rounds:
 
 - gRPC `Complete` at concurrency 1 (400 calls): p50 latency and the server's CPU per call;
 - throughput at saturation (`h2load`, 4 connections × 8 streams, 6 s) and CPU per call;
@@ -67,7 +68,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("before", help="a git revision")
     parser.add_argument("after", nargs="?", default=None, help="a git revision (default: the working tree)")
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="routeur-compare-"))
     trees: dict[str, Path] = {}
@@ -84,7 +85,10 @@ def main() -> None:
     rows: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
     try:
         for round_ in range(args.rounds):
-            for name, tree in trees.items():
+            # Which goes first alternates: on a machine that speeds up during a run, the
+            # revision always measured second would always have the advantage.
+            order = list(trees.items())
+            for name, tree in order if round_ % 2 == 0 else reversed(order):
                 row = measure(tree, up["url"], bu["url"])
                 rows[name].append(row)
                 print(f"round {round_ + 1}, {name}: {row}", flush=True)
