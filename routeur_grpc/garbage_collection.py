@@ -38,8 +38,8 @@ MIDDLE_COLLECTION_THRESHOLD = 40
 
 def freeze_startup_objects() -> None:
     """Collect the garbage of the start, leave every object alive now out of later
-    collections, and collect the young generation less often. Called once the server is
-    ready to serve."""
+    collections, and collect the young and middle generations less often. Called once the
+    server is ready to serve."""
     gc.collect()
     gc.freeze()
     _, _, old = gc.get_threshold()

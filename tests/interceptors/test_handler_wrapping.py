@@ -8,6 +8,7 @@ import grpc
 import pytest
 from routeur.v1 import model_service_pb2 as model_pb
 from routeur.v1 import model_service_pb2_grpc as model_grpc
+from support import ADMIN_API_KEY, RunningServer, open_channel
 
 from routeur_grpc.interceptors.handler_wrapping import BuiltOnce
 
@@ -51,3 +52,21 @@ async def test_an_oversized_call_does_not_refuse_the_next_call_of_the_method(
         await stub.ListModels(model_pb.ListModelsRequest(), metadata=[("x-padding", "t" * 100_000)])
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     await stub.ListModels(model_pb.ListModelsRequest(), metadata=[("x-padding", "t" * 100)])
+
+
+async def test_each_call_of_a_method_is_authenticated_by_its_own_credential(
+    routeur: RunningServer,
+) -> None:
+    async with open_channel(routeur.address, None) as channel:
+        stub = model_grpc.ModelServiceStub(channel)
+
+        def list_models_as(api_key: str) -> grpc.aio.UnaryUnaryCall:
+            return stub.ListModels(
+                model_pb.ListModelsRequest(), metadata=(("authorization", f"Bearer {api_key}"),)
+            )
+
+        await list_models_as(ADMIN_API_KEY)
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await list_models_as("rk_deadbeef_not-a-real-key-at-all-0000000000000")
+        assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        await list_models_as(ADMIN_API_KEY)
