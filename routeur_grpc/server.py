@@ -210,7 +210,7 @@ class RouteurServer:
         if self.metrics_server is not None:
             self.metrics_server.stop()
         if self.tracer_provider is not None:
-            shutdown_tracing(self.tracer_provider)
+            await shutdown_tracing(self.tracer_provider)
 
     async def wait_for_termination(self) -> None:
         await self.grpc_server.wait_for_termination()
@@ -259,7 +259,7 @@ async def build_server(
         app = await build_application(settings, transcription_engines)
     except BaseException as error:
         if tracer_provider is not None:
-            shutdown_tracing(tracer_provider)
+            await shutdown_tracing(tracer_provider)
         if isinstance(error, (AuthSetupError, SettingsError)):  # only checkable while wiring
             raise StartupError(str(error)) from None
         raise

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -270,7 +271,17 @@ class Settings(BaseSettings):
         "", description="OTLP/HTTP collector base URL for traces, e.g. http://127.0.0.1:4318 "
         "(empty: tracing off)."
     )
-    otel_service_name: str = Field("routeur", description="`service.name` of exported spans.")
+    otel_service_name: str = Field(
+        "routeur", description="`service.name` of exported spans (Envoy's: with `-gateway`)."
+    )
+
+    @field_validator("otlp_endpoint")
+    @classmethod
+    def _collector_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.hostname):
+            raise ValueError("expected an http:// or https:// URL, e.g. http://127.0.0.1:4318")
+        return value
 
     # --- Transcription (uploads, admission control, jobs) -------------------------------------
     max_upload_mb: int = Field(

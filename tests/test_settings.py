@@ -58,6 +58,7 @@ def test_a_config_file_is_read_and_the_environment_wins(environment, tmp_path):
         ("ROUTEUR_LOG_LEVEL", "chatty"),
         ("ROUTEUR_STORE", "postgres"),
         ("ROUTEUR_LOCAL_MODEL_INSTANCES", "0"),
+        ("ROUTEUR_OTLP_ENDPOINT", "collector:4318"),
     ],
 )
 def test_an_invalid_setting_is_named_in_the_error(environment, variable, value):

@@ -19,12 +19,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from google.protobuf import descriptor_pb2
 
 from routeur_grpc.gateway.body_fields import API_PACKAGE, json_body_rules
 from routeur_grpc.gateway.raw_bodies import raw_body_patterns
 from routeur_grpc.gateway.streaming import STREAM_SWITCHES
+from routeur_grpc.observability.tracing import REQUEST_ID_ATTRIBUTE, otlp_traces_url
 from routeur_grpc.settings import Settings
 
 ASSETS_DIR = Path(__file__).with_name("assets")
@@ -41,6 +43,8 @@ DEFAULT_ALLOWED_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 #: server ends at its deadline reaches the client as the server's own answer (a last SSE
 #: event with `error`, or a JSON error) rather than as Envoy's bare timeout.
 ROUTE_TIMEOUT_MARGIN_S = 5.0
+#: How long Envoy waits for the trace collector to take a batch of spans.
+OTLP_EXPORT_TIMEOUT = "2s"
 
 
 class GatewayError(RuntimeError):
@@ -90,6 +94,12 @@ class GatewayConfig:
     max_concurrent_requests: int = 10_000
     """Envoy's circuit breaker towards the gRPC servers; beyond, 503 with Retry-After."""
     overload_retry_after_s: int = 1
+    otlp_endpoint: str = ""
+    """Base URL of an OTLP/HTTP trace collector (as `ROUTEUR_OTLP_ENDPOINT`): Envoy opens a
+    span for each call it forwards, sends it there, and passes its `traceparent` on to the
+    server, whose spans join the trace. Empty: no tracing."""
+    otel_service_name: str = "routeur-gateway"
+    """`service.name` of Envoy's spans."""
     descriptor_set: Path = DESCRIPTOR_SET
     openapi_document: Path = OPENAPI_DOCUMENT
     swagger_ui_dir: Path = SWAGGER_UI_DIR
@@ -116,6 +126,8 @@ class GatewayConfig:
             "stream_idle_timeout_s": settings.default_deadline_s + ROUTE_TIMEOUT_MARGIN_S,
             "max_request_headers_kb": settings.max_request_headers_kb,
             "max_concurrent_requests": settings.max_concurrent_calls,
+            "otlp_endpoint": settings.otlp_endpoint,
+            "otel_service_name": f"{settings.otel_service_name}-gateway",
         }
         values.update(overrides)
         return cls(**values)
@@ -187,6 +199,63 @@ def _allowed_hosts(configured: Sequence[str], rest_host: str) -> tuple[str, ...]
     if listen not in ("0.0.0.0", "::", "[::]", "") and listen not in hosts:
         hosts.append(f"[{listen}]" if ":" in listen and not listen.startswith("[") else listen)
     return tuple(hosts)
+
+
+def _tracing_values(config: GatewayConfig) -> dict[str, str]:
+    """The connection manager's `tracing` (null: off) and the collector's cluster."""
+    if not config.otlp_endpoint:
+        return {"tracing": "null", "otlp_discovery": "STATIC", "otlp_endpoints": "[]",
+                "otlp_transport_socket": "null"}
+    parts = urlsplit(config.otlp_endpoint)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        port = 0
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port:
+        raise GatewayConfigError(
+            f"ROUTEUR_OTLP_ENDPOINT={config.otlp_endpoint!r}: expected the base URL of an "
+            "OTLP/HTTP collector, such as http://127.0.0.1:4318"
+        )
+    tracing = {
+        "provider": {
+            "name": "envoy.tracers.opentelemetry",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig",
+                "service_name": config.otel_service_name,
+                "http_service": {
+                    "http_uri": {
+                        "uri": otlp_traces_url(config.otlp_endpoint),
+                        "cluster": "otel_collector",
+                        "timeout": OTLP_EXPORT_TIMEOUT,
+                    }
+                },
+            },
+        },
+        # The request id (the caller's x-request-id, or Envoy's) on the span, as on the
+        # server's spans and log lines.
+        "custom_tags": [{"tag": REQUEST_ID_ATTRIBUTE, "request_header": {"name": "x-request-id"}}],
+    }
+    transport_socket: dict[str, Any] | None = None
+    if parts.scheme == "https":
+        import certifi
+
+        transport_socket = {
+            "name": "envoy.transport_sockets.tls",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3."
+                "UpstreamTlsContext",
+                "sni": parts.hostname,
+                "common_tls_context": {
+                    "validation_context": {"trusted_ca": {"filename": certifi.where()}}
+                },
+            },
+        }
+    return {
+        "tracing": json.dumps(tracing),
+        "otlp_discovery": "STATIC" if _is_ip(parts.hostname) else "STRICT_DNS",
+        "otlp_endpoints": json.dumps([_endpoint(f"{parts.hostname}:{port}")]),
+        "otlp_transport_socket": json.dumps(transport_socket),
+    }
 
 
 def _domains(hosts: Sequence[str]) -> list[str]:
@@ -271,6 +340,7 @@ def template_values(config: GatewayConfig, work_dir: Path) -> dict[str, str]:
         ),
         "websocket_idle_timeout": _seconds(config.websocket_idle_timeout_s),
         "healthy_panic_threshold": f"{config.healthy_panic_threshold_percent:g}",
+        **_tracing_values(config),
     }
     values.update({key: str(value) for key, value in config.extra.items()})
     return values

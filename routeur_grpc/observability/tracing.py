@@ -2,7 +2,8 @@
 
 Off unless an OTLP endpoint is configured (or a test hands an exporter in). When on, the
 gRPC server interceptor opens a server span per call, continuing the caller's W3C
-`traceparent` (Envoy forwards it from REST clients as gRPC metadata), and the httpx and
+`traceparent` (through the gateway, that of Envoy's own span: `gateway.config` has Envoy
+open the trace and send its spans to the same collector), and the httpx and
 httpx2 instrumentations add a client span for every upstream HTTP request the provider
 SDKs make (the SDK clients on aiohttp are instrumented one by one as they are built, so the
 tracer provider exists before the providers).
@@ -11,6 +12,7 @@ Every span carries the request id (`routeur.request_id`), the key of the log lin
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import grpc
@@ -46,7 +48,7 @@ def build_tracer_provider(
     if exporter is None:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        exporter = OTLPSpanExporter(endpoint=otlp_endpoint.rstrip("/") + "/v1/traces")
+        exporter = OTLPSpanExporter(endpoint=otlp_traces_url(otlp_endpoint))
     provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
     provider.add_span_processor(RequestIdSpanProcessor())
     provider.add_span_processor(BatchSpanProcessor(exporter))
@@ -54,13 +56,23 @@ def build_tracer_provider(
     return provider
 
 
+def otlp_traces_url(otlp_endpoint: str) -> str:
+    """Where spans are sent, for an OTLP/HTTP collector's base URL."""
+    return otlp_endpoint.rstrip("/") + "/v1/traces"
+
+
 def server_interceptors(provider: TracerProvider | None) -> list[grpc.aio.ServerInterceptor]:
-    """The interceptor that opens a span per call (outermost), when tracing is on."""
+    """The interceptor that opens a span per call (outermost), when tracing is on. Health
+    checks are not traced: the gateway and orchestrators probe every few seconds."""
     if provider is None:
         return []
-    from opentelemetry.instrumentation.grpc import aio_server_interceptor
+    from opentelemetry.instrumentation.grpc import aio_server_interceptor, filters
 
-    return [aio_server_interceptor(tracer_provider=provider)]
+    return [
+        aio_server_interceptor(
+            tracer_provider=provider, filter_=filters.negate(filters.health_check())
+        )
+    ]
 
 
 def annotate_current_span(request_id: str) -> None:
@@ -70,9 +82,11 @@ def annotate_current_span(request_id: str) -> None:
         span.set_attribute(REQUEST_ID_ATTRIBUTE, request_id)
 
 
-def shutdown_tracing(provider: TracerProvider) -> None:
-    """Flush the spans still buffered and take the httpx instrumentation off."""
-    provider.shutdown()
+async def shutdown_tracing(provider: TracerProvider) -> None:
+    """Send the spans still buffered and take the httpx instrumentation off. The last export
+    runs in a thread: it waits for the collector (up to the exporter's timeout), and the
+    event loop goes on meanwhile."""
+    await asyncio.to_thread(provider.shutdown)
     from opentelemetry.instrumentation.httpx import (
         HTTPX2ClientInstrumentor,
         HTTPXClientInstrumentor,

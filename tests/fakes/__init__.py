@@ -12,6 +12,7 @@ from .http_server import ClientClose, FakeUpstream, Fault, RecordedRequest
 from .mistral_fake import FakeMistral
 from .ollama_fake import FakeOllama
 from .openai_fake import FakeOpenAI
+from .otlp_collector import FakeOtlpCollector, ReceivedSpan
 
 __all__ = [
     "ClientClose",
@@ -20,7 +21,9 @@ __all__ = [
     "FakeMistral",
     "FakeOllama",
     "FakeOpenAI",
+    "FakeOtlpCollector",
     "FakeUpstream",
     "Fault",
+    "ReceivedSpan",
     "RecordedRequest",
 ]

@@ -81,6 +81,75 @@ def test_settings_map_to_the_gateway(tmp_path):
     assert config.rest_port == 9000
 
 
+def _manager(config: dict) -> dict:
+    return config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0][
+        "typed_config"
+    ]
+
+
+def _collector(config: dict) -> dict:
+    return next(c for c in config["static_resources"]["clusters"] if c["name"] == "otel_collector")
+
+
+def test_no_tracing_without_a_collector(tmp_path):
+    config = _render(tmp_path)
+    assert _manager(config)["tracing"] is None
+    assert _collector(config)["load_assignment"]["endpoints"][0]["lb_endpoints"] == []
+
+
+def test_with_a_collector_envoy_traces_each_call_under_its_own_service_name(tmp_path):
+    settings = server_settings(
+        tmp_path,
+        grpc_address="127.0.0.1:50051",
+        otlp_endpoint="http://collector.internal:4318/",
+        otel_service_name="routeur-eu",
+    )
+    config = yaml.safe_load(
+        render_envoy_config(GatewayConfig.from_settings(settings), tmp_path)
+    )
+    tracing = _manager(config)["tracing"]
+    tracer = tracing["provider"]["typed_config"]
+    assert tracer["service_name"] == "routeur-eu-gateway"
+    assert tracer["http_service"]["http_uri"]["uri"] == "http://collector.internal:4318/v1/traces"
+    assert tracing["custom_tags"] == [
+        {"tag": "routeur.request_id", "request_header": {"name": "x-request-id"}}
+    ]
+    collector = _collector(config)
+    assert collector["type"] == "STRICT_DNS"
+    address = collector["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]
+    assert address["address"]["socket_address"] == {
+        "address": "collector.internal",
+        "port_value": 4318,
+    }
+    assert collector["transport_socket"] is None
+
+
+def test_an_https_collector_is_reached_over_tls_and_checked(tmp_path):
+    config = _render(tmp_path, otlp_endpoint="https://otlp.example.com/ingest")
+    collector = _collector(config)
+    address = collector["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]
+    assert address["address"]["socket_address"]["port_value"] == 443
+    tls = collector["transport_socket"]["typed_config"]
+    assert tls["sni"] == "otlp.example.com"
+    assert tls["common_tls_context"]["validation_context"]["trusted_ca"]["filename"]
+    uri = _manager(config)["tracing"]["provider"]["typed_config"]["http_service"]["http_uri"]
+    assert uri["uri"] == "https://otlp.example.com/ingest/v1/traces"
+
+
+@pytest.mark.parametrize("endpoint", ["collector:4318", "http://", "http://collector:99999"])
+def test_a_collector_url_that_is_not_one_is_named(tmp_path, endpoint):
+    with pytest.raises(GatewayConfigError, match="ROUTEUR_OTLP_ENDPOINT"):
+        render_envoy_config(GatewayConfig(otlp_endpoint=endpoint), tmp_path)
+
+
+def test_request_ids_are_never_rewritten_by_envoy(tmp_path):
+    extension = _manager(_render(tmp_path, otlp_endpoint="http://127.0.0.1:4318"))[
+        "request_id_extension"
+    ]["typed_config"]
+    assert extension["pack_trace_reason"] is False
+    assert extension["use_request_id_for_trace_sampling"] is False
+
+
 def _virtual_hosts(config: dict) -> list[dict]:
     manager = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
     return manager["typed_config"]["route_config"]["virtual_hosts"]
