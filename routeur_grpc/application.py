@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from opentelemetry.trace import Tracer
+
 from routeur_grpc.assembly import agents as agent_parts
 from routeur_grpc.assembly import auth, observability
 from routeur_grpc.assembly.auth import AuthSetupError
@@ -123,15 +125,18 @@ async def _open_data(settings: Settings) -> tuple[TokenCodec, Store]:
 
 
 async def build_application(
-    settings: Settings, transcription_engines: Mapping[str, TranscriptionEngine] | None = None
+    settings: Settings,
+    transcription_engines: Mapping[str, TranscriptionEngine] | None = None,
+    tracer: Tracer | None = None,
 ) -> Application:
     """Create and start every part. Raises if one cannot start.
 
-    `transcription_engines` replaces the engines the settings describe (tests use it).
+    `transcription_engines` replaces the engines the settings describe (tests use it);
+    `tracer`, when the server traces, makes a span of each upstream attempt.
     """
     tokens, store = await _open_data(settings)
     authenticator = auth.authenticator(settings, store, tokens)
-    routing = await start_routing(settings)
+    routing = await start_routing(settings, tracer)
     router = routing.router
     checks = {"store": store_check(store), **routing.checks}
     try:

@@ -256,7 +256,11 @@ async def build_server(
         settings.otel_service_name, settings.otlp_endpoint, span_exporter
     )
     try:
-        app = await build_application(settings, transcription_engines)
+        app = await build_application(
+            settings,
+            transcription_engines,
+            tracer_provider.get_tracer("routeur_grpc.routing") if tracer_provider else None,
+        )
     except BaseException as error:
         if tracer_provider is not None:
             await shutdown_tracing(tracer_provider)

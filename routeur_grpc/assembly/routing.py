@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from opentelemetry.trace import Tracer
+
 from routeur_grpc.assembly.health import always_healthy, circuit_check
 from routeur_grpc.domain.repositories import Store
 from routeur_grpc.providers.base import ChatProvider
@@ -37,8 +39,9 @@ class Routing:
     checks: dict[str, HealthCheck] = field(default_factory=dict)  # local model, circuits
 
 
-async def start_routing(settings: Settings) -> Routing:
-    """Start the embedded model (if enabled), build every enabled provider, start the router."""
+async def start_routing(settings: Settings, tracer: Tracer | None = None) -> Routing:
+    """Start the embedded model (if enabled), build every enabled provider, start the router
+    (`tracer`: each upstream attempt is a span, when the server traces)."""
     providers: list[ChatProvider] = []
     provider_types: dict[str, str] = {}
     checks: dict[str, HealthCheck] = {}
@@ -62,7 +65,9 @@ async def start_routing(settings: Settings) -> Routing:
         if spec.enabled:
             providers.append(build_provider(spec, counter))
             provider_types[spec.name] = spec.type
-    router = ModelRouter(providers, provider_types, router_config(settings), token_counter=counter)
+    router = ModelRouter(
+        providers, provider_types, router_config(settings), token_counter=counter, tracer=tracer
+    )
     await router.start()
     for provider in providers:
         if provider_types[provider.name] != "local":  # `local_model` reports that one

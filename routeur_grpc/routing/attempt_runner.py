@@ -29,6 +29,8 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import cast
 
+from opentelemetry.trace import Tracer
+
 from routeur_grpc.domain.completion import ChatMessage, CompletionRequest
 from routeur_grpc.domain.model_entry import ModelEntry
 from routeur_grpc.domain.provider_spec import (
@@ -47,6 +49,12 @@ from routeur_grpc.providers.unary import UnaryChatProvider
 from routeur_grpc.providers.upstream_errors import empty_answer, malformed, timed_out
 from routeur_grpc.read_ahead import joined_when_ready
 from routeur_grpc.routing.attempt import Attempt, unary_events
+from routeur_grpc.routing.attempt_spans import (
+    current,
+    end_attempt_span,
+    record_failure,
+    start_attempt_span,
+)
 from routeur_grpc.routing.deployments import Deployment, is_deployment_failure
 from routeur_grpc.routing.retry import Clock
 from routeur_grpc.routing.route_errors import CallerDeadlineExceeded, caller_deadline_exceeded
@@ -82,11 +90,14 @@ class AttemptRunner:
         clock: Clock,
         timeouts: Mapping[str, UpstreamTimeouts] | None = None,
         default_timeouts: UpstreamTimeouts | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
-        """`timeouts`: per provider instance name; others get `default_timeouts`."""
+        """`timeouts`: per provider instance name; others get `default_timeouts`. With a
+        `tracer`, each attempt is a span (`attempt_spans`)."""
         self._clock = clock
         self._timeouts = dict(timeouts or {})
         self._default = default_timeouts or UpstreamTimeouts()
+        self._tracer = tracer
 
     def set_timeouts(self, provider: str, timeouts: UpstreamTimeouts) -> None:
         self._timeouts[provider] = timeouts
@@ -117,17 +128,30 @@ class AttemptRunner:
         )
         events = _events(entry, deployment.provider, chat, prefer_unary)
         watch = SilenceWatch()
+        span = (
+            start_attempt_span(self._tracer, entry, deployment.provider.name, chat)
+            if self._tracer is not None
+            else None
+        )
         deployment.in_flight += 1
         started = self._clock.monotonic()
         limit = self.timeouts_of(deployment.provider.name).first_token_s
         try:
-            first = await self._read(watch, events, deadline, limit, deployment, entry, "first")
+            with current(span):  # the SDK's request, sent now, is the span's child
+                first = await self._read(
+                    watch, events, deadline, limit, deployment, entry, "first"
+                )
             if not isinstance(first, TextDelta | ToolCallRequested):
                 raise empty_answer(deployment.provider.name)
         except BaseException as error:
             deployment.in_flight -= 1
             watch.close()
-            await events.aclose()  # type: ignore[attr-defined]
+            try:
+                await events.aclose()  # type: ignore[attr-defined]
+            finally:
+                if isinstance(error, RouteurError):
+                    record_failure(span, error)
+                end_attempt_span(span, deployment.upstream_model, None)
             record_verdict(deployment, error)
             if isinstance(error, RouteurError) and is_deployment_failure(error):
                 log.warning(
@@ -136,7 +160,7 @@ class AttemptRunner:
                 )
             raise
         record_verdict(deployment, None)
-        return Attempt(entry, deployment, chat, events, started, first, watch)
+        return Attempt(entry, deployment, chat, events, started, first, watch, span=span)
 
     async def next_event(self, attempt: Attempt, deadline: float | None) -> ChatEvent | None:
         """The attempt's next event (None at its end), within the between-tokens timeout.
@@ -153,6 +177,7 @@ class AttemptRunner:
         except RouteurError as error:
             if is_deployment_failure(error):
                 attempt.deployment.breaker.record_failure()
+            record_failure(attempt.span, error)
             raise
 
     async def _read(

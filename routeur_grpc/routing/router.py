@@ -18,6 +18,8 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from opentelemetry.trace import Tracer
+
 from routeur_grpc.accounting.emissions import EmissionsEstimator
 from routeur_grpc.accounting.ledger import UsageLedger
 from routeur_grpc.accounting.pricing import DEFAULT_USD_TO_EUR, CurrencyConverter, PriceList
@@ -69,8 +71,10 @@ class ModelRouter:
         rng: random.Random | None = None,
         token_counter: TokenCounter | None = None,
         on_accounted: Callable[[CompletionRecord], None] = log_record,
+        tracer: Tracer | None = None,
     ) -> None:
-        """`provider_types` maps each provider's name to its type (e.g. `local`, `openai`)."""
+        """`provider_types` maps each provider's name to its type (e.g. `local`, `openai`).
+        With a `tracer`, each upstream attempt is a span."""
         self._config = config = config or RouterConfig()
         self._clock = clock or SystemClock()
         self._rng = rng or random.Random()
@@ -90,7 +94,9 @@ class ModelRouter:
         )
         self._directory.add(providers, provider_types)
         self._runtime_names: set[str] = set()  # see set_runtime_providers
-        self._runner = AttemptRunner(self._clock, config.timeouts, config.default_timeouts)
+        self._runner = AttemptRunner(
+            self._clock, config.timeouts, config.default_timeouts, tracer=tracer
+        )
         self._flow = CompletionFlow(
             self._directory,
             ChainWalker(self._directory, self._runner, config.retry, self._clock, self._rng),

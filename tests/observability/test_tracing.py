@@ -1,12 +1,18 @@
-"""Traces: one trace from the caller's traceparent through the server to the upstream call."""
+"""Traces: one trace from the caller's traceparent through the server to the upstream call.
+
+Below the call's server span, each upstream attempt is a `chat {model}` span named and
+labelled by OpenTelemetry's semantic conventions for generative AI, and the provider SDK's
+HTTP request is a client span below the attempt's.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from fakes import FakeOpenAI
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 from routeur.v1 import completion_service_pb2 as completion_pb2
 from routeur.v1 import completion_service_pb2_grpc as completion_grpc
 from support import open_channel, server_settings
@@ -18,28 +24,40 @@ TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
 
 
-async def test_a_call_continues_the_callers_trace_down_to_the_upstream_request(
-    tmp_path: Path, fake_openai: FakeOpenAI
-):
+async def _traced_complete(
+    tmp_path: Path, fake_openai: FakeOpenAI, **settings: object
+) -> tuple[ReadableSpan, ...]:
+    """The spans of one `Complete` call (model gpt-4o, served by the fake)."""
     exporter = InMemorySpanExporter()
-    settings = server_settings(
+    server_config = server_settings(
         tmp_path,
         local_model_enabled=False,
         providers=[{"name": "openai", "type": "openai", "base_url": f"{fake_openai.url}/v1",
                     "api_key": "sk-test"}],
+        **settings,
     )
-    server, port = await build_server(settings, span_exporter=exporter)
+    server, port = await build_server(server_config, span_exporter=exporter)
     await server.start()
     try:
         async with open_channel(f"127.0.0.1:{port}") as channel:
             stub = completion_grpc.CompletionServiceStub(channel)
             await stub.Complete(
-                completion_pb2.CompleteRequest(message="Hi", model="gpt-4o"),
+                completion_pb2.CompleteRequest(message="Hi", model="gpt-4o", max_tokens=50),
                 metadata=(("traceparent", TRACEPARENT), ("x-request-id", "trace-test-1")),
             )
     finally:
         await server.stop(0.5)  # flushes the batch processor
-    spans = exporter.get_finished_spans()
+    return exporter.get_finished_spans()
+
+
+def _attempts(spans: tuple[ReadableSpan, ...]) -> list[ReadableSpan]:
+    return [s for s in spans if s.name == "chat gpt-4o"]
+
+
+async def test_a_call_continues_the_callers_trace_down_to_the_upstream_request(
+    tmp_path: Path, fake_openai: FakeOpenAI
+):
+    spans = await _traced_complete(tmp_path, fake_openai)
     server_spans = [s for s in spans if s.kind == SpanKind.SERVER]
     client_spans = [s for s in spans if s.kind == SpanKind.CLIENT]
     assert server_spans and client_spans
@@ -49,6 +67,47 @@ async def test_a_call_continues_the_callers_trace_down_to_the_upstream_request(
     upstream = client_spans[-1]
     assert upstream.context.trace_id == call.context.trace_id
     assert upstream.attributes[REQUEST_ID_ATTRIBUTE] == "trace-test-1"
+
+
+async def test_each_upstream_attempt_is_a_genai_span_between_the_call_and_its_request(
+    tmp_path: Path, fake_openai: FakeOpenAI
+):
+    spans = await _traced_complete(tmp_path, fake_openai)
+    call = next(s for s in spans if s.name.endswith("CompletionService/Complete"))
+    [attempt] = _attempts(spans)
+    assert attempt.kind == SpanKind.CLIENT
+    assert attempt.parent is not None and attempt.parent.span_id == call.context.span_id
+    assert dict(attempt.attributes) == {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "gpt-4o",
+        "gen_ai.request.max_tokens": 50,
+        "gen_ai.response.model": "gpt-4o",
+        "gen_ai.usage.input_tokens": FakeOpenAI.prompt_tokens,
+        "gen_ai.usage.output_tokens": attempt.attributes["gen_ai.usage.output_tokens"],
+        "routeur.provider": "openai",
+        "routeur.model": "gpt-4o",
+        REQUEST_ID_ATTRIBUTE: "trace-test-1",
+    }
+    assert attempt.attributes["gen_ai.usage.output_tokens"] > 0
+    http = next(s for s in spans if s.kind == SpanKind.CLIENT and s is not attempt)
+    assert http.parent is not None and http.parent.span_id == attempt.context.span_id
+
+
+async def test_a_failed_attempt_says_why_and_the_retry_is_a_span_of_its_own(
+    tmp_path: Path, fake_openai: FakeOpenAI
+):
+    fake_openai.fail_next(503)
+    spans = await _traced_complete(
+        tmp_path, fake_openai, retry_max_attempts=2, retry_initial_backoff_s=0.01
+    )
+    failed, answered = _attempts(spans)
+    assert failed.status.status_code == StatusCode.ERROR
+    assert failed.attributes["error.type"] == "UPSTREAM_UNAVAILABLE"
+    assert "gen_ai.usage.input_tokens" not in failed.attributes
+    assert answered.status.status_code == StatusCode.UNSET
+    assert "error.type" not in answered.attributes
+    assert answered.parent == failed.parent  # both below the call
 
 
 async def test_tracing_is_off_without_an_endpoint(tmp_path: Path):
