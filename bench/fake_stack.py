@@ -1,6 +1,6 @@
 """Processes for the provider benchmarks: a fake upstream, and Routeur wired to fakes.
 
-    .venv/bin/python bench/fake_stack.py upstream openai [--tokens N] [--delay-s S]
+    .venv/bin/python bench/fake_stack.py upstream openai|mistral|otlp [--tokens N] [--delay-s S]
     .venv/bin/python bench/fake_stack.py routeur --openai-url URL [--mistral-url URL]
         [--data-dir DIR] [--max-concurrent-calls N] [--rest]
         [--auth enabled|disabled] [--auth-cache-ttl SECONDS] [--local-stt] [--workers N]
@@ -33,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from bench_support import BENCH_ADMIN_KEY
-from fakes import FakeMistral, FakeOpenAI
+from fakes import FakeMistral, FakeOpenAI, FakeOtlpCollector
 
 from routeur_grpc import event_loop
 from routeur_grpc.garbage_collection import freeze_startup_objects
@@ -42,7 +42,8 @@ from routeur_grpc.server import build_server
 from routeur_grpc.settings import Settings
 from routeur_grpc.structured_logging import configure_logging
 
-FAKES = {"openai": FakeOpenAI, "mistral": FakeMistral}
+#: `otlp` is not a provider: an OpenTelemetry collector taking spans over OTLP/HTTP.
+FAKES = {"openai": FakeOpenAI, "mistral": FakeMistral, "otlp": FakeOtlpCollector}
 
 
 async def _until_terminated() -> None:
