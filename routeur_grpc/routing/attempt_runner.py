@@ -151,7 +151,7 @@ class AttemptRunner:
             finally:
                 if isinstance(error, RouteurError):
                     record_failure(span, error)
-                end_attempt_span(span, deployment.upstream_model, None)
+                end_attempt_span(span, "", None)  # nothing answered
             record_verdict(deployment, error)
             if isinstance(error, RouteurError) and is_deployment_failure(error):
                 log.warning(

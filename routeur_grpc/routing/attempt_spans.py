@@ -79,10 +79,12 @@ def record_failure(span: Span | None, error: RouteurError) -> None:
 
 
 def end_attempt_span(span: Span | None, response_model: str, usage: UsageReport | None) -> None:
-    """The attempt is over: the model that answered and, when reported, its tokens."""
+    """The attempt is over: the model that answered ("" when none did) and, when reported,
+    its tokens."""
     if span is None:
         return
-    span.set_attribute("gen_ai.response.model", response_model)
+    if response_model:
+        span.set_attribute("gen_ai.response.model", response_model)
     if usage is not None:
         span.set_attribute("gen_ai.usage.input_tokens", usage.prompt_tokens)
         span.set_attribute("gen_ai.usage.output_tokens", usage.completion_tokens)

@@ -105,6 +105,7 @@ async def test_a_failed_attempt_says_why_and_the_retry_is_a_span_of_its_own(
     assert failed.status.status_code == StatusCode.ERROR
     assert failed.attributes["error.type"] == "UPSTREAM_UNAVAILABLE"
     assert "gen_ai.usage.input_tokens" not in failed.attributes
+    assert "gen_ai.response.model" not in failed.attributes  # no model answered
     assert answered.status.status_code == StatusCode.UNSET
     assert "error.type" not in answered.attributes
     assert answered.parent == failed.parent  # both below the call
