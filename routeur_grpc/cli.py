@@ -57,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     complete.add_argument("--model", default=DEFAULT_MODEL)
     complete.add_argument("--max-tokens", type=int)
     complete.add_argument("--temperature", type=float)
+    complete.add_argument("--top-p", type=float)
+    complete.add_argument("--seed", type=int, help="for repeatable answers")
+    complete.add_argument(
+        "--stop", action="append", default=[], metavar="TEXT",
+        help="end the answer before this text (repeatable, up to 4)",
+    )
     complete.add_argument("--stream", action="store_true", help="print tokens as they come")
     complete.set_defaults(run=_complete)
 
@@ -135,11 +141,14 @@ def _credentials(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
 
 
 def _complete(args: argparse.Namespace) -> int:
-    fields = {"message": args.message, "model": args.model}
+    fields: dict[str, object] = {"message": args.message, "model": args.model}
     if args.max_tokens is not None:
         fields["max_tokens"] = args.max_tokens
-    if args.temperature is not None:
-        fields["temperature"] = args.temperature
+    for name in ("temperature", "top_p", "seed"):
+        if getattr(args, name) is not None:
+            fields[name] = getattr(args, name)
+    if args.stop:
+        fields["stop"] = args.stop
     with grpc.insecure_channel(_address(args)) as channel:
         stub = completion_service_pb2_grpc.CompletionServiceStub(channel)
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from google.protobuf.message import Message
 from routeur.v1 import accounting_pb2, completion_service_pb2
 
 from routeur_grpc.api.rpc_status import to_rpc_status
@@ -11,6 +12,7 @@ from routeur_grpc.domain.completion import (
     CompletionMetadata,
     CompletionRequest,
     CompletionResult,
+    Sampling,
     TokenUsage,
     round_footprint,
 )
@@ -36,6 +38,23 @@ def completion_request(message: CompletionRequestMessage) -> CompletionRequest:
         project_id=message.project_id,
         sources=tuple(message.sources),
         allow_fallback=message.allow_fallback,
+        sampling=sampling_of(message, stop=tuple(message.stop)),
+    )
+
+
+def sampling_of(message: Message, stop: tuple[str, ...]) -> Sampling:
+    """The sampling parameters of a request (every request message names them alike)."""
+
+    def optional(name: str) -> float | None:
+        return getattr(message, name) if message.HasField(name) else None
+
+    seed = optional("seed")
+    return Sampling(
+        top_p=optional("top_p"),
+        stop=stop,
+        seed=None if seed is None else int(seed),
+        presence_penalty=optional("presence_penalty"),
+        frequency_penalty=optional("frequency_penalty"),
     )
 
 

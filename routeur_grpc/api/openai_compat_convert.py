@@ -15,6 +15,7 @@ import grpc
 from google.protobuf import struct_pb2
 from routeur.v1 import openai_compat_service_pb2 as pb
 
+from routeur_grpc.api.completion_convert import sampling_of
 from routeur_grpc.domain.completion import (
     ChatMessage,
     CompletionChunk,
@@ -67,6 +68,7 @@ def chat_request(message: ChatRequestMessage) -> CompletionRequest:
         temperature=message.temperature if message.HasField("temperature") else None,
         max_tokens=max_tokens_of(message),
         history=history,
+        sampling=sampling_of(message, stop=_stop(message.stop)),
     )
 
 
@@ -74,6 +76,20 @@ def max_tokens_of(message: ChatRequestMessage) -> int | None:
     if message.HasField("max_completion_tokens"):
         return message.max_completion_tokens
     return message.max_tokens if message.HasField("max_tokens") else None
+
+
+def _stop(stop: struct_pb2.Value) -> tuple[str, ...]:
+    """OpenAI's `stop`: one text, or a list of texts."""
+    kind = stop.WhichOneof("kind")
+    if kind is None or kind == "null_value":
+        return ()
+    if kind == "string_value":
+        return (stop.string_value,)
+    if kind == "list_value" and all(
+        item.WhichOneof("kind") == "string_value" for item in stop.list_value.values
+    ):
+        return tuple(item.string_value for item in stop.list_value.values)
+    raise InvalidArgument("`stop` must be a string or a list of strings.")
 
 
 def _text(content: struct_pb2.Value, index: int) -> str:

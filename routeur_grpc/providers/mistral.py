@@ -26,6 +26,7 @@ from routeur_grpc.providers.base import (
     TextDelta,
     ToolCallRequested,
 )
+from routeur_grpc.providers.sampling import openai_sampling
 from routeur_grpc.providers.streamed_tool_calls import StreamedToolCalls
 from routeur_grpc.providers.token_count import TokenCounter
 from routeur_grpc.providers.tool_formats import openai_message, openai_tools
@@ -132,6 +133,10 @@ class MistralProvider:
             params["max_tokens"] = request.max_tokens
         if request.tools:
             params["tools"] = openai_tools(request.tools)
+        sampling = openai_sampling(request.sampling)
+        if "seed" in sampling:
+            sampling["random_seed"] = sampling.pop("seed")
+        params.update(sampling)
         return params
 
     def _raise(self, error: Exception, model: str) -> NoReturn:

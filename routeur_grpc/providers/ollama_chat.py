@@ -23,6 +23,7 @@ import ollama
 
 from routeur_grpc.domain.provider_admin import InstalledModel
 from routeur_grpc.providers.base import ChatEvent, ChatRequest, ProviderModel, TextDelta
+from routeur_grpc.providers.sampling import openai_sampling
 from routeur_grpc.providers.token_count import TokenCounter
 from routeur_grpc.providers.unary import ChatCompletion, counted_usage
 from routeur_grpc.providers.upstream_errors import (
@@ -112,6 +113,7 @@ class OllamaProvider:
             options["temperature"] = request.temperature
         if request.max_tokens is not None:
             options["num_predict"] = request.max_tokens
+        options.update(openai_sampling(request.sampling))
         return {
             "model": request.model,
             "messages": [{"role": m.role, "content": m.content} for m in request.messages],

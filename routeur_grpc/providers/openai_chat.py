@@ -28,6 +28,7 @@ from routeur_grpc.providers.base import (
     ToolCallRequested,
 )
 from routeur_grpc.providers.http_clients import aiohttp_client
+from routeur_grpc.providers.sampling import openai_sampling
 from routeur_grpc.providers.streamed_tool_calls import StreamedToolCalls
 from routeur_grpc.providers.token_count import TokenCounter
 from routeur_grpc.providers.tool_formats import openai_message, openai_tools
@@ -140,6 +141,7 @@ class OpenAIChatProvider:
             params[self._max_tokens_field] = request.max_tokens
         if request.tools:
             params["tools"] = openai_tools(request.tools)
+        params.update(openai_sampling(request.sampling))
         return params
 
     def _raise(self, error: Exception, model: str) -> NoReturn:

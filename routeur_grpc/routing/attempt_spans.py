@@ -40,7 +40,7 @@ CATALOG_MODEL = "routeur.model"
 def start_attempt_span(
     tracer: Tracer, entry: ModelEntry, provider_name: str, chat: ChatRequest
 ) -> Span:
-    attributes: dict[str, str | int | float] = {
+    attributes: dict[str, str | int | float | list[str]] = {
         "gen_ai.operation.name": OPERATION,
         "gen_ai.provider.name": WELL_KNOWN_PROVIDERS.get(entry.provider, entry.provider),
         "gen_ai.request.model": chat.model,
@@ -51,6 +51,12 @@ def start_attempt_span(
         attributes["gen_ai.request.max_tokens"] = chat.max_tokens
     if chat.temperature is not None:
         attributes["gen_ai.request.temperature"] = chat.temperature
+    for name in chat.sampling.given():
+        value = getattr(chat.sampling, name)
+        if name == "stop":
+            attributes["gen_ai.request.stop_sequences"] = list(value)
+        else:
+            attributes[f"gen_ai.request.{name}"] = value
     return tracer.start_span(
         f"{OPERATION} {chat.model}", kind=SpanKind.CLIENT, attributes=attributes
     )

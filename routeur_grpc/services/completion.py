@@ -24,12 +24,14 @@ from dataclasses import dataclass, replace
 
 from routeur_grpc.domain.caller import Caller
 from routeur_grpc.domain.completion import (
+    MAX_STOP_SEQUENCES,
     ROLES,
     CompletionChunk,
     CompletionRequest,
     CompletionResult,
     Equivalences,
     Pricing,
+    Sampling,
     TokenUsage,
 )
 from routeur_grpc.errors import InvalidArgument
@@ -45,6 +47,7 @@ from routeur_grpc.services.usage import UsageRecorder
 MAX_TEMPERATURE = 2.0
 MAX_HISTORY_MESSAGES = 1000
 MAX_SOURCES = 1000
+MAX_STOP_CHARS = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,27 @@ class CompletionLimits:
     max_message_chars: int = 200_000
     max_tokens: int = 32_768
 
+
+
+def validate_sampling(sampling: Sampling) -> None:
+    """Raise `InvalidArgument` for the first sampling parameter out of its range."""
+    if sampling.top_p is not None and not 0 <= sampling.top_p <= 1:
+        raise InvalidArgument(f"`top_p` is {sampling.top_p}; it must be between 0 and 1.")
+    for name in ("presence_penalty", "frequency_penalty"):
+        value = getattr(sampling, name)
+        if value is not None and not -2 <= value <= 2:
+            raise InvalidArgument(f"`{name}` is {value}; it must be between -2 and 2.")
+    if len(sampling.stop) > MAX_STOP_SEQUENCES:
+        raise InvalidArgument(
+            f"`stop` has {len(sampling.stop)} sequences; the limit is {MAX_STOP_SEQUENCES}."
+        )
+    for index, stop in enumerate(sampling.stop):
+        if not stop:
+            raise InvalidArgument(f"`stop[{index}]` is empty: a stop sequence needs text.")
+        if len(stop) > MAX_STOP_CHARS:
+            raise InvalidArgument(
+                f"`stop[{index}]` is {len(stop)} characters long; the limit is {MAX_STOP_CHARS}."
+            )
 
 class CompletionService:
     """Answers completion requests, whole or streamed."""
@@ -210,6 +234,7 @@ class CompletionService:
                 f"`max_tokens` is {request.max_tokens}; it must be between 1 and "
                 f"{self._limits.max_tokens}."
             )
+        validate_sampling(request.sampling)
         if len(request.history) > MAX_HISTORY_MESSAGES:
             raise InvalidArgument(
                 f"`conversation_history` has {len(request.history)} messages; the limit is "

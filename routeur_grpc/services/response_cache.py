@@ -13,7 +13,7 @@ import json
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Generic, TypeVar
 
 from routeur_grpc.domain.completion import CompletionRequest
@@ -33,6 +33,7 @@ def cache_key(user_id: str, request: CompletionRequest) -> str:
         "model": request.model,
         "agent": request.agent,
         "max_tokens": request.max_tokens,
+        "sampling": astuple(request.sampling),
         "messages": [[m.role, m.content] for m in request.messages()],
         "project_id": request.project_id,
         "sources": list(request.sources),

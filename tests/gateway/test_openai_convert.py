@@ -44,6 +44,24 @@ def test_the_last_message_is_the_new_one_and_the_others_its_history():
 
 
 @pytest.mark.parametrize(
+    ("stop", "expected"),
+    [("END", ("END",)), (["a", "b"], ("a", "b")), (None, ()), ([], ())],
+)
+def test_stop_is_one_text_or_a_list_of_texts(stop, expected):
+    fields = {} if stop is None else {"stop": stop}
+    assert convert.chat_request(_request(**fields)).sampling.stop == expected
+
+
+def test_openais_sampling_parameters_reach_the_domain_request():
+    sampling = convert.chat_request(
+        _request(top_p=0.3, seed="12", presence_penalty=1, frequency_penalty=-1)
+    ).sampling
+    assert (sampling.top_p, sampling.seed) == (0.3, 12)
+    assert (sampling.presence_penalty, sampling.frequency_penalty) == (1, -1)
+    assert convert.chat_request(_request()).sampling.given() == []
+
+
+@pytest.mark.parametrize(
     ("fields", "words"),
     [
         ({"messages": []}, "empty"),
@@ -51,6 +69,8 @@ def test_the_last_message_is_the_new_one_and_the_others_its_history():
         ({"n": 2}, "n=1"),
         ({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]}, "not text"),
         ({"messages": [{"role": "user", "content": 3}]}, "string"),
+        ({"stop": 3}, "`stop` must be a string or a list of strings"),
+        ({"stop": ["a", 1]}, "`stop` must be a string or a list of strings"),
     ],
 )
 def test_requests_routeur_cannot_honour_are_refused(fields, words):

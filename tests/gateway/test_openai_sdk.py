@@ -56,6 +56,37 @@ async def test_chat_completion(sdk: openai.AsyncOpenAI):
     )
 
 
+async def test_openais_sampling_parameters_are_honoured(sdk: openai.AsyncOpenAI):
+    async def ask(**parameters: object) -> str:
+        completion = await sdk.chat.completions.create(
+            model=LOCAL_MODEL,
+            messages=[{"role": "user", "content": "Count from one to ten in words."}],
+            max_tokens=30,
+            temperature=1.2,
+            top_p=0.9,
+            seed=5,
+            presence_penalty=0.5,
+            frequency_penalty=0.5,
+            **parameters,
+        )
+        return completion.choices[0].message.content or ""
+
+    whole = await ask()
+    assert await ask() == whole, "the same seed gives the same answer"
+    stop = whole.split()[1]
+    assert await ask(stop=stop) == whole[: whole.index(stop)]
+
+
+async def test_a_misspelt_parameter_is_refused_naming_it(sdk: openai.AsyncOpenAI):
+    with pytest.raises(openai.BadRequestError) as caught:
+        await sdk.chat.completions.create(
+            model=LOCAL_MODEL,
+            messages=[{"role": "user", "content": "Say hello."}],
+            extra_body={"top_pp": 0.5},
+        )
+    assert "top_pp" in str(caught.value)
+
+
 async def test_chat_completion_with_content_parts(sdk: openai.AsyncOpenAI):
     completion = await sdk.chat.completions.create(
         model=LOCAL_MODEL,

@@ -10,14 +10,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from fakes import FakeOpenAI
-from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 from routeur.v1 import completion_service_pb2 as completion_pb2
 from routeur.v1 import completion_service_pb2_grpc as completion_grpc
 from support import open_channel, server_settings
 
+from routeur_grpc.domain.completion import Sampling
+from routeur_grpc.domain.model_entry import ModelEntry
 from routeur_grpc.observability.tracing import REQUEST_ID_ATTRIBUTE
+from routeur_grpc.providers.base import ChatRequest
+from routeur_grpc.routing.attempt_spans import start_attempt_span
 from routeur_grpc.server import build_server
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -117,3 +122,26 @@ async def test_tracing_is_off_without_an_endpoint(tmp_path: Path):
         assert server.tracer_provider is None
     finally:
         await server.stop(0)
+
+
+def test_an_attempts_span_names_the_sampling_parameters_asked_for():
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    entry = ModelEntry(
+        name="gpt-4o", provider="openai", input_price_per_million=0, output_price_per_million=0
+    )
+    chat = ChatRequest(
+        model="gpt-4o",
+        messages=(),
+        sampling=Sampling(top_p=0.5, stop=("END",), seed=3, frequency_penalty=0.1),
+    )
+    start_attempt_span(provider.get_tracer("test"), entry, "openai", chat).end()
+    [span] = exporter.get_finished_spans()
+    assert {k: v for k, v in span.attributes.items() if k.startswith("gen_ai.request.")} == {
+        "gen_ai.request.model": "gpt-4o",
+        "gen_ai.request.top_p": 0.5,
+        "gen_ai.request.stop_sequences": ("END",),
+        "gen_ai.request.seed": 3,
+        "gen_ai.request.frequency_penalty": 0.1,
+    }

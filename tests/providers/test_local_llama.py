@@ -116,6 +116,53 @@ async def test_cancelling_a_stream_stops_generation_and_the_server_stays_healthy
     assert response.usage.completion_tokens > 0
 
 
+async def test_the_same_seed_gives_the_same_answer(completions):
+    def ask(seed):
+        return completions.Complete(
+            pb.CompleteRequest(
+                message="Tell me a story.", model=LOCAL_MODEL, max_tokens=24, temperature=1.5,
+                seed=seed,
+            ),
+            timeout=120,
+        )
+
+    first, again, other = [(await ask(seed)).response for seed in (7, 7, 8)]
+    assert first == again
+    assert other != first
+
+
+async def test_the_answer_ends_before_a_stop_sequence(completions):
+    def ask(**fields):
+        return completions.Complete(
+            pb.CompleteRequest(
+                message="Count from one to ten in words.", model=LOCAL_MODEL, max_tokens=40,
+                temperature=0, **fields,
+            ),
+            timeout=120,
+        )
+
+    whole = (await ask()).response
+    words = whole.split()
+    assert len(words) > 3, whole
+    stop = words[2]
+    cut = await ask(stop=[stop, "never appears"])
+    assert cut.response == whole[: whole.index(stop)]
+    assert cut.usage.completion_tokens < (await ask()).usage.completion_tokens
+
+
+async def test_a_streamed_answer_ends_before_a_stop_sequence_too(completions):
+    request = pb.StreamCompletionRequest(
+        message="Count from one to ten in words.", model=LOCAL_MODEL, max_tokens=40,
+        temperature=0,
+    )
+    whole = "".join([c.content async for c in completions.StreamCompletion(request, timeout=120)])
+    stop = whole.split()[2]
+    request.stop.append(stop)
+    chunks = [c async for c in completions.StreamCompletion(request, timeout=120)]
+    assert "".join(c.content for c in chunks) == whole[: whole.index(stop)]
+    assert chunks[-1].done
+
+
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [
@@ -124,6 +171,13 @@ async def test_cancelling_a_stream_stops_generation_and_the_server_stays_healthy
         ({"message": "hi", "model": LOCAL_MODEL, "temperature": 3}, "`temperature` is 3"),
         ({"message": "hi", "model": LOCAL_MODEL, "max_tokens": 0}, "`max_tokens` is 0"),
         ({"message": "hi", "model": LOCAL_MODEL, "stream": True}, "call StreamCompletion"),
+        ({"message": "hi", "model": LOCAL_MODEL, "top_p": 1.5}, "`top_p` is 1.5"),
+        (
+            {"message": "hi", "model": LOCAL_MODEL, "presence_penalty": -3},
+            "`presence_penalty` is -3",
+        ),
+        ({"message": "hi", "model": LOCAL_MODEL, "stop": list("abcde")}, "`stop` has 5"),
+        ({"message": "hi", "model": LOCAL_MODEL, "stop": ["x", ""]}, "`stop[1]` is empty"),
         (
             {"message": "hi", "model": LOCAL_MODEL,
              "conversation_history": [chat_pb2.ChatMessage(role="robot", content="x")]},

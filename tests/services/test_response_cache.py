@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from routeur_grpc.domain.completion import ChatMessage, CompletionRequest
+from routeur_grpc.domain.completion import ChatMessage, CompletionRequest, Sampling
 from routeur_grpc.services.response_cache import ResponseCache, cache_key, is_cacheable
 
 
@@ -27,6 +27,16 @@ def test_keys_are_per_user_and_per_prompt() -> None:
         message="hi", model="m", temperature=0, history=(ChatMessage("user", "before"),)
     )
     assert cache_key("alice", request) != cache_key("alice", other)
+
+
+def test_requests_differing_only_in_sampling_have_different_keys() -> None:
+    plain = CompletionRequest(message="hi", model="m", temperature=0)
+    keys = {
+        cache_key("alice", CompletionRequest(message="hi", model="m", temperature=0, sampling=s))
+        for s in (Sampling(), Sampling(stop=("x",)), Sampling(seed=1), Sampling(top_p=0.5))
+    }
+    assert len(keys) == 4
+    assert cache_key("alice", plain) in keys
 
 
 def test_entries_expire_and_the_least_recent_goes_first() -> None:

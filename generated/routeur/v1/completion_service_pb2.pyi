@@ -11,7 +11,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class CompleteRequest(_message.Message):
-    __slots__ = ("message", "model", "agent", "temperature", "max_tokens", "conversation_history", "conversation_id", "project_id", "sources", "stream", "allow_fallback", "prompt")
+    __slots__ = ("message", "model", "agent", "temperature", "max_tokens", "conversation_history", "conversation_id", "project_id", "sources", "stream", "allow_fallback", "prompt", "top_p", "stop", "seed", "presence_penalty", "frequency_penalty")
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     AGENT_FIELD_NUMBER: _ClassVar[int]
@@ -24,6 +24,11 @@ class CompleteRequest(_message.Message):
     STREAM_FIELD_NUMBER: _ClassVar[int]
     ALLOW_FALLBACK_FIELD_NUMBER: _ClassVar[int]
     PROMPT_FIELD_NUMBER: _ClassVar[int]
+    TOP_P_FIELD_NUMBER: _ClassVar[int]
+    STOP_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    PRESENCE_PENALTY_FIELD_NUMBER: _ClassVar[int]
+    FREQUENCY_PENALTY_FIELD_NUMBER: _ClassVar[int]
     message: str
     model: str
     agent: str
@@ -36,7 +41,12 @@ class CompleteRequest(_message.Message):
     stream: bool
     allow_fallback: bool
     prompt: str
-    def __init__(self, message: _Optional[str] = ..., model: _Optional[str] = ..., agent: _Optional[str] = ..., temperature: _Optional[float] = ..., max_tokens: _Optional[int] = ..., conversation_history: _Optional[_Iterable[_Union[_chat_pb2.ChatMessage, _Mapping]]] = ..., conversation_id: _Optional[str] = ..., project_id: _Optional[str] = ..., sources: _Optional[_Iterable[str]] = ..., stream: _Optional[bool] = ..., allow_fallback: _Optional[bool] = ..., prompt: _Optional[str] = ...) -> None: ...
+    top_p: float
+    stop: _containers.RepeatedScalarFieldContainer[str]
+    seed: int
+    presence_penalty: float
+    frequency_penalty: float
+    def __init__(self, message: _Optional[str] = ..., model: _Optional[str] = ..., agent: _Optional[str] = ..., temperature: _Optional[float] = ..., max_tokens: _Optional[int] = ..., conversation_history: _Optional[_Iterable[_Union[_chat_pb2.ChatMessage, _Mapping]]] = ..., conversation_id: _Optional[str] = ..., project_id: _Optional[str] = ..., sources: _Optional[_Iterable[str]] = ..., stream: _Optional[bool] = ..., allow_fallback: _Optional[bool] = ..., prompt: _Optional[str] = ..., top_p: _Optional[float] = ..., stop: _Optional[_Iterable[str]] = ..., seed: _Optional[int] = ..., presence_penalty: _Optional[float] = ..., frequency_penalty: _Optional[float] = ...) -> None: ...
 
 class CompleteResponse(_message.Message):
     __slots__ = ("response", "model", "agent", "usage", "metadata")
@@ -53,7 +63,7 @@ class CompleteResponse(_message.Message):
     def __init__(self, response: _Optional[str] = ..., model: _Optional[str] = ..., agent: _Optional[str] = ..., usage: _Optional[_Union[_accounting_pb2.TokenUsage, _Mapping]] = ..., metadata: _Optional[_Union[_accounting_pb2.CompletionMetadata, _Mapping]] = ...) -> None: ...
 
 class StreamCompletionRequest(_message.Message):
-    __slots__ = ("message", "model", "agent", "temperature", "max_tokens", "conversation_history", "conversation_id", "project_id", "sources", "stream", "allow_fallback", "prompt")
+    __slots__ = ("message", "model", "agent", "temperature", "max_tokens", "conversation_history", "conversation_id", "project_id", "sources", "stream", "allow_fallback", "prompt", "top_p", "stop", "seed", "presence_penalty", "frequency_penalty")
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     AGENT_FIELD_NUMBER: _ClassVar[int]
@@ -66,6 +76,11 @@ class StreamCompletionRequest(_message.Message):
     STREAM_FIELD_NUMBER: _ClassVar[int]
     ALLOW_FALLBACK_FIELD_NUMBER: _ClassVar[int]
     PROMPT_FIELD_NUMBER: _ClassVar[int]
+    TOP_P_FIELD_NUMBER: _ClassVar[int]
+    STOP_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    PRESENCE_PENALTY_FIELD_NUMBER: _ClassVar[int]
+    FREQUENCY_PENALTY_FIELD_NUMBER: _ClassVar[int]
     message: str
     model: str
     agent: str
@@ -78,7 +93,12 @@ class StreamCompletionRequest(_message.Message):
     stream: bool
     allow_fallback: bool
     prompt: str
-    def __init__(self, message: _Optional[str] = ..., model: _Optional[str] = ..., agent: _Optional[str] = ..., temperature: _Optional[float] = ..., max_tokens: _Optional[int] = ..., conversation_history: _Optional[_Iterable[_Union[_chat_pb2.ChatMessage, _Mapping]]] = ..., conversation_id: _Optional[str] = ..., project_id: _Optional[str] = ..., sources: _Optional[_Iterable[str]] = ..., stream: _Optional[bool] = ..., allow_fallback: _Optional[bool] = ..., prompt: _Optional[str] = ...) -> None: ...
+    top_p: float
+    stop: _containers.RepeatedScalarFieldContainer[str]
+    seed: int
+    presence_penalty: float
+    frequency_penalty: float
+    def __init__(self, message: _Optional[str] = ..., model: _Optional[str] = ..., agent: _Optional[str] = ..., temperature: _Optional[float] = ..., max_tokens: _Optional[int] = ..., conversation_history: _Optional[_Iterable[_Union[_chat_pb2.ChatMessage, _Mapping]]] = ..., conversation_id: _Optional[str] = ..., project_id: _Optional[str] = ..., sources: _Optional[_Iterable[str]] = ..., stream: _Optional[bool] = ..., allow_fallback: _Optional[bool] = ..., prompt: _Optional[str] = ..., top_p: _Optional[float] = ..., stop: _Optional[_Iterable[str]] = ..., seed: _Optional[int] = ..., presence_penalty: _Optional[float] = ..., frequency_penalty: _Optional[float] = ...) -> None: ...
 
 class StreamCompletionResponse(_message.Message):
     __slots__ = ("content", "done", "metadata", "error")
