@@ -4,7 +4,9 @@ For each model of the chain (`[fallbacks]` of the catalog) a deployment is chose
 attempt is run (`AttemptRunner`); deployment failures are retried with the one retry policy
 (another deployment at once when a fresh one is left, else after the backoff), then the next
 model of the chain is tried. The caller's mistakes, the caller's own limits and the
-caller's deadline end the walk at once.
+caller's deadline end the walk at once; but a fallback whose API lacks a sampling parameter
+the caller gave (a `seed` for Anthropic) is passed over, not blamed on the caller: the
+requested model's own failure is what the caller hears when no other model answers.
 
 A model with no configured provider is not answered by another one behind the caller's
 back: the walk stops with FAILED_PRECONDITION naming the setting to add, unless the caller
@@ -23,6 +25,7 @@ from routeur_grpc.accounting.ledger import UsageLedger
 from routeur_grpc.domain.completion import AttemptNote, ChatMessage, CompletionRequest
 from routeur_grpc.domain.model_entry import ModelEntry
 from routeur_grpc.errors import RouteurError
+from routeur_grpc.providers.sampling import REASON_UNSUPPORTED_PARAMETER
 from routeur_grpc.routing.attempt import Attempt
 from routeur_grpc.routing.attempt_runner import AttemptRunner
 from routeur_grpc.routing.deployments import Deployment, is_deployment_failure
@@ -118,6 +121,8 @@ class ChainWalker:
                     walk.notes.append(
                         AttemptNote(candidate.name, deployment.provider.name, error.reason)
                     )
+                    if error.reason == REASON_UNSUPPORTED_PARAMETER and candidate.name != entry.name:
+                        break  # a fallback that cannot take the request as asked: the next
                     if not is_deployment_failure(error):
                         raise
                     if candidate.name == entry.name:

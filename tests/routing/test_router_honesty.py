@@ -17,9 +17,11 @@ from routeur_grpc.errors import (
     BudgetExceeded,
     DeadlineExceeded,
     FailedPrecondition,
+    InvalidArgument,
     RateLimited,
     Unavailable,
 )
+from routeur_grpc.providers.sampling import REASON_UNSUPPORTED_PARAMETER
 from routeur_grpc.routing.circuit_breaker import BreakerState
 from routeur_grpc.routing.retry import RetryPolicy
 from routeur_grpc.routing.router import ModelRouter, RouterConfig
@@ -84,6 +86,51 @@ async def test_a_fallback_after_failures_lists_every_attempt() -> None:
     assert [a.error_reason for a in last.metadata.attempts] == ["UPSTREAM_UNAVAILABLE"] * 3 + [""]
     # Pieces say who is answering as they come.
     assert last.metadata.requested_model == "gpt-4o"
+
+
+def _unsupported() -> InvalidArgument:
+    return InvalidArgument("`seed` is not supported", reason=REASON_UNSUPPORTED_PARAMETER)
+
+
+async def test_a_fallback_lacking_a_parameter_is_passed_over_not_blamed_on_the_caller(
+    tmp_path: Path,
+) -> None:
+    override = tmp_path / "catalog.toml"
+    override.write_text(
+        '[fallbacks]\n"gpt-4o" = ["claude-sonnet-4-5", "mistral-large-latest"]\n',
+        encoding="utf-8",
+    )
+    openai = ScriptedProvider("openai", [], [Unavailable("down", reason="UPSTREAM_UNAVAILABLE")] * 3)
+    anthropic = ScriptedProvider("anthropic", ["a"], [_unsupported()])
+    mistral = ScriptedProvider("mistral", ["m"])
+    router, _, _ = router_over(
+        openai, anthropic, mistral,
+        types={"openai": "openai", "anthropic": "anthropic", "mistral": "mistral"},
+        catalog_file=override,
+    )
+    *_, last = await chunks_of(router, "gpt-4o")
+    assert last.metadata.model == "mistral-large-latest"
+    assert [(a.model, a.error_reason) for a in last.metadata.attempts][-2:] == [
+        ("claude-sonnet-4-5", REASON_UNSUPPORTED_PARAMETER), ("mistral-large-latest", ""),
+    ]
+    assert len(anthropic.calls) == 1, "not retried"
+
+    openai.failures = [Unavailable("down", reason="UPSTREAM_UNAVAILABLE")] * 3
+    anthropic.failures = [_unsupported()]
+    mistral.failures = [Unavailable("down", reason="UPSTREAM_UNAVAILABLE")] * 3
+    with pytest.raises(Unavailable):  # the upstreams' fault, not the caller's
+        await chunks_of(router, "gpt-4o")
+
+
+async def test_the_requested_model_lacking_a_parameter_is_the_callers_to_change() -> None:
+    anthropic = ScriptedProvider("anthropic", ["a"], [_unsupported()])
+    mistral = ScriptedProvider("mistral", ["m"])
+    router, _, _ = router_over(
+        anthropic, mistral, types={"anthropic": "anthropic", "mistral": "mistral"}
+    )
+    with pytest.raises(InvalidArgument):
+        await chunks_of(router, "claude-sonnet-4-5")
+    assert mistral.calls == []
 
 
 @pytest.mark.parametrize("refusal", [RateLimited("slow down"), BudgetExceeded("no budget")])
