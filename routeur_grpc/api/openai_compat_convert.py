@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import grpc
 from google.protobuf import struct_pb2
 from routeur.v1 import openai_compat_service_pb2 as pb
 
 from routeur_grpc.api.completion_convert import sampling_of
+from routeur_grpc.api.openai_tools_convert import (
+    openai_tool_call,
+    tool_calls_of,
+    tool_choice,
+    tool_specs,
+)
 from routeur_grpc.domain.completion import (
     ChatMessage,
     CompletionChunk,
@@ -46,30 +52,64 @@ def new_completion_id() -> str:
 
 
 def chat_request(message: ChatRequestMessage) -> CompletionRequest:
-    """The domain request: the last message is the new one, the others its history."""
+    """The domain request: the last message is the new one, the others its history.
+
+    After the model called the caller's tools, the last messages are their results: the
+    whole list is then the history, and there is no new message.
+    """
     if not message.messages:
         raise InvalidArgument("`messages` is empty: give at least one user message.")
     if message.HasField("n") and message.n != 1:
         raise InvalidArgument(f"`n` is {message.n}: Routeur answers with one choice, n=1.")
-    *earlier, last = message.messages
-    if last.role != "user":
+    last = message.messages[-1]
+    if last.role not in ("user", "tool"):
         raise InvalidArgument(
             f"The last of `messages` has role {last.role!r}: it must be the user's message "
-            "to answer."
+            "to answer, or a tool's result."
         )
-    # Roles are checked by the domain's validation, like those of CompleteRequest.
-    history = tuple(
-        ChatMessage(_ROLE_ALIASES.get(turn.role, turn.role), _text(turn.content, index))  # type: ignore[arg-type]
-        for index, turn in enumerate(earlier)
-    )
+    turns = _turns(message.messages)
+    new_message = turns.pop().content if last.role == "user" else ""
     return CompletionRequest(
-        message=_text(last.content, len(earlier)),
+        message=new_message,
         model=message.model,
         temperature=message.temperature if message.HasField("temperature") else None,
         max_tokens=max_tokens_of(message),
-        history=history,
+        history=tuple(turns),
         sampling=sampling_of(message, stop=_stop(message.stop)),
+        tools=tool_specs(list(message.tools)),
+        tool_choice=tool_choice(message.tool_choice),
     )
+
+
+def _turns(messages: Sequence[pb.OpenAIChatMessage]) -> list[ChatMessage]:
+    """Every message as a domain turn; roles are checked by the domain's validation, like
+    those of CompleteRequest. A tool's result also gets the name of the function it
+    answers (Gemini wants it), from the call it names."""
+    turns: list[ChatMessage] = []
+    functions: dict[str, str] = {}
+    for index, turn in enumerate(messages):
+        role = _ROLE_ALIASES.get(turn.role, turn.role)
+        content = _text(turn.content, index)
+        if role == "tool":
+            if not turn.tool_call_id:
+                raise InvalidArgument(
+                    f"`messages[{index}]` is a tool's result without `tool_call_id`: name "
+                    "the call it answers."
+                )
+            name = functions.get(turn.tool_call_id, "")
+            turns.append(ChatMessage("tool", content, tool_call_id=turn.tool_call_id, name=name))
+        elif turn.tool_calls:
+            if role != "assistant":
+                raise InvalidArgument(
+                    f"`messages[{index}]` has `tool_calls` but role {turn.role!r}: only the "
+                    "assistant calls tools."
+                )
+            calls = tool_calls_of(turn, index)
+            functions.update((call.id, call.name) for call in calls)
+            turns.append(ChatMessage("assistant", content, tool_calls=calls))
+        else:
+            turns.append(ChatMessage(role, content))  # type: ignore[arg-type]
+    return turns
 
 
 def max_tokens_of(message: ChatRequestMessage) -> int | None:
@@ -113,8 +153,10 @@ def _text(content: struct_pb2.Value, index: int) -> str:
     raise InvalidArgument(f"`messages[{index}].content` must be a string or a list of parts.")
 
 
-def _finish_reason(usage: TokenUsage, max_tokens: int | None) -> str:
+def _finish_reason(usage: TokenUsage, max_tokens: int | None, called_tools: bool = False) -> str:
     # Providers do not report why they stopped yet; reaching the limit means `length`.
+    if called_tools:
+        return "tool_calls"
     if max_tokens is not None and usage.completion_tokens >= max_tokens:
         return "length"
     return "stop"
@@ -139,8 +181,12 @@ def chat_completion(
         choices=[
             pb.OpenAIChoice(
                 index=0,
-                message=pb.OpenAIResponseMessage(role="assistant", content=result.response),
-                finish_reason=_finish_reason(result.usage, max_tokens),
+                message=pb.OpenAIResponseMessage(
+                    role="assistant",
+                    content=result.response,
+                    tool_calls=[openai_tool_call(call) for call in result.tool_calls],
+                ),
+                finish_reason=_finish_reason(result.usage, max_tokens, bool(result.tool_calls)),
             )
         ],
         usage=_usage(result.usage),
@@ -165,12 +211,18 @@ class ChatChunkEncoder:
         self._max_tokens = max_tokens_of(request)
         self._include_usage = request.stream_options.include_usage
         self._started = False
+        self._tool_calls = 0
 
     def encode(self, chunk: CompletionChunk) -> Iterator[pb.StreamChatCompletionResponse]:
         if chunk.metadata is not None and chunk.metadata.model:
             self._model = chunk.metadata.model
-        if chunk.content:
-            delta = pb.OpenAIDelta(content=chunk.content)
+        if chunk.content or chunk.tool_calls:
+            delta = pb.OpenAIDelta()
+            if chunk.content:
+                delta.content = chunk.content
+            for call in chunk.tool_calls:
+                delta.tool_calls.append(openai_tool_call(call, index=self._tool_calls))
+                self._tool_calls += 1
             if not self._started:
                 delta.role = "assistant"
                 self._started = True
@@ -184,7 +236,11 @@ class ChatChunkEncoder:
             yield self._chunk(
                 choices=[
                     pb.OpenAIChunkChoice(
-                        index=0, delta=delta, finish_reason=_finish_reason(usage, self._max_tokens)
+                        index=0,
+                        delta=delta,
+                        finish_reason=_finish_reason(
+                            usage, self._max_tokens, self._tool_calls > 0
+                        ),
                     )
                 ]
             )

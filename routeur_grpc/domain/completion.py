@@ -30,9 +30,13 @@ def round_footprint(value: float) -> float:
     return float(f"{value:.{FOOTPRINT_SIGNIFICANT_DIGITS}g}")
 
 
-#: `tool` turns (a tool's result) are written by agents only, never accepted from callers.
+#: `tool` turns (a tool's result) carry the `tool_call_id` they answer; they come from agents
+#: and from callers of the OpenAI-compatible API (whose own tools they are), never from
+#: stored conversations or the native API's history.
 Role = Literal["system", "user", "assistant", "tool"]
 ROLES: frozenset[str] = frozenset({"system", "user", "assistant"})
+#: The most tools a request may offer (OpenAI's limit).
+MAX_TOOLS = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,18 @@ class ToolSpec:
     name: str
     description: str
     parameters: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolChoice:
+    """Whether the model may, must or must not call a tool (OpenAI's `tool_choice`)."""
+
+    mode: Literal["auto", "none", "required"] = "auto"
+    #: With `required`: this tool, and no other.
+    name: str = ""
+
+
+AUTO_TOOL_CHOICE = ToolChoice()
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +146,10 @@ class CompletionRequest:
     conversation_id: str = ""
     project_id: str = ""
     sources: tuple[str, ...] = ()
-    # Tools the model may call (set by agents; callers cannot).
+    # Tools the model may call: an agent's, or the caller's own (OpenAI-compatible API),
+    # whose calls then come back to the caller as `tool_calls` chunks.
     tools: tuple[ToolSpec, ...] = ()
+    tool_choice: ToolChoice = AUTO_TOOL_CHOICE
     #: When the model has no configured provider, let its fallback chain answer instead.
     allow_fallback: bool = False
     sampling: Sampling = NO_SAMPLING
@@ -272,3 +290,5 @@ class CompletionResult:
     agent: str
     usage: TokenUsage
     metadata: CompletionMetadata
+    #: The tools the model asked to call, when the caller offered its own.
+    tool_calls: tuple[ToolCall, ...] = ()

@@ -18,6 +18,10 @@ REMOTE_PROVIDER_TYPES = frozenset(
     {"openai", "openai_compatible", "mistral", "anthropic", "gemini", "ollama"}
 )
 PROVIDER_TYPES = REMOTE_PROVIDER_TYPES | {"local"}
+#: Provider types whose models Routeur can offer tools to (the others refuse `tools`).
+TOOL_CALLING_PROVIDERS = frozenset(
+    {"openai", "openai_compatible", "mistral", "anthropic", "gemini"}
+)
 
 #: Provider names EcoLogits uses, by Routeur provider type (others: no emissions figure
 #: unless the entry names `ecologits_provider` itself).

@@ -26,7 +26,11 @@ from routeur_grpc.providers.http_clients import aiohttp_client
 from routeur_grpc.providers.sampling import refuse_unsupported
 from routeur_grpc.providers.streamed_tool_calls import StreamedToolCalls
 from routeur_grpc.providers.token_count import TokenCounter
-from routeur_grpc.providers.tool_formats import anthropic_messages, anthropic_tools
+from routeur_grpc.providers.tool_formats import (
+    anthropic_messages,
+    anthropic_tool_choice,
+    anthropic_tools,
+)
 from routeur_grpc.providers.unary import ChatCompletion, counted_usage
 from routeur_grpc.providers.upstream_errors import (
     ErrorTable,
@@ -131,6 +135,9 @@ class AnthropicMessagesProvider:
         }
         if request.tools:
             params["tools"] = anthropic_tools(request.tools)
+            choice = anthropic_tool_choice(request.tool_choice)
+            if choice is not None:
+                params["tool_choice"] = choice
         if system:
             params["system"] = system
         if sampling.stop:

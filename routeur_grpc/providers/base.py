@@ -1,14 +1,17 @@
 """The one small interface every model provider implements.
 
 A provider streams first: `stream_chat` is an async generator of `TextDelta`s (and, when
-the request offers tools, `ToolCallRequested`s) followed by exactly one `UsageReport` (counted locally when the upstream does not report it). A
-non-streamed answer is the same stream, collected.
+the request offers tools, `ToolCallRequested`s) followed by exactly one `UsageReport`
+(counted locally when the upstream does not report it). A non-streamed answer is the same
+stream, collected.
 
 Contract for implementations:
 - Raise only `routeur_grpc.errors.RouteurError` subclasses, mapped from the SDK's own
   exception types through a small table, never by matching message text.
 - When the consumer stops iterating (`aclose()`, or the task is cancelled), close the upstream
   request at once: close the SDK stream, do not merely stop reading it.
+- Send every parameter of the request in the API's own format, or refuse it
+  (`providers.sampling`): never drop one silently.
 - Do not retry inside the provider: SDK retries are turned off and the router owns one retry
   policy for everybody.
 """
@@ -19,7 +22,15 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from routeur_grpc.domain.completion import NO_SAMPLING, ChatMessage, Sampling, ToolCall, ToolSpec
+from routeur_grpc.domain.completion import (
+    AUTO_TOOL_CHOICE,
+    NO_SAMPLING,
+    ChatMessage,
+    Sampling,
+    ToolCall,
+    ToolChoice,
+    ToolSpec,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +41,11 @@ class ChatRequest:
     messages: Sequence[ChatMessage]
     temperature: float | None = None
     max_tokens: int | None = None
-    # Tools the model may call. Providers that support tool calls send them in their own
-    # format and report the calls as `ToolCallRequested` events; others ignore them.
+    # Tools the model may call. Providers that support tool calls send them, and
+    # `tool_choice`, in their own format and report the calls as `ToolCallRequested` events;
+    # the others refuse them (`InvalidArgument`, reason UNSUPPORTED_PARAMETER).
     tools: Sequence[ToolSpec] = ()
+    tool_choice: ToolChoice = AUTO_TOOL_CHOICE
     # Sent in the provider's own format; one it cannot send raises `InvalidArgument`
     # (see `unsupported_sampling`) before anything reaches the upstream.
     sampling: Sampling = NO_SAMPLING

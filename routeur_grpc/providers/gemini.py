@@ -37,7 +37,11 @@ from routeur_grpc.providers.base import (
     ToolCallRequested,
 )
 from routeur_grpc.providers.token_count import TokenCounter
-from routeur_grpc.providers.tool_formats import arguments_object, result_object
+from routeur_grpc.providers.tool_formats import (
+    arguments_object,
+    gemini_function_calling,
+    result_object,
+)
 from routeur_grpc.providers.unary import ChatCompletion, counted_usage
 from routeur_grpc.providers.upstream_errors import (
     ErrorTable,
@@ -172,6 +176,16 @@ class GeminiProvider:
         system = "\n\n".join(m.content for m in request.messages if m.role == "system")
         contents = [_content(m) for m in request.messages if m.role != "system"]
         tools = None
+        tool_config = None
+        calling = gemini_function_calling(request.tool_choice) if request.tools else None
+        if calling is not None:
+            mode, allowed = calling
+            tool_config = types.ToolConfig(
+                function_calling_config=types.FunctionCallingConfig(
+                    mode=types.FunctionCallingConfigMode(mode),
+                    allowed_function_names=allowed,
+                )
+            )
         if request.tools:
             tools = [
                 types.Tool(
@@ -197,6 +211,7 @@ class GeminiProvider:
             system_instruction=system or None,
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
             tools=tools,
+            tool_config=tool_config,
         )
         return {"model": request.model, "contents": contents, "config": config}
 

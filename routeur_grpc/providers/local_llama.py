@@ -32,6 +32,7 @@ from routeur_grpc.providers.base import (
     TextDelta,
     UsageReport,
 )
+from routeur_grpc.providers.sampling import refuse_tools
 from routeur_grpc.providers.stop_text import StopText
 
 if TYPE_CHECKING:
@@ -149,6 +150,7 @@ class LocalLlamaProvider:
     async def stream_chat(self, request: ChatRequest) -> AsyncIterator[ChatEvent]:
         if request.model != self._config.name:
             raise InvalidArgument(f"The local provider does not serve model {request.model!r}.")
+        refuse_tools(request.tools, self.name, request.model)
         loop = asyncio.get_running_loop()
         events: asyncio.Queue[object] = asyncio.Queue()
         stop = threading.Event()

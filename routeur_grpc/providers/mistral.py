@@ -29,7 +29,7 @@ from routeur_grpc.providers.base import (
 from routeur_grpc.providers.sampling import openai_sampling
 from routeur_grpc.providers.streamed_tool_calls import StreamedToolCalls
 from routeur_grpc.providers.token_count import TokenCounter
-from routeur_grpc.providers.tool_formats import openai_message, openai_tools
+from routeur_grpc.providers.tool_formats import openai_message, openai_tool_choice, openai_tools
 from routeur_grpc.providers.unary import ChatCompletion, counted_usage
 from routeur_grpc.providers.upstream_errors import (
     ErrorTable,
@@ -133,6 +133,9 @@ class MistralProvider:
             params["max_tokens"] = request.max_tokens
         if request.tools:
             params["tools"] = openai_tools(request.tools)
+            choice = openai_tool_choice(request.tool_choice)
+            if choice is not None:
+                params["tool_choice"] = choice
         sampling = openai_sampling(request.sampling)
         if "seed" in sampling:
             sampling["random_seed"] = sampling.pop("seed")

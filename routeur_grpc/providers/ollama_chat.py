@@ -23,7 +23,7 @@ import ollama
 
 from routeur_grpc.domain.provider_admin import InstalledModel
 from routeur_grpc.providers.base import ChatEvent, ChatRequest, ProviderModel, TextDelta
-from routeur_grpc.providers.sampling import openai_sampling
+from routeur_grpc.providers.sampling import openai_sampling, refuse_tools
 from routeur_grpc.providers.token_count import TokenCounter
 from routeur_grpc.providers.unary import ChatCompletion, counted_usage
 from routeur_grpc.providers.upstream_errors import (
@@ -108,6 +108,7 @@ class OllamaProvider:
         return self._name
 
     def _params(self, request: ChatRequest) -> dict[str, Any]:
+        refuse_tools(request.tools, self._name, request.model)
         options: dict[str, Any] = {}
         if request.temperature is not None:
             options["temperature"] = request.temperature

@@ -6,11 +6,16 @@ helpers here, so the four formats sit side by side:
 
 - OpenAI and Mistral: `tools: [{type: function, function: {name, description,
   parameters}}]`; an assistant message with `tool_calls: [{id, type: function, function:
-  {name, arguments}}]`; a `tool` message with `tool_call_id`.
+  {name, arguments}}]`; a `tool` message with `tool_call_id`; `tool_choice`: `none`,
+  `required` or `{type: function, function: {name}}`.
 - Anthropic: `tools: [{name, description, input_schema}]`; `tool_use` content blocks in the
-  assistant turn, `tool_result` blocks in the next user turn.
+  assistant turn, `tool_result` blocks in the next user turn; `tool_choice`: `{type: none}`,
+  `{type: any}` or `{type: tool, name}`.
 - Gemini: `function_declarations`; `function_call` parts in a `model` turn,
-  `function_response` parts in a `user` turn.
+  `function_response` parts in a `user` turn; a function calling mode `NONE` or `ANY`,
+  with `allowed_function_names`.
+
+`auto` (the model decides) is every API's default, so it is never sent.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from routeur_grpc.domain.completion import ChatMessage, ToolSpec
+from routeur_grpc.domain.completion import ChatMessage, ToolChoice, ToolSpec
 
 
 def arguments_object(arguments: str) -> dict[str, Any]:
@@ -53,6 +58,13 @@ def openai_tools(tools: Sequence[ToolSpec]) -> list[dict[str, Any]]:
     ]
 
 
+def openai_tool_choice(choice: ToolChoice) -> str | dict[str, Any] | None:
+    """OpenAI's and Mistral's `tool_choice`; None for `auto`."""
+    if choice.name:
+        return {"type": "function", "function": {"name": choice.name}}
+    return None if choice.mode == "auto" else choice.mode
+
+
 def openai_message(message: ChatMessage, *, with_name: bool = False) -> dict[str, Any]:
     if message.role == "tool":
         turn = {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.content}
@@ -83,6 +95,22 @@ def anthropic_tools(tools: Sequence[ToolSpec]) -> list[dict[str, Any]]:
         {"name": tool.name, "description": tool.description, "input_schema": tool.parameters}
         for tool in tools
     ]
+
+
+def anthropic_tool_choice(choice: ToolChoice) -> dict[str, Any] | None:
+    """The Messages API's `tool_choice`; None for `auto`."""
+    if choice.name:
+        return {"type": "tool", "name": choice.name}
+    return {"auto": None, "none": {"type": "none"}, "required": {"type": "any"}}[choice.mode]
+
+
+def gemini_function_calling(choice: ToolChoice) -> tuple[str, list[str] | None] | None:
+    """Gemini's function calling `mode` and `allowed_function_names`; None for `auto`."""
+    if choice.mode == "auto":
+        return None
+    if choice.mode == "none":
+        return "NONE", None
+    return "ANY", [choice.name] if choice.name else None
 
 
 def anthropic_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:

@@ -125,6 +125,7 @@ class AttemptRunner:
             temperature=request.temperature,
             max_tokens=request.max_tokens,
             tools=request.tools,
+            tool_choice=request.tool_choice,
             sampling=request.sampling,
         )
         events = _events(entry, deployment.provider, chat, prefer_unary)

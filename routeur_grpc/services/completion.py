@@ -20,64 +20,29 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from routeur_grpc.domain.caller import Caller
 from routeur_grpc.domain.completion import (
-    MAX_STOP_SEQUENCES,
-    ROLES,
     CompletionChunk,
     CompletionRequest,
     CompletionResult,
     Equivalences,
     Pricing,
-    Sampling,
     TokenUsage,
+    ToolCall,
 )
 from routeur_grpc.errors import InvalidArgument
 from routeur_grpc.routing.completion_record import CompletionRecord
 from routeur_grpc.routing.router import ModelRouter
 from routeur_grpc.services.agents.runner import AgentRunner
 from routeur_grpc.services.coalescing import coalesced
+from routeur_grpc.services.completion_rules import CompletionLimits, validate_request
 from routeur_grpc.services.conversations import ConversationService
 from routeur_grpc.services.quota import CompletionQuota
 from routeur_grpc.services.response_cache import ResponseCache, cache_key, is_cacheable
 from routeur_grpc.services.usage import UsageRecorder
 
-MAX_TEMPERATURE = 2.0
-MAX_HISTORY_MESSAGES = 1000
-MAX_SOURCES = 1000
-MAX_STOP_CHARS = 500
-
-
-@dataclass(frozen=True, slots=True)
-class CompletionLimits:
-    """Bounds on what a request may ask for."""
-
-    max_message_chars: int = 200_000
-    max_tokens: int = 32_768
-
-
-
-def validate_sampling(sampling: Sampling) -> None:
-    """Raise `InvalidArgument` for the first sampling parameter out of its range."""
-    if sampling.top_p is not None and not 0 <= sampling.top_p <= 1:
-        raise InvalidArgument(f"`top_p` is {sampling.top_p}; it must be between 0 and 1.")
-    for name in ("presence_penalty", "frequency_penalty"):
-        value = getattr(sampling, name)
-        if value is not None and not -2 <= value <= 2:
-            raise InvalidArgument(f"`{name}` is {value}; it must be between -2 and 2.")
-    if len(sampling.stop) > MAX_STOP_SEQUENCES:
-        raise InvalidArgument(
-            f"`stop` has {len(sampling.stop)} sequences; the limit is {MAX_STOP_SEQUENCES}."
-        )
-    for index, stop in enumerate(sampling.stop):
-        if not stop:
-            raise InvalidArgument(f"`stop[{index}]` is empty: a stop sequence needs text.")
-        if len(stop) > MAX_STOP_CHARS:
-            raise InvalidArgument(
-                f"`stop[{index}]` is {len(stop)} characters long; the limit is {MAX_STOP_CHARS}."
-            )
 
 class CompletionService:
     """Answers completion requests, whole or streamed."""
@@ -151,6 +116,7 @@ class CompletionService:
 
     async def _complete(self, request: CompletionRequest, caller: Caller) -> CompletionResult:
         parts: list[str] = []
+        calls: list[ToolCall] = []
         async with aclosing(self._answer(request, caller, prefer_unary=True)) as chunks:
             async for chunk in chunks:
                 if chunk.error is not None:
@@ -163,8 +129,10 @@ class CompletionService:
                         agent=request.agent,
                         usage=metadata.usage,
                         metadata=metadata,
+                        tool_calls=tuple(calls),
                     )
                 parts.append(chunk.content)
+                calls.extend(chunk.tool_calls)
         raise AssertionError("the router ended a stream without a done chunk")
 
     async def _answer(
@@ -215,48 +183,7 @@ class CompletionService:
 
     def validate(self, request: CompletionRequest) -> None:
         """Raise `InvalidArgument` naming the first field that is wrong, and why."""
-        limit = self._limits.max_message_chars
-        if not request.message.strip():
-            raise InvalidArgument("`message` is empty: give the text to answer.")
-        if len(request.message) > limit:
-            raise InvalidArgument(
-                f"`message` is {len(request.message)} characters long; the limit is {limit}."
-            )
-        if not request.model.strip():
-            raise InvalidArgument("`model` is empty: name a model from ListModels.")
-        if request.temperature is not None and not 0 <= request.temperature <= MAX_TEMPERATURE:
-            raise InvalidArgument(
-                f"`temperature` is {request.temperature}; it must be between 0 and "
-                f"{MAX_TEMPERATURE}."
-            )
-        if request.max_tokens is not None and not 1 <= request.max_tokens <= self._limits.max_tokens:
-            raise InvalidArgument(
-                f"`max_tokens` is {request.max_tokens}; it must be between 1 and "
-                f"{self._limits.max_tokens}."
-            )
-        validate_sampling(request.sampling)
-        if len(request.history) > MAX_HISTORY_MESSAGES:
-            raise InvalidArgument(
-                f"`conversation_history` has {len(request.history)} messages; the limit is "
-                f"{MAX_HISTORY_MESSAGES}."
-            )
-        for index, turn in enumerate(request.history):
-            if turn.role not in ROLES:
-                raise InvalidArgument(
-                    f"`conversation_history[{index}].role` is {turn.role!r}; use one of "
-                    f"{', '.join(sorted(ROLES))}."
-                )
-            if len(turn.content) > limit:
-                raise InvalidArgument(
-                    f"`conversation_history[{index}].content` is longer than {limit} characters."
-                )
-        if len(request.sources) > MAX_SOURCES:
-            raise InvalidArgument(f"`sources` lists more than {MAX_SOURCES} documents.")
-        if request.sources and not request.project_id:
-            raise InvalidArgument(
-                "`sources` is given without `project_id`: name the project the documents "
-                "belong to."
-            )
+        validate_request(request, self._limits)
 
     def _with_agent(self, request: CompletionRequest, direct: bool) -> CompletionRequest:
         """The request with its agent resolved (V2 when it names none; none when `direct`)."""

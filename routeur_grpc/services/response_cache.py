@@ -34,7 +34,12 @@ def cache_key(user_id: str, request: CompletionRequest) -> str:
         "agent": request.agent,
         "max_tokens": request.max_tokens,
         "sampling": astuple(request.sampling),
-        "messages": [[m.role, m.content] for m in request.messages()],
+        "messages": [
+            [m.role, m.content, [astuple(call) for call in m.tool_calls], m.tool_call_id]
+            for m in request.messages()
+        ],
+        "tools": [astuple(tool) for tool in request.tools],
+        "tool_choice": astuple(request.tool_choice),
         "project_id": request.project_id,
         "sources": list(request.sources),
         "allow_fallback": request.allow_fallback,

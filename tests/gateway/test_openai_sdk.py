@@ -87,6 +87,18 @@ async def test_a_misspelt_parameter_is_refused_naming_it(sdk: openai.AsyncOpenAI
     assert "top_pp" in str(caught.value)
 
 
+async def test_tools_offered_to_the_embedded_model_are_refused_naming_it(
+    sdk: openai.AsyncOpenAI,
+):
+    with pytest.raises(openai.BadRequestError) as caught:
+        await sdk.chat.completions.create(
+            model=LOCAL_MODEL,
+            messages=[{"role": "user", "content": "What time is it?"}],
+            tools=[{"type": "function", "function": {"name": "clock"}}],
+        )
+    assert f"`tools` is not supported by {LOCAL_MODEL}" in str(caught.value)
+
+
 async def test_chat_completion_with_content_parts(sdk: openai.AsyncOpenAI):
     completion = await sdk.chat.completions.create(
         model=LOCAL_MODEL,

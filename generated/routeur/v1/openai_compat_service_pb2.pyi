@@ -10,14 +10,58 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class OpenAIChatMessage(_message.Message):
-    __slots__ = ("role", "content", "name")
+    __slots__ = ("role", "content", "name", "tool_calls", "tool_call_id")
     ROLE_FIELD_NUMBER: _ClassVar[int]
     CONTENT_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    TOOL_CALLS_FIELD_NUMBER: _ClassVar[int]
+    TOOL_CALL_ID_FIELD_NUMBER: _ClassVar[int]
     role: str
     content: _struct_pb2.Value
     name: str
-    def __init__(self, role: _Optional[str] = ..., content: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., name: _Optional[str] = ...) -> None: ...
+    tool_calls: _containers.RepeatedCompositeFieldContainer[OpenAIToolCall]
+    tool_call_id: str
+    def __init__(self, role: _Optional[str] = ..., content: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., name: _Optional[str] = ..., tool_calls: _Optional[_Iterable[_Union[OpenAIToolCall, _Mapping]]] = ..., tool_call_id: _Optional[str] = ...) -> None: ...
+
+class OpenAITool(_message.Message):
+    __slots__ = ("type", "function")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    FUNCTION_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    function: OpenAIFunction
+    def __init__(self, type: _Optional[str] = ..., function: _Optional[_Union[OpenAIFunction, _Mapping]] = ...) -> None: ...
+
+class OpenAIFunction(_message.Message):
+    __slots__ = ("name", "description", "parameters", "strict")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    STRICT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    description: str
+    parameters: _struct_pb2.Struct
+    strict: bool
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., strict: _Optional[bool] = ...) -> None: ...
+
+class OpenAIToolCall(_message.Message):
+    __slots__ = ("index", "id", "type", "function")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    FUNCTION_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    id: str
+    type: str
+    function: OpenAIFunctionCall
+    def __init__(self, index: _Optional[int] = ..., id: _Optional[str] = ..., type: _Optional[str] = ..., function: _Optional[_Union[OpenAIFunctionCall, _Mapping]] = ...) -> None: ...
+
+class OpenAIFunctionCall(_message.Message):
+    __slots__ = ("name", "arguments")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ARGUMENTS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    arguments: str
+    def __init__(self, name: _Optional[str] = ..., arguments: _Optional[str] = ...) -> None: ...
 
 class OpenAIStreamOptions(_message.Message):
     __slots__ = ("include_usage",)
@@ -36,12 +80,14 @@ class OpenAIUsage(_message.Message):
     def __init__(self, prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., total_tokens: _Optional[int] = ...) -> None: ...
 
 class OpenAIResponseMessage(_message.Message):
-    __slots__ = ("role", "content")
+    __slots__ = ("role", "content", "tool_calls")
     ROLE_FIELD_NUMBER: _ClassVar[int]
     CONTENT_FIELD_NUMBER: _ClassVar[int]
+    TOOL_CALLS_FIELD_NUMBER: _ClassVar[int]
     role: str
     content: str
-    def __init__(self, role: _Optional[str] = ..., content: _Optional[str] = ...) -> None: ...
+    tool_calls: _containers.RepeatedCompositeFieldContainer[OpenAIToolCall]
+    def __init__(self, role: _Optional[str] = ..., content: _Optional[str] = ..., tool_calls: _Optional[_Iterable[_Union[OpenAIToolCall, _Mapping]]] = ...) -> None: ...
 
 class OpenAIChoice(_message.Message):
     __slots__ = ("index", "message", "finish_reason")
@@ -54,12 +100,14 @@ class OpenAIChoice(_message.Message):
     def __init__(self, index: _Optional[int] = ..., message: _Optional[_Union[OpenAIResponseMessage, _Mapping]] = ..., finish_reason: _Optional[str] = ...) -> None: ...
 
 class OpenAIDelta(_message.Message):
-    __slots__ = ("role", "content")
+    __slots__ = ("role", "content", "tool_calls")
     ROLE_FIELD_NUMBER: _ClassVar[int]
     CONTENT_FIELD_NUMBER: _ClassVar[int]
+    TOOL_CALLS_FIELD_NUMBER: _ClassVar[int]
     role: str
     content: str
-    def __init__(self, role: _Optional[str] = ..., content: _Optional[str] = ...) -> None: ...
+    tool_calls: _containers.RepeatedCompositeFieldContainer[OpenAIToolCall]
+    def __init__(self, role: _Optional[str] = ..., content: _Optional[str] = ..., tool_calls: _Optional[_Iterable[_Union[OpenAIToolCall, _Mapping]]] = ...) -> None: ...
 
 class OpenAIChunkChoice(_message.Message):
     __slots__ = ("index", "delta", "finish_reason")
@@ -94,7 +142,7 @@ class OpenAIModel(_message.Message):
     def __init__(self, id: _Optional[str] = ..., object: _Optional[str] = ..., created: _Optional[int] = ..., owned_by: _Optional[str] = ...) -> None: ...
 
 class CreateChatCompletionRequest(_message.Message):
-    __slots__ = ("model", "messages", "stream", "temperature", "max_tokens", "max_completion_tokens", "n", "user", "stream_options", "top_p", "stop", "seed", "presence_penalty", "frequency_penalty")
+    __slots__ = ("model", "messages", "stream", "temperature", "max_tokens", "max_completion_tokens", "n", "user", "stream_options", "top_p", "stop", "seed", "presence_penalty", "frequency_penalty", "tools", "tool_choice")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
     STREAM_FIELD_NUMBER: _ClassVar[int]
@@ -109,6 +157,8 @@ class CreateChatCompletionRequest(_message.Message):
     SEED_FIELD_NUMBER: _ClassVar[int]
     PRESENCE_PENALTY_FIELD_NUMBER: _ClassVar[int]
     FREQUENCY_PENALTY_FIELD_NUMBER: _ClassVar[int]
+    TOOLS_FIELD_NUMBER: _ClassVar[int]
+    TOOL_CHOICE_FIELD_NUMBER: _ClassVar[int]
     model: str
     messages: _containers.RepeatedCompositeFieldContainer[OpenAIChatMessage]
     stream: bool
@@ -123,7 +173,9 @@ class CreateChatCompletionRequest(_message.Message):
     seed: int
     presence_penalty: float
     frequency_penalty: float
-    def __init__(self, model: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[OpenAIChatMessage, _Mapping]]] = ..., stream: _Optional[bool] = ..., temperature: _Optional[float] = ..., max_tokens: _Optional[int] = ..., max_completion_tokens: _Optional[int] = ..., n: _Optional[int] = ..., user: _Optional[str] = ..., stream_options: _Optional[_Union[OpenAIStreamOptions, _Mapping]] = ..., top_p: _Optional[float] = ..., stop: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., seed: _Optional[int] = ..., presence_penalty: _Optional[float] = ..., frequency_penalty: _Optional[float] = ...) -> None: ...
+    tools: _containers.RepeatedCompositeFieldContainer[OpenAITool]
+    tool_choice: _struct_pb2.Value
+    def __init__(self, model: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[OpenAIChatMessage, _Mapping]]] = ..., stream: _Optional[bool] = ..., temperature: _Optional[float] = ..., max_tokens: _Optional[int] = ..., max_completion_tokens: _Optional[int] = ..., n: _Optional[int] = ..., user: _Optional[str] = ..., stream_options: _Optional[_Union[OpenAIStreamOptions, _Mapping]] = ..., top_p: _Optional[float] = ..., stop: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., seed: _Optional[int] = ..., presence_penalty: _Optional[float] = ..., frequency_penalty: _Optional[float] = ..., tools: _Optional[_Iterable[_Union[OpenAITool, _Mapping]]] = ..., tool_choice: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
 
 class CreateChatCompletionResponse(_message.Message):
     __slots__ = ("id", "object", "created", "model", "choices", "usage")
@@ -142,7 +194,7 @@ class CreateChatCompletionResponse(_message.Message):
     def __init__(self, id: _Optional[str] = ..., object: _Optional[str] = ..., created: _Optional[int] = ..., model: _Optional[str] = ..., choices: _Optional[_Iterable[_Union[OpenAIChoice, _Mapping]]] = ..., usage: _Optional[_Union[OpenAIUsage, _Mapping]] = ...) -> None: ...
 
 class StreamChatCompletionRequest(_message.Message):
-    __slots__ = ("model", "messages", "stream", "temperature", "max_tokens", "max_completion_tokens", "n", "user", "stream_options", "top_p", "stop", "seed", "presence_penalty", "frequency_penalty")
+    __slots__ = ("model", "messages", "stream", "temperature", "max_tokens", "max_completion_tokens", "n", "user", "stream_options", "top_p", "stop", "seed", "presence_penalty", "frequency_penalty", "tools", "tool_choice")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
     STREAM_FIELD_NUMBER: _ClassVar[int]
@@ -157,6 +209,8 @@ class StreamChatCompletionRequest(_message.Message):
     SEED_FIELD_NUMBER: _ClassVar[int]
     PRESENCE_PENALTY_FIELD_NUMBER: _ClassVar[int]
     FREQUENCY_PENALTY_FIELD_NUMBER: _ClassVar[int]
+    TOOLS_FIELD_NUMBER: _ClassVar[int]
+    TOOL_CHOICE_FIELD_NUMBER: _ClassVar[int]
     model: str
     messages: _containers.RepeatedCompositeFieldContainer[OpenAIChatMessage]
     stream: bool
@@ -171,7 +225,9 @@ class StreamChatCompletionRequest(_message.Message):
     seed: int
     presence_penalty: float
     frequency_penalty: float
-    def __init__(self, model: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[OpenAIChatMessage, _Mapping]]] = ..., stream: _Optional[bool] = ..., temperature: _Optional[float] = ..., max_tokens: _Optional[int] = ..., max_completion_tokens: _Optional[int] = ..., n: _Optional[int] = ..., user: _Optional[str] = ..., stream_options: _Optional[_Union[OpenAIStreamOptions, _Mapping]] = ..., top_p: _Optional[float] = ..., stop: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., seed: _Optional[int] = ..., presence_penalty: _Optional[float] = ..., frequency_penalty: _Optional[float] = ...) -> None: ...
+    tools: _containers.RepeatedCompositeFieldContainer[OpenAITool]
+    tool_choice: _struct_pb2.Value
+    def __init__(self, model: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[OpenAIChatMessage, _Mapping]]] = ..., stream: _Optional[bool] = ..., temperature: _Optional[float] = ..., max_tokens: _Optional[int] = ..., max_completion_tokens: _Optional[int] = ..., n: _Optional[int] = ..., user: _Optional[str] = ..., stream_options: _Optional[_Union[OpenAIStreamOptions, _Mapping]] = ..., top_p: _Optional[float] = ..., stop: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., seed: _Optional[int] = ..., presence_penalty: _Optional[float] = ..., frequency_penalty: _Optional[float] = ..., tools: _Optional[_Iterable[_Union[OpenAITool, _Mapping]]] = ..., tool_choice: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
 
 class StreamChatCompletionResponse(_message.Message):
     __slots__ = ("id", "object", "created", "model", "choices", "usage", "error")

@@ -18,6 +18,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from routeur_grpc.domain.completion import AgentStep, ChatMessage, ToolStep
+from routeur_grpc.domain.model_entry import TOOL_CALLING_PROVIDERS
 from routeur_grpc.errors import InvalidArgument
 from routeur_grpc.services.agents.context import retrieve, system_prompt, with_system_prompt
 from routeur_grpc.services.agents.registry import AgentDefinition
@@ -25,7 +26,6 @@ from routeur_grpc.services.agents.run import AgentRun, AgentState
 from routeur_grpc.services.agents.tools import TOOLS, run_tool
 
 #: Provider types whose tool calls Routeur speaks.
-TOOL_CALLING_PROVIDERS = frozenset({"openai", "openai_compatible", "mistral", "anthropic", "gemini"})
 #: Most model ⇄ tools round trips in one answer.
 MAX_TOOL_ROUNDS = 4
 
